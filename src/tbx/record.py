@@ -1,0 +1,222 @@
+"""TFRecord framing of event files: masked CRC32C, writing and scanning records.
+
+Format (TensorFlow's ``record_writer`` / ``record_reader``), every integer little-endian::
+
+    uint64 length | uint32 masked_crc32c(length bytes) | data[length] | uint32 masked_crc32c(data)
+
+``masked_crc32c(b) = ((c >> 15) | (c << 17)) + 0xA282EAD8 (mod 2**32)`` with ``c`` the CRC32C
+(Castagnoli) of ``b``.
+
+Reading rules, shared by every reader of tbx:
+
+* A record whose bytes are not all there yet (fewer than 12 header bytes, or a valid header whose
+  length runs past the end of the data) is an *incomplete tail*: scanning stops before it and
+  reports its offset, so a reader of a file that is still being written resumes there later.
+  Nothing is allocated for the announced length.
+* A header whose CRC does not match is corruption: the length cannot be trusted. In strict mode
+  :class:`CorruptRecordError` is raised; otherwise the corruption is reported and scanning
+  resynchronises at the next offset where a header with a valid CRC starts.
+* A data CRC mismatch under a valid header is corruption of that record only: raised in strict
+  mode, otherwise reported and skipped (its payload is never returned).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import google_crc32c
+
+__all__ = [
+    "HEADER_SIZE",
+    "FOOTER_SIZE",
+    "CorruptRecordError",
+    "Corruption",
+    "RecordScan",
+    "masked_crc32c",
+    "frame_record",
+    "frame_records",
+    "scan_records",
+]
+
+HEADER_SIZE = 12  # uint64 length + uint32 masked CRC of the length
+FOOTER_SIZE = 4  # uint32 masked CRC of the data
+_MASK_DELTA = 0xA282EAD8
+_U32 = 0xFFFFFFFF
+
+_crc = google_crc32c.value
+_pack_q = struct.Struct("<Q").pack
+_pack_i = struct.Struct("<I").pack
+_unpack_qi = struct.Struct("<QI").unpack_from
+_unpack_i = struct.Struct("<I").unpack_from
+
+
+def masked_crc32c(data: bytes | bytearray | memoryview) -> int:
+    """Masked CRC32C of ``data`` as TFRecord stores it: an int in ``[0, 2**32)``."""
+    c = _crc(data)
+    return ((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32
+
+
+def frame_record(data: bytes) -> bytes:
+    """One framed record: header, ``data``, footer (``len(data) + 16`` bytes)."""
+    header = _pack_q(len(data))
+    return b"".join((header, _pack_i(masked_crc32c(header)), data, _pack_i(masked_crc32c(data))))
+
+
+def _frame_records_py(payloads: Iterable[bytes]) -> bytes:
+    parts: list[bytes] = []
+    append = parts.append
+    crc = _crc
+    for data in payloads:
+        header = _pack_q(len(data))
+        c = crc(header)
+        append(header)
+        append(_pack_i(((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32))
+        append(data)
+        c = crc(data)
+        append(_pack_i(((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32))
+    return b"".join(parts)
+
+
+def frame_records(payloads: Iterable[bytes]) -> bytes:
+    """Frame many records into one buffer, in order, ready for a single write.
+
+    Args:
+        payloads: the records' data, each ``bytes`` (serialized Events in an event file).
+
+    Returns:
+        The concatenation of :func:`frame_record` of each payload.
+    """
+    return _frame_records_py(payloads)
+
+
+class CorruptRecordError(ValueError):
+    """A record failed its CRC check. ``source`` names the file, ``offset`` is the byte offset of
+    the record's header in it, ``reason`` says which check failed."""
+
+    def __init__(self, source: str, offset: int, reason: str):
+        self.source = source
+        self.offset = offset
+        self.reason = reason
+        super().__init__(f"{source}: corrupt record at byte offset {offset}: {reason}")
+
+
+@dataclass(frozen=True)
+class Corruption:
+    """One corruption found by a lenient scan: ``offset`` of the bad record's header in the file,
+    ``skipped`` bytes passed over (up to the next good header), and the ``reason``."""
+
+    source: str
+    offset: int
+    skipped: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: corrupt record at byte offset {self.offset} ({self.reason}); " \
+            f"skipped {self.skipped} bytes"
+
+
+@dataclass
+class RecordScan:
+    """Result of :func:`scan_records`.
+
+    ``starts[i]`` and ``lengths[i]`` locate the data of the i-th good record (absolute offsets in
+    the scanned buffer; the footer follows). ``end`` is the offset scanning stopped at: the end of
+    the last complete record, i.e. where an incomplete tail starts, and where to resume.
+    ``corruptions`` lists what a lenient scan skipped.
+    """
+
+    starts: list[int] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    end: int = 0
+    corruptions: list[Corruption] = field(default_factory=list)
+
+    def payloads(self, buf: bytes | memoryview) -> list[memoryview]:
+        """The good records' data as views into ``buf`` (the buffer that was scanned)."""
+        view = memoryview(buf)
+        return [view[s : s + n] for s, n in zip(self.starts, self.lengths, strict=True)]
+
+
+def _header_ok(view: memoryview, pos: int) -> bool:
+    (want,) = _unpack_i(view, pos + 8)
+    return masked_crc32c(view[pos : pos + 8]) == want
+
+
+def _resync(view: memoryview, pos: int, limit: int) -> int:
+    """First offset > pos whose 12 bytes form a header with a valid CRC, or ``limit``."""
+    p = pos + 1
+    while p + HEADER_SIZE <= limit:
+        if _header_ok(view, p):
+            return p
+        p += 1
+    return limit
+
+
+def scan_records(
+    buf: bytes | bytearray | memoryview,
+    start: int = 0,
+    *,
+    source: str = "<bytes>",
+    strict: bool = True,
+    base_offset: int = 0,
+) -> RecordScan:
+    """Locate and CRC-check the records of ``buf`` from byte ``start``.
+
+    Args:
+        buf: bytes of an event file (or a block of one that starts at a record boundary).
+        start: offset in ``buf`` of the first record's header.
+        source: name used in errors and corruption reports (the file's path).
+        strict: raise :class:`CorruptRecordError` on the first CRC mismatch (default); with
+            ``False``, report it in ``RecordScan.corruptions`` and go on.
+        base_offset: added to offsets in errors and reports (the file offset of ``buf[0]``).
+
+    Returns:
+        A :class:`RecordScan`. An incomplete tail is never an error: ``end`` points at it.
+
+    Raises:
+        CorruptRecordError: in strict mode, on a header or data CRC mismatch.
+    """
+    view = memoryview(buf).cast("B")
+    size = len(view)
+    result = RecordScan()
+    starts, lengths = result.starts, result.lengths
+    crc = _crc
+    pos = start
+    while pos + HEADER_SIZE <= size:
+        length, want = _unpack_qi(view, pos)
+        c = crc(view[pos : pos + 8])
+        if ((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32 != want:
+            if strict:
+                raise CorruptRecordError(source, base_offset + pos, "header CRC mismatch")
+            nxt = _resync(view, pos, size - HEADER_SIZE + 1)
+            if nxt >= size - HEADER_SIZE + 1:
+                # No later header in what we have: it may still arrive; keep the tail.
+                result.corruptions.append(
+                    Corruption(source, base_offset + pos, 0, "header CRC mismatch")
+                )
+                break
+            result.corruptions.append(
+                Corruption(source, base_offset + pos, nxt - pos, "header CRC mismatch")
+            )
+            pos = nxt
+            continue
+        data_start = pos + HEADER_SIZE
+        data_end = data_start + length
+        if data_end + FOOTER_SIZE > size:
+            break  # incomplete tail: its bytes have not all arrived
+        (want,) = _unpack_i(view, data_end)
+        c = crc(view[data_start:data_end])
+        if ((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32 != want:
+            if strict:
+                raise CorruptRecordError(source, base_offset + pos, "data CRC mismatch")
+            result.corruptions.append(
+                Corruption(source, base_offset + pos, data_end + FOOTER_SIZE - pos,
+                           "data CRC mismatch")
+            )
+        else:
+            starts.append(data_start)
+            lengths.append(length)
+        pos = data_end + FOOTER_SIZE
+    result.end = pos
+    return result
