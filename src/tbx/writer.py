@@ -333,6 +333,13 @@ class SummaryWriter:
 
         self._add_summary(text_summary(check_tag(tag), text_string), global_step, walltime)
 
+    # ------------------------------------------------------------------ histograms, PR curves,
+    # hparams, custom scalars, meshes (summary/histogram.py, pr_curve.py, hparams.py,
+    # custom_scalars.py, mesh.py)
+
+    # ------------------------------------------------------------------ images, figures, video,
+    # audio, embeddings, graphs (summary/image.py, video.py, audio.py, embedding.py, graph.py)
+
     # ------------------------------------------------------------------ lifecycle
 
     def flush(self) -> None:
