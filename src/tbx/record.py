@@ -140,7 +140,7 @@ class RecordScan:
 
 def _header_ok(view: memoryview, pos: int) -> bool:
     (want,) = _unpack_i(view, pos + 8)
-    return masked_crc32c(view[pos : pos + 8]) == want
+    return masked_crc32c(bytes(view[pos : pos + 8])) == want
 
 
 def _resync(view: memoryview, pos: int, limit: int) -> int:
@@ -185,7 +185,7 @@ def scan_records(
     pos = start
     while pos + HEADER_SIZE <= size:
         length, want = _unpack_qi(view, pos)
-        c = crc(view[pos : pos + 8])
+        c = crc(bytes(view[pos : pos + 8]))
         if ((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32 != want:
             if strict:
                 raise CorruptRecordError(source, base_offset + pos, "header CRC mismatch")
@@ -206,7 +206,7 @@ def scan_records(
         if data_end + FOOTER_SIZE > size:
             break  # incomplete tail: its bytes have not all arrived
         (want,) = _unpack_i(view, data_end)
-        c = crc(view[data_start:data_end])
+        c = crc(bytes(view[data_start:data_end]))  # google_crc32c takes no memoryview
         if ((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32 != want:
             if strict:
                 raise CorruptRecordError(source, base_offset + pos, "data CRC mismatch")
