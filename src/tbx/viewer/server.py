@@ -1,0 +1,113 @@
+"""``tbx serve``: run the viewer on uvicorn.
+
+``tbx serve LOGDIR [--host 127.0.0.1] [--port 6006] [--reload-interval S] [--no-auth]``
+prints the URL to open and opens nothing. On a host other than the loopback it requires a
+random token (in the printed URL, then kept in a cookie) unless ``--no-auth`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import secrets
+import sys
+
+__all__ = ["add_serve_parser", "serve", "is_loopback"]
+
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def add_serve_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``serve`` subcommand on an ``argparse`` subparsers object; its
+    ``func`` default runs :func:`serve_main`."""
+    p = subparsers.add_parser(
+        "serve", help="view a logdir in the browser (live)",
+        description="Serve the tbx viewer for LOGDIR and print its URL.")
+    p.add_argument("logdir", help="folder (or fsspec URL) holding runs of event files")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; any other needs the token)")
+    p.add_argument("--port", type=int, default=6006, help="port (default 6006; 0 = any free)")
+    p.add_argument("--reload-interval", type=float, default=1.0, metavar="S",
+                   help="seconds between reads of new data (default 1)")
+    p.add_argument("--no-auth", action="store_true",
+                   help="serve a non-loopback host without the token (anyone who can reach "
+                        "it can read the logdir)")
+    p.set_defaults(func=serve_main)
+    return p
+
+
+def serve_main(args) -> int:
+    return serve(args.logdir, host=args.host, port=args.port,
+                 reload_interval=args.reload_interval, no_auth=args.no_auth)
+
+
+def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval: float = 1.0,
+          no_auth: bool = False) -> int:
+    """Serve ``logdir`` until interrupted; prints ``tbx serving LOGDIR at URL``.
+
+    Raises:
+        ImportError: the ``viewer`` extra is not installed (message says how to install).
+        FileNotFoundError: ``logdir`` does not exist.
+    """
+    try:
+        import uvicorn
+
+        from tbx.viewer.app import create_app
+    except ImportError as e:
+        msg = f"tbx serve needs the viewer extra: pip install 'tbx[viewer]' ({e})"
+        raise ImportError(msg) from e
+    from tbx.reader.provider import LogdirProvider
+
+    if reload_interval <= 0:
+        raise ValueError("--reload-interval must be > 0")
+    provider = LogdirProvider(logdir)
+    local = is_loopback(host)
+    token = None if (local or no_auth) else secrets.token_urlsafe(24)
+    allowed = ({"localhost", "127.0.0.1", "::1", host.strip("[]").lower()} if local else None)
+    app = create_app(provider, reload_interval=reload_interval, token=token,
+                     allowed_hosts=allowed)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+
+    shown = f"[{host}]" if ":" in host else host
+
+    async def announce():
+        import asyncio
+
+        while not server.started:
+            await asyncio.sleep(0.02)
+        bound = port
+        for s in server.servers:
+            for sock in s.sockets:
+                bound = sock.getsockname()[1]
+        url = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
+        print(f"tbx serving {logdir} at {url}", flush=True)
+        if not local and no_auth:
+            print("warning: --no-auth on a non-loopback host: anyone who can reach it can "
+                  "read the logdir", file=sys.stderr, flush=True)
+
+    async def main():
+        import asyncio
+
+        t = asyncio.create_task(announce())
+        await server.serve()
+        t.cancel()
+
+    import asyncio
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    return 0
