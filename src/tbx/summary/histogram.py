@@ -1,0 +1,386 @@
+"""Histograms: plugin ``histograms``.
+
+Written as tensorboardX writes them: ``Summary.Value(tag, histo=HistogramProto)`` with no
+metadata (TensorBoard's histogram and distribution dashboards read it). ``bucket_limit[i]`` is the
+right edge of bucket ``i``; the first bucket is always empty and only marks the left edge of the
+second one, so that a viewer sees where the data start.
+
+Default bins (``bins="tensorflow"``) are tensorboardX's: the edges ``1e-12 * 1.1**k`` (built by
+repeated multiplication, as tensorboardX does) below ``1e20``, mirrored to the negative side, plus
+``0``; bucket ``[e_i, e_{i+1})`` holds ``e_i <= v < e_{i+1}`` and the top bucket is closed (as
+``numpy.histogram``). For data inside those edges the buckets are exactly tensorboardX's. Data
+beyond ``±1e20`` (which tensorboardX silently drops, while counting them in ``num``) go to the
+same exponential grid continued up to the float64 maximum, so every finite value is counted.
+
+Every histogram is self-consistent: ``num`` is the sum of the bucket counts, and ``min``,
+``max``, ``sum`` and ``sum_squares`` (float64) are those of the counted values. Non-finite values
+(NaN, ±Inf), and values outside explicit ``bins`` edges, are left out and reported by one
+``warnings.warn``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from tbx.proto.summary_pb2 import HistogramProto, Summary
+
+__all__ = [
+    "PLUGIN_NAME",
+    "Histogram",
+    "default_bucket_edges",
+    "histogram_summary",
+    "histogram_raw_summary",
+    "make_histogram",
+    "decode",
+]
+
+PLUGIN_NAME = "histograms"
+
+_FIRST_EDGE = 1e-12
+_FACTOR = 1.1
+_TOP = 1e20  # tensorboardX's positive edges are those below this
+_KEY_SHIFT = 13  # float32 bits >> this: 2**19 ranges of 2**13 neighbouring floats
+
+
+class Histogram(NamedTuple):
+    """The content of a ``HistogramProto``.
+
+    ``bucket_limits`` (float64, shape (K,)) are the right edges, ``bucket_counts`` (float64,
+    shape (K,)) the counts; bucket ``i`` spans ``(bucket_limits[i-1], bucket_limits[i]]``.
+    """
+
+    min: float
+    max: float
+    num: float
+    sum: float
+    sum_squares: float
+    bucket_limits: np.ndarray
+    bucket_counts: np.ndarray
+
+
+class _Grid:
+    """The default exponential edges, built once.
+
+    ``edges`` is the grid continued to the float64 maximum (``[-max, ..., -1e-12, 0, 1e-12,
+    ..., max]``); tensorboardX's 1549 edges are the slice ``edges[lo:hi]``.
+    """
+
+    def __init__(self) -> None:
+        # Repeated multiplication in float64, like tensorboardX's loop, so the edges below
+        # 1e20 are bit-identical to its edges.
+        with np.errstate(over="ignore"):
+            pos = np.cumprod(np.r_[_FIRST_EDGE, np.full(8000, _FACTOR)])
+        big = np.finfo(np.float64).max
+        pos = pos[pos < big]
+        self.n_std = int(np.count_nonzero(pos < _TOP))  # tensorboardX's positive edge count
+        pos = np.r_[pos, big]
+        self.m = len(pos)  # positive edges of the continued grid
+        self.edges = np.concatenate([-pos[::-1], [0.0], pos])
+        self.zero = self.m  # index of the 0 edge
+        self.lo = self.zero - self.n_std
+        self.hi = self.zero + self.n_std + 1
+        self.top_std = float(pos[self.n_std - 1])  # tensorboardX's last edge, ~1e20 (inclusive)
+        self.nbins = len(self.edges) - 1
+        self._tables: dict[bool, np.ndarray] = {}
+
+    def table(self, widen: bool) -> np.ndarray:
+        """int32 (2**19,): the bin of every float32 whose bits >> 13 are the index, or
+        ``nbins`` when the range straddles an edge (or holds Inf/NaN). With ``widen``, each
+        range is first widened by one float32 step on both sides (for rounded float64s)."""
+        tab = self._tables.get(widen)
+        if tab is None:
+            keys = np.arange(1 << (32 - _KEY_SHIFT), dtype=np.uint32) << _KEY_SHIFT
+            first = keys.view(np.float32)
+            last = (keys | np.uint32((1 << _KEY_SHIFT) - 1)).view(np.float32)
+            special = (keys & np.uint32(0x7F800000)) == np.uint32(0x7F800000)
+            with np.errstate(invalid="ignore", over="ignore"):
+                lo = np.fmin(first, last)
+                hi = np.fmax(first, last)
+                if widen:
+                    lo = np.nextafter(lo, np.float32(-np.inf))
+                    hi = np.nextafter(hi, np.float32(np.inf))
+                lo[special] = 0.0
+                hi[special] = 0.0
+            blo = _exact_bins(self, lo.astype(np.float64), closed_top=False)
+            bhi = _exact_bins(self, hi.astype(np.float64), closed_top=False)
+            tab = np.where((blo == bhi) & ~special, blo, self.nbins).astype(np.int32)
+            self._tables[widen] = tab
+        return tab
+
+
+_grid: _Grid | None = None
+
+
+def _get_grid() -> _Grid:
+    global _grid
+    if _grid is None:
+        _grid = _Grid()
+    return _grid
+
+
+def default_bucket_edges() -> np.ndarray:
+    """tensorboardX's default bucket edges (float64, shape (1549,)): ``-e[::-1], 0, e`` with
+    ``e = 1e-12 * 1.1**k < 1e20``. A read-only view of a cached array."""
+    g = _get_grid()
+    out = g.edges[g.lo : g.hi]
+    out.flags.writeable = False
+    return out
+
+
+def _exact_bins(g: _Grid, v: np.ndarray, closed_top: bool) -> np.ndarray:
+    """Bin index in the continued grid of each value of ``v`` (float64), by binary search."""
+    j = np.searchsorted(g.edges, v, side="right") - 1
+    np.clip(j, 0, g.nbins - 1, out=j)
+    if closed_top:
+        # numpy.histogram closes tensorboardX's top edge: v == ~1e20 is in the bucket below it.
+        j[v == g.top_std] -= 1
+    return j
+
+
+def _default_counts(g: _Grid, x: np.ndarray, closed_top: bool) -> np.ndarray:
+    """Counts over the continued grid's bins of the finite values ``x`` (1-D, contiguous)."""
+    if x.size < 4096:
+        idx = _exact_bins(g, x.astype(np.float64, copy=False), closed_top)
+        return np.bincount(idx, minlength=g.nbins)
+    # Fast path: a float32's bits >> 13 name a range of 2**13 neighbouring floats; a table
+    # gives the bin of every range that lies inside one bin, and "ambiguous" for the few that
+    # straddle an edge (~1%); values of those are placed by an exact binary search.
+    if x.dtype == np.float32:
+        x32, table = x, g.table(widen=False)
+    else:
+        with np.errstate(over="ignore"):
+            x32 = x.astype(np.float32)
+        # float64 values round to float32: ranges widened by one float32 step on each side.
+        table = g.table(widen=x.dtype != np.float16)
+    bins = np.take(table, x32.view(np.uint32) >> _KEY_SHIFT)
+    counts = np.bincount(bins, minlength=g.nbins + 1)
+    if counts[-1]:
+        sel = np.flatnonzero(bins == g.nbins)
+        exact = _exact_bins(g, x[sel].astype(np.float64), closed_top)
+        counts[: g.nbins] += np.bincount(exact, minlength=g.nbins)
+    return counts[: g.nbins]
+
+
+def _trim_merge(counts: np.ndarray, edges: np.ndarray, max_bins: int | None):
+    """Right-edge limits and counts of the span of non-empty bins, with one empty bucket in
+    front (its limit is the span's left edge); at most ``max_bins`` counted buckets."""
+    nz = np.flatnonzero(counts)
+    start, last = int(nz[0]), int(nz[-1])
+    span = counts[start : last + 1]
+    if max_bins is not None and span.size > max_bins:
+        k = -(-span.size // max_bins)
+        cuts = np.arange(0, span.size, k)
+        span = np.add.reduceat(span, cuts)
+        right = np.r_[edges[start + cuts[1:]], edges[last + 1]]
+    else:
+        right = edges[start + 1 : last + 2]
+    limits = np.r_[edges[start], right].astype(np.float64)
+    return limits, np.r_[0, span].astype(np.float64)
+
+
+def _check_max_bins(max_bins):
+    if max_bins is None:
+        return None
+    if isinstance(max_bins, bool) or not isinstance(max_bins, (int, np.integer)) or max_bins < 1:
+        raise ValueError(f"max_bins must be None or a positive int, got {max_bins!r}")
+    return int(max_bins)
+
+
+def make_histogram(
+    values, bins="tensorflow", max_bins: int | None = None, tag: str = "values"
+) -> Histogram | None:
+    """Bucket ``values`` into a :class:`Histogram`.
+
+    Args:
+        values: numpy array of any shape and real dtype (bool, ints, float16/32/64); flattened.
+        bins: ``"tensorflow"`` (tensorboardX's default exponential edges), or anything
+            ``numpy.histogram`` accepts: an int (equal-width bins over the data's range), a rule
+            name (``"auto"``, ``"fd"``, ``"doane"``, ``"scott"``, ``"stone"``, ``"rice"``,
+            ``"sturges"``, ``"sqrt"``), or a monotonically increasing 1-D edge array.
+        max_bins: at most this many counted buckets: neighbouring buckets of the non-empty span
+            are merged, ``ceil(span / max_bins)`` at a time, starting at the first non-empty one.
+        tag: named in the warning about left-out values.
+
+    Returns:
+        the Histogram; ``None`` (after a warning) when no value is finite / inside the edges.
+
+    Raises:
+        ValueError: ``values`` is empty; bad ``bins`` or ``max_bins``.
+        TypeError: ``values`` is not of a real dtype.
+    """
+    max_bins = _check_max_bins(max_bins)
+    x = np.asarray(values)
+    if x.size == 0:
+        raise ValueError(f"values of histogram {tag!r} is empty: give at least one number")
+    if x.dtype.kind == "b":
+        x = x.astype(np.float32)
+    elif x.dtype.kind in "iu":
+        x = x.astype(np.float64)
+    elif x.dtype.kind != "f":
+        raise TypeError(
+            f"values of histogram {tag!r} must be real numbers (bool, int or float), got "
+            f"dtype {x.dtype}"
+        )
+    x = np.ascontiguousarray(x.reshape(-1))
+    default = isinstance(bins, str) and bins == "tensorflow"
+    if not default:
+        if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+            if bins < 1:
+                raise ValueError(f"bins must be a positive int, got {bins}")
+        elif not isinstance(bins, str):
+            bins = np.asarray(bins, dtype=np.float64)
+            if bins.ndim != 1 or bins.size < 2 or np.any(np.diff(bins) <= 0):
+                raise ValueError(
+                    "bins must be 'tensorflow', a positive int, a numpy rule name ('auto', "
+                    "'fd', 'doane', 'sqrt', ...) or a strictly increasing 1-D array of at "
+                    "least 2 edges"
+                )
+    finite = np.isfinite(x)
+    n_bad = 0
+    if not finite.all():
+        n_bad = int(x.size - np.count_nonzero(finite))
+        x = x[finite]
+    notes = [f"{n_bad} non-finite value(s) (NaN/Inf)"] if n_bad else []
+    if not default and isinstance(bins, np.ndarray) and x.size:
+        inside = (x >= bins[0]) & (x <= bins[-1])
+        if not inside.all():
+            n_out = int(x.size - np.count_nonzero(inside))
+            notes.append(f"{n_out} value(s) outside the bins [{bins[0]!r}, {bins[-1]!r}]")
+            x = x[inside]
+    if notes:
+        warnings.warn(
+            f"histogram {tag!r}: left out "
+            + " and ".join(notes)
+            + ("; nothing to write" if x.size == 0 else ""),
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    if x.size == 0:
+        return None
+    xd = x.astype(np.float64, copy=False)
+    vmin, vmax = float(xd.min()), float(xd.max())
+    if default:
+        g = _get_grid()
+        counts = _default_counts(g, x, closed_top=vmax <= g.top_std)
+        edges = g.edges
+    else:
+        try:
+            counts, edges = np.histogram(xd, bins=bins)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"bins {bins!r} rejected by numpy.histogram: {exc}") from None
+    limits, bucket_counts = _trim_merge(counts, edges, max_bins)
+    return Histogram(
+        min=vmin,
+        max=vmax,
+        num=float(xd.size),
+        sum=float(xd.sum()),
+        sum_squares=float(np.einsum("i,i->", xd, xd)),  # not BLAS: no thread pool
+        bucket_limits=limits,
+        bucket_counts=bucket_counts,
+    )
+
+
+def _summary(tag: str, h: Histogram) -> Summary:
+    histo = HistogramProto(
+        min=h.min,
+        max=h.max,
+        num=h.num,
+        sum=h.sum,
+        sum_squares=h.sum_squares,
+        bucket_limit=h.bucket_limits.tolist(),
+        bucket=h.bucket_counts.tolist(),
+    )
+    return Summary(value=[Summary.Value(tag=tag, histo=histo)])
+
+
+def histogram_summary(
+    tag: str, values, bins="tensorflow", max_bins: int | None = None
+) -> Summary | None:
+    """Summary of the histogram of ``values`` (see :func:`make_histogram` for the arguments
+    and errors); ``None`` when no value could be counted (a warning says why)."""
+    h = make_histogram(values, bins, max_bins, tag)
+    return None if h is None else _summary(tag, h)
+
+
+def _number(x, arg: str) -> float:
+    from tbx.convert import to_float
+
+    return to_float(x, arg)
+
+
+def histogram_raw_summary(
+    tag: str, min, max, num, sum, sum_squares, bucket_limits, bucket_counts
+) -> Summary:
+    """Summary of a histogram given by its fields (tensorboardX's ``histogram_raw``).
+
+    Args:
+        min, max, num, sum, sum_squares: numbers (stored as float64).
+        bucket_limits: right edge of each bucket, shape (K,), increasing.
+        bucket_counts: count of each bucket, shape (K,).
+
+    Raises:
+        ValueError: ``bucket_limits`` and ``bucket_counts`` differ in length or are not 1-D.
+        TypeError: a field is not a number / array of numbers.
+    """
+    from tbx.convert import to_numpy
+
+    limits = np.asarray(to_numpy(bucket_limits, "bucket_limits"), dtype=np.float64)
+    counts = np.asarray(to_numpy(bucket_counts, "bucket_counts"), dtype=np.float64)
+    if limits.ndim != 1 or counts.ndim != 1:
+        raise ValueError(
+            f"bucket_limits and bucket_counts must be 1-D (K,), got shapes {limits.shape} and "
+            f"{counts.shape}"
+        )
+    if limits.size != counts.size:
+        raise ValueError(
+            f"bucket_limits and bucket_counts must have the same length, got {limits.size} and "
+            f"{counts.size} (bucket_limits are the right edges: numpy.histogram's edges[1:])"
+        )
+    h = Histogram(
+        _number(min, "min"),
+        _number(max, "max"),
+        _number(num, "num"),
+        _number(sum, "sum"),
+        _number(sum_squares, "sum_squares"),
+        limits,
+        counts,
+    )
+    return _summary(tag, h)
+
+
+def decode(value: Summary.Value) -> Histogram:
+    """The :class:`Histogram` of a histogram Value: the ``histo`` form, or the tensor form of
+    TensorBoard's v2 histograms (shape (K, 3): left edge, right edge, count per bucket; there
+    ``min``/``max`` are the outer edges, ``sum``/``sum_squares`` are unknown and NaN).
+
+    Raises:
+        ValueError: the Value holds neither form.
+    """
+    which = value.WhichOneof("value")
+    if which == "histo":
+        h = value.histo
+        return Histogram(
+            h.min,
+            h.max,
+            h.num,
+            h.sum,
+            h.sum_squares,
+            np.array(h.bucket_limit, dtype=np.float64),
+            np.array(h.bucket, dtype=np.float64),
+        )
+    if which == "tensor":
+        from tbx.summary.tensor import tensor_to_numpy
+
+        arr = np.asarray(tensor_to_numpy(value.tensor), dtype=np.float64)
+        if arr.ndim == 2 and arr.shape[1] == 3:
+            counts = arr[:, 2].copy()
+            lo = float(arr[0, 0]) if len(arr) else math.nan
+            hi = float(arr[-1, 1]) if len(arr) else math.nan
+            return Histogram(
+                lo, hi, float(counts.sum()), math.nan, math.nan, arr[:, 1].copy(), counts
+            )
+    raise ValueError(f"histogram {value.tag!r}: Value holds {which!r}, not a histogram")
