@@ -250,3 +250,36 @@ def test_file_writer_api(logdir):
     fw.add_summary(s, 6)
     fw.close()
     assert len(event_files(logdir)) == 2
+
+
+def test_add_scalar_bytes_equal_protobuf(tmp_path):
+    """The inline fast path writes exactly what protobuf serialises for the same Event."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tbx.proto.event_pb2 import Event
+
+    w = tbx.SummaryWriter(tmp_path / "h", flush_secs=3600)
+    expected = []
+
+    @settings(max_examples=1500, deadline=None)
+    @given(
+        tag=st.text(min_size=1, max_size=50),
+        value=st.floats(allow_nan=False),
+        step=st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)),
+        wall=st.floats(allow_nan=False, allow_infinity=False),
+    )
+    def log(tag, value, step, wall):
+        w.add_scalar(tag, value, step, walltime=wall)
+        e = Event(wall_time=wall, step=step or 0)
+        e.summary.value.add(tag=tag, simple_value=value)
+        expected.append(e.SerializeToString())
+
+    log()
+    w.close()
+    from tbx.record import scan_records
+
+    (path,) = event_files(tmp_path / "h")
+    data = open(path, "rb").read()
+    got = [bytes(p) for p in scan_records(data).payloads(data)][1:]
+    assert got == expected
