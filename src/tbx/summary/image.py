@@ -1,0 +1,326 @@
+"""Images: plugin ``images``.
+
+Written as tensorboardX writes them, in the v1 form TensorBoard's image dashboard reads:
+``Summary.Value(tag, image=Summary.Image(height, width, colorspace, encoded_image_string))``
+holding one PNG (``colorspace`` 1 = grayscale, 3 = RGB, 4 = RGBA).
+
+Pixel values (:func:`to_uint8`): ``uint8`` is used as is; floating point is taken as [0, 1],
+clipped to that range (never wrapped around), multiplied by 255 in the input's own precision and
+truncated toward zero (tensorboardX's ``(x * 255.0).astype(uint8)``; NaN becomes 0); ``bool``
+becomes 0 / 255; other integers are taken as 0..255 levels and clipped.
+
+A batch ``(N, C, H, W)`` is tiled into one image as tensorboardX's ``make_grid`` does: at most 8
+images per row, ``ceil(N / 8)`` rows, row-major, the unused cells black (transparent for RGBA).
+One difference: a grayscale image or batch stays one-channel (``colorspace`` 1); tensorboardX
+repeats it into three equal RGB channels. Both look the same in TensorBoard.
+
+PNG is encoded by Pillow at ``compress_level=1``: on a 3x512x512 image it is several times faster
+than the default level 6 tensorboardX uses, for files a few percent to 20% larger.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from tbx.proto.summary_pb2 import Summary
+
+__all__ = [
+    "PLUGIN_NAME",
+    "PNG_COMPRESS_LEVEL",
+    "to_uint8",
+    "to_nhwc",
+    "make_grid",
+    "to_hwc",
+    "encode_png",
+    "image_summary",
+    "image_boxes_summary",
+    "figure_to_array",
+    "decode",
+    "decode_png",
+]
+
+PLUGIN_NAME = "images"
+#: zlib level of the PNGs written (0-9): 1 is fast and still compresses well.
+PNG_COMPRESS_LEVEL = 1
+#: channel counts an image may have: grayscale, RGB, RGBA.
+CHANNELS = (1, 3, 4)
+_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+_FORMS = "'CHW', 'HWC', 'HW', 'NCHW', 'NHWC', 'NHW' or another order of those letters"
+_LETTER_SETS = ("HW", "CHW", "HNW", "CHNW")  # sorted letters of every accepted form
+
+
+def import_pil(what: str, extra: str = "images"):
+    """``PIL.Image``, or an ImportError naming the extra that installs Pillow."""
+    try:
+        from PIL import Image
+    except ImportError as exc:  # pragma: no cover - Pillow is installed in tests
+        raise ImportError(f'{what} needs Pillow: pip install "tbx[{extra}]"') from exc
+    return Image
+
+
+def to_uint8(array: np.ndarray, arg: str = "img_tensor") -> np.ndarray:
+    """Pixel values as ``uint8`` (see the module docstring for the rules per dtype).
+
+    Raises:
+        TypeError: a dtype that is not bool, integer or real floating point.
+    """
+    kind = array.dtype.kind
+    if array.dtype == np.uint8:
+        return array
+    if kind == "f":
+        scaled = np.clip(array, 0, 1) * array.dtype.type(255.0)
+        scaled[np.isnan(scaled)] = 0
+        return scaled.astype(np.uint8)
+    if kind == "b":
+        return array.astype(np.uint8) * np.uint8(255)
+    if kind in "iu":
+        return np.clip(array, 0, 255).astype(np.uint8)
+    raise TypeError(
+        f"{arg} must hold uint8 (0..255), float ([0, 1]) or bool pixels, got dtype {array.dtype}"
+    )
+
+
+def _check_format(dataformats, shape: tuple, arg: str, forms: str = _FORMS) -> str:
+    if not isinstance(dataformats, str):
+        raise TypeError(f"dataformats must be a str such as {forms}, got {type(dataformats)}")
+    fmt = dataformats.upper()
+    if "".join(sorted(fmt)) not in _LETTER_SETS or len(set(fmt)) != len(fmt):
+        raise ValueError(f"dataformats must be one of {forms}; got {dataformats!r}")
+    if len(fmt) != len(shape):
+        raise ValueError(
+            f"{arg} of shape {tuple(shape)} has {len(shape)} dimensions but dataformats "
+            f"{dataformats!r} has {len(fmt)}; expected shapes: (C, H, W) for 'CHW', (H, W, C) "
+            f"for 'HWC', (H, W) for 'HW', (N, C, H, W) for 'NCHW', (N, H, W, C) for 'NHWC'"
+        )
+    return fmt
+
+
+def to_nhwc(array: np.ndarray, dataformats: str, arg: str = "img_tensor") -> np.ndarray:
+    """Reorder an image or batch to ``(N, H, W, C)`` uint8 (``N`` = 1 without an ``N`` axis,
+    ``C`` = 1 without a ``C`` axis).
+
+    Raises:
+        TypeError: ``dataformats`` not a str; an unsupported dtype.
+        ValueError: ``dataformats`` not a form of N, C, H, W; its length differs from the
+            array's number of dimensions; ``C`` not 1, 3 or 4; an empty axis.
+    """
+    fmt = _check_format(dataformats, array.shape, arg)
+    for letter in "NC":
+        if letter not in fmt:
+            array = array[np.newaxis]
+            fmt = letter + fmt
+    array = array.transpose([fmt.index(c) for c in "NHWC"])
+    n, h, w, c = array.shape
+    if c not in CHANNELS:
+        raise ValueError(
+            f"{arg} of shape {tuple(array.shape)} read as (N, H, W, C) has {c} channels; "
+            f"images need 1 (grayscale), 3 (RGB) or 4 (RGBA) channels (dataformats "
+            f"{dataformats!r})"
+        )
+    if n == 0 or h == 0 or w == 0:
+        raise ValueError(f"{arg} is empty: (N, H, W, C) = {(n, h, w, c)}")
+    return to_uint8(array, arg)
+
+
+def make_grid(nhwc: np.ndarray, ncols: int = 8) -> np.ndarray:
+    """Tile ``(N, H, W, C)`` images into one ``(rows * H, cols * W, C)`` image, row-major,
+    ``cols = min(N, ncols)``, ``rows = ceil(N / cols)``, empty cells zero (tensorboardX's
+    ``make_grid`` layout)."""
+    n, h, w, c = nhwc.shape
+    if n == 1:
+        return nhwc[0]
+    cols = min(n, ncols)
+    rows = -(-n // cols)
+    if rows * cols != n:
+        pad = np.zeros((rows * cols - n, h, w, c), dtype=nhwc.dtype)
+        nhwc = np.concatenate([nhwc, pad])
+    grid = nhwc.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4)
+    return grid.reshape(rows * h, cols * w, c)
+
+
+def to_hwc(array: np.ndarray, dataformats: str = "CHW", arg: str = "img_tensor") -> np.ndarray:
+    """One ``(H, W, C)`` uint8 image from an image or a batch (tiled by :func:`make_grid`).
+
+    Raises:
+        TypeError, ValueError: as :func:`to_nhwc`.
+    """
+    return make_grid(to_nhwc(array, dataformats, arg))
+
+
+def encode_png(hwc: np.ndarray) -> bytes:
+    """PNG bytes of an ``(H, W, C)`` uint8 image, ``C`` in 1, 3, 4 (Pillow, compress level
+    :data:`PNG_COMPRESS_LEVEL`)."""
+    image = import_pil("add_image").fromarray(_pil_array(hwc), _MODES[hwc.shape[2]])
+    return _save_png(image)
+
+
+def _pil_array(hwc: np.ndarray) -> np.ndarray:
+    arr = hwc[:, :, 0] if hwc.shape[2] == 1 else hwc
+    return np.ascontiguousarray(arr)
+
+
+def _save_png(image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return out.getvalue()
+
+
+def _summary(tag: str, height: int, width: int, colorspace: int, data: bytes) -> Summary:
+    image = Summary.Image(
+        height=height, width=width, colorspace=colorspace, encoded_image_string=data
+    )
+    return Summary(value=[Summary.Value(tag=tag, image=image)])
+
+
+def image_summary(tag: str, hwc: np.ndarray) -> Summary:
+    """Summary of one ``(H, W, C)`` uint8 image (see :func:`to_hwc`) as a PNG."""
+    h, w, c = hwc.shape
+    return _summary(tag, h, w, c, encode_png(hwc))
+
+
+def _check_boxes(boxes: np.ndarray, labels) -> tuple[np.ndarray, list[str] | None]:
+    if boxes.ndim == 1 and boxes.shape[0] == 4:
+        boxes = boxes[np.newaxis]
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(
+            f"box_tensor must have shape (N, 4), rows (xmin, ymin, xmax, ymax) in pixels; got "
+            f"shape {tuple(boxes.shape)}"
+        )
+    if boxes.dtype.kind not in "biuf":
+        raise TypeError(f"box_tensor must hold numbers, got dtype {boxes.dtype}")
+    boxes = boxes.astype(np.float64)
+    if not np.isfinite(boxes).all():
+        raise ValueError("box_tensor holds NaN or infinite coordinates")
+    if labels is None:
+        return boxes, None
+    if isinstance(labels, str):
+        labels = [labels]
+    try:
+        labels = [str(s) for s in labels]
+    except TypeError:
+        raise TypeError(
+            f"labels must be a list of str (one per box), got {type(labels).__name__}"
+        ) from None
+    if len(labels) != boxes.shape[0]:
+        raise ValueError(
+            f"labels has {len(labels)} entries but box_tensor has {boxes.shape[0]} boxes; "
+            f"give one label per box"
+        )
+    return boxes, labels
+
+
+def image_boxes_summary(
+    tag: str,
+    hwc: np.ndarray,
+    boxes: np.ndarray,
+    labels=None,
+    color: str = "red",
+    text_color: str = "black",
+    thickness: int = 2,
+) -> Summary:
+    """Summary of one ``(H, W, C)`` uint8 image with boxes drawn on it, as a PNG.
+
+    Args:
+        hwc: the image (see :func:`to_hwc`); grayscale is drawn on as RGB.
+        boxes: ``(N, 4)`` (or ``(4,)``) ``(xmin, ymin, xmax, ymax)`` in pixels, any real dtype.
+        labels: ``N`` strings (a single str for one box) written at each box's top-left
+            corner on a filled box of ``color``, or None.
+        color, text_color, thickness: outline/label colours (Pillow colour names) and the
+            outline width in pixels.
+
+    Raises:
+        ValueError: ``boxes`` not of shape (N, 4) or not finite; ``len(labels) != N``.
+        TypeError: ``boxes`` not numeric; ``labels`` not a list of strings.
+    """
+    boxes, labels = _check_boxes(boxes, labels)
+    pil = import_pil("add_image_with_boxes")
+    from PIL import ImageDraw, ImageFont
+
+    image = pil.fromarray(_pil_array(hwc), _MODES[hwc.shape[2]])
+    if image.mode == "L":
+        image = image.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default() if labels else None
+    for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
+        x0, x1 = min(x0, x1), max(x0, x1)
+        y0, y1 = min(y0, y1), max(y0, y1)
+        draw.rectangle([x0, y0, x1, y1], outline=color, width=thickness)
+        if labels and labels[i]:
+            left, top, right, bottom = draw.textbbox((0, 0), labels[i], font=font)
+            tw, th = right - left + 4, bottom - top + 4
+            ty = y0 - th if y0 - th >= 0 else y0  # above the box if there is room
+            draw.rectangle([x0, ty, x0 + tw, ty + th], fill=color)
+            draw.text((x0 + 2 - left, ty + 2 - top), labels[i], fill=text_color, font=font)
+    h, w = hwc.shape[:2]
+    return _summary(tag, h, w, len(image.getbands()), _save_png(image))
+
+
+def figure_to_array(figure, close: bool = True) -> np.ndarray:
+    """Render a matplotlib Figure with the Agg canvas (no display needed) to ``(H, W, 3)``
+    uint8 RGB, or a list of same-size figures to ``(N, H, W, 3)``; the alpha channel is
+    dropped, as tensorboardX does. With ``close``, each figure is closed afterwards
+    (``pyplot.close``).
+
+    Raises:
+        ImportError: matplotlib is not installed (``pip install "tbx[figures]"``).
+        TypeError: ``figure`` is not a Figure or a list of them.
+        ValueError: an empty list, or figures of different sizes in a list.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover
+        raise ImportError('add_figure needs matplotlib: pip install "tbx[figures]"') from exc
+    figures = figure if isinstance(figure, (list, tuple)) else [figure]
+    if not figures:
+        raise ValueError("figure is an empty list; give a matplotlib Figure or a list of them")
+    for f in figures:
+        if not isinstance(f, Figure):
+            raise TypeError(
+                f"figure must be a matplotlib.figure.Figure or a list of them, got "
+                f"{type(f).__module__}.{type(f).__qualname__}"
+            )
+    images = []
+    for f in figures:
+        canvas = FigureCanvasAgg(f)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+        images.append(rgba[:, :, :3].copy())
+    if close:
+        import matplotlib.pyplot as plt
+
+        for f in figures:
+            plt.close(f)
+    if not isinstance(figure, (list, tuple)):
+        return images[0]
+    sizes = {im.shape for im in images}
+    if len(sizes) != 1:
+        raise ValueError(
+            f"the figures of a list must render to one size, got (H, W, C) sizes "
+            f"{sorted(sizes)}"
+        )
+    return np.stack(images)
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    """``(H, W, C)`` uint8 pixels of a PNG (or any format Pillow reads); ``C`` is 1 for
+    grayscale, 3 for RGB, 4 for RGBA (palette images are expanded to RGB/RGBA)."""
+    image = import_pil("decoding an image").open(io.BytesIO(data))
+    if image.mode not in ("L", "RGB", "RGBA"):
+        has_alpha = "A" in image.getbands() or "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    arr = np.asarray(image)
+    return arr[:, :, np.newaxis] if arr.ndim == 2 else arr
+
+
+def decode(value: Summary.Value) -> np.ndarray:
+    """The ``(H, W, C)`` uint8 pixels of an image Value (decoded with Pillow).
+
+    Raises:
+        ValueError: the Value holds no image.
+    """
+    if value.WhichOneof("value") != "image":
+        raise ValueError(f"image {value.tag!r}: Value holds no image")
+    return decode_png(value.image.encoded_image_string)
