@@ -1,0 +1,254 @@
+// A scalar chart: fetches downsampled series for its pixel width, redraws with uPlot,
+// re-queries on zoom, appends live deltas.
+import uPlot from 'uplot';
+import { getSeries, query } from './api.js';
+import { state, runColor, scheduleDraw, el } from './state.js';
+
+const HEIGHT = 240;
+
+function fmtNum(v) {
+  if (v == null || Number.isNaN(v)) return '–';
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(4);
+  return String(Number(v.toPrecision(6)));
+}
+
+function fmtDuration(s) {
+  if (s == null) return '–';
+  const a = Math.abs(s);
+  if (a < 120) return `${Number(s.toPrecision(4))}s`;
+  if (a < 7200) return `${Number((s / 60).toPrecision(4))}m`;
+  return `${Number((s / 3600).toPrecision(4))}h`;
+}
+
+function concat(a, b) {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+export class ScalarChart {
+  // spec: {title, runs() -> [run], tags: [tag], label(run, tag), color(run, tag), csv: bool}
+  constructor(spec) {
+    this.spec = spec;
+    this.series = new Map(); // "run\0tag" -> {run, tag, step, wall, value, smoothed, ema, firstWall, total}
+    this.zoom = null;
+    this.visible = false;
+    this.stale = true;
+    this.requests = 0;
+    this.plot = null;
+    this.abort = null;
+    this.el = el('div', { class: 'card chart-card' });
+    this.el.dataset.title = spec.title;
+    const head = el('div', { class: 'card-head' });
+    head.append(el('span', { class: 'card-title', text: spec.title }));
+    const tools = el('span', { class: 'card-tools' });
+    this.status = el('span', { class: 'status' });
+    const reset = el('button', { type: 'button', class: 'reset-zoom', text: 'reset zoom', title: 'or double-click the chart' });
+    reset.addEventListener('click', () => this.resetZoom());
+    this.csv = el('a', { class: 'csv', text: 'CSV', title: 'every point of this chart as CSV' });
+    tools.append(this.status, reset, this.csv);
+    head.append(tools);
+    this.body = el('div', { class: 'chart-body' });
+    this.el.append(head, this.body);
+    this.el.__chart = this;
+  }
+
+  pairs() {
+    return { run: this.spec.runs(), tag: this.spec.tags };
+  }
+
+  width() {
+    return Math.max(200, Math.floor(this.body.clientWidth || this.el.clientWidth || 400));
+  }
+
+  async load() {
+    const { run, tag } = this.pairs();
+    this.stale = false;
+    this.csv.href = `/api/scalars.csv?${query({ run, tag })}`;
+    this.csv.setAttribute('download', '');
+    if (!run.length) {
+      this.series.clear();
+      this.draw();
+      return;
+    }
+    if (this.abort) this.abort.abort();
+    const ctl = new AbortController();
+    this.abort = ctl;
+    const params = {
+      run, tag, width: this.width(), smoothing: state.smoothing || undefined, x: state.xaxis,
+    };
+    if (this.zoom) [params.xmin, params.xmax] = this.zoom;
+    this.requests += 1;
+    this.el.dataset.requests = String(this.requests);
+    let list;
+    try {
+      list = await getSeries(params, ctl.signal);
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      this.status.textContent = e.message;
+      this.el.dataset.error = e.message;
+      return;
+    }
+    if (this.abort !== ctl) return;
+    this.abort = null;
+    this.series.clear();
+    for (const d of list) {
+      this.series.set(`${d.run}\0${d.tag}`, {
+        run: d.run, tag: d.tag, step: d.cols.step, wall: d.cols.wall_time, value: d.cols.value,
+        smoothed: d.cols.smoothed || null, ema: d.ema, firstWall: d.first_wall_time,
+        total: d.total, downsampled: d.downsampled,
+      });
+    }
+    this.draw();
+  }
+
+  // Live points of one series (already decoded columns). Returns true if handled here.
+  delta(d) {
+    const s = this.series.get(`${d.run}\0${d.tag}`);
+    if (!s || d.reload || d.cut != null || !d.step || this.zoom) {
+      if (!this.zoom || d.cut != null) this.stale = true;
+      return;
+    }
+    const w = state.smoothing;
+    s.step = concat(s.step, d.step);
+    s.wall = concat(s.wall, d.wall_time);
+    s.value = concat(s.value, d.value);
+    if (w > 0 && s.smoothed) {
+      let [acc, c] = s.ema;
+      const sm = new Float64Array(d.value.length);
+      d.value.forEach((v, i) => {
+        if (Number.isFinite(v)) {
+          acc = acc * w + (1 - w) * v;
+          c += 1;
+          sm[i] = acc / (1 - w ** c);
+        } else sm[i] = v;
+      });
+      s.ema = [acc, c];
+      s.smoothed = concat(s.smoothed, sm);
+    }
+    if (s.firstWall == null && s.wall.length) s.firstWall = s.wall[0];
+    s.total = d.total;
+    if (s.step.length > 8 * this.width()) this.stale = true;
+    else scheduleDraw(this);
+  }
+
+  xOf(s) {
+    if (state.xaxis === 'wall_time') return s.wall;
+    if (state.xaxis === 'relative') return s.wall.map((t) => t - (s.firstWall || 0));
+    return s.step;
+  }
+
+  buildData() {
+    const tables = [];
+    const meta = [];
+    const logy = state.logy;
+    const clean = (a) => Array.from(a, (v) => (Number.isFinite(v) && (!logy || v > 0) ? v : null));
+    for (const s of this.series.values()) {
+      if (state.hidden.has(s.run)) continue;
+      let x = this.xOf(s);
+      let cols = [s.value, s.smoothed].filter(Boolean);
+      // uPlot needs ascending x: sort when a run logged steps out of order.
+      let sorted = true;
+      for (let i = 1; i < x.length; i++) if (x[i] < x[i - 1]) { sorted = false; break; }
+      if (!sorted) {
+        const order = Array.from(x.keys()).sort((a, b) => x[a] - x[b]);
+        x = order.map((i) => x[i]);
+        cols = cols.map((c) => order.map((i) => c[i]));
+      }
+      tables.push([Array.from(x), ...cols.map(clean)]);
+      meta.push(s);
+    }
+    return { tables, meta };
+  }
+
+  draw() {
+    const { tables, meta } = this.buildData();
+    let points = 0;
+    let downsampled = false;
+    for (const s of meta) {
+      points += s.step.length;
+      downsampled = downsampled || s.downsampled;
+    }
+    this.el.dataset.points = String(points);
+    this.el.dataset.downsampled = String(downsampled);
+    this.el.dataset.series = String(meta.length);
+    this.status.textContent = meta.length ? '' : 'no data';
+    const smooth = state.smoothing > 0;
+    const data = tables.length ? uPlot.join(tables) : [[]];
+    const sig = JSON.stringify([meta.map((s) => `${s.run}\0${s.tag}`), smooth, state.xaxis, state.logy]);
+    if (this.plot && this.sig === sig) {
+      this.programmatic = true;
+      this.plot.setData(data, !this.zoom);
+      if (this.zoom) this.plot.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
+      this.programmatic = false;
+      return;
+    }
+    if (this.plot) this.plot.destroy();
+    this.sig = sig;
+    const multiTag = this.spec.tags.length > 1;
+    const series = [{
+      label: state.xaxis,
+      value: (u, v) => (state.xaxis === 'relative' ? fmtDuration(v)
+        : state.xaxis === 'wall_time' ? (v == null ? '–' : new Date(v * 1000).toLocaleString()) : fmtNum(v)),
+    }];
+    for (const s of meta) {
+      const color = this.spec.color ? this.spec.color(s.run, s.tag) : runColor(s.run);
+      const name = this.spec.label ? this.spec.label(s.run, s.tag) : (multiTag ? `${s.run} · ${s.tag}` : s.run);
+      series.push({
+        label: smooth ? `${name} (raw)` : name, stroke: smooth ? color + '55' : color, width: smooth ? 1 : 1.5,
+        value: (u, v) => fmtNum(v),
+      });
+      if (smooth) series.push({ label: name, stroke: color, width: 1.5, value: (u, v) => fmtNum(v) });
+    }
+    const xAxis = { stroke: '#555', grid: { stroke: '#eee' } };
+    if (state.xaxis === 'relative') xAxis.values = (u, vals) => vals.map(fmtDuration);
+    const opts = {
+      width: this.width(),
+      height: HEIGHT,
+      series,
+      scales: { x: { time: state.xaxis === 'wall_time' }, y: { distr: state.logy ? 3 : 1 } },
+      axes: [xAxis, { stroke: '#555', grid: { stroke: '#eee' }, size: 60, values: (u, vals) => vals.map(fmtNum) }],
+      legend: { live: true },
+      cursor: {
+        drag: { x: true, y: false, setScale: true },
+        bind: {
+          dblclick: () => () => { this.resetZoom(); return null; },
+        },
+      },
+      hooks: {
+        setSelect: [(u) => {
+          if (u.select.width < 2) return;
+          const min = u.posToVal(u.select.left, 'x');
+          const max = u.posToVal(u.select.left + u.select.width, 'x');
+          this.zoom = [min, max];
+          this.el.dataset.zoomed = 'true';
+          clearTimeout(this.zoomTimer);
+          this.zoomTimer = setTimeout(() => this.load(), 30);
+        }],
+      },
+    };
+    this.programmatic = true;
+    this.plot = new uPlot(opts, data, this.body);
+    if (this.zoom) this.plot.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
+    this.programmatic = false;
+  }
+
+  resetZoom() {
+    if (!this.zoom) return;
+    this.zoom = null;
+    this.el.dataset.zoomed = 'false';
+    this.load();
+  }
+
+  resize() {
+    if (this.plot) this.plot.setSize({ width: this.width(), height: HEIGHT });
+  }
+
+  destroy() {
+    if (this.abort) this.abort.abort();
+    if (this.plot) this.plot.destroy();
+    this.plot = null;
+  }
+}
