@@ -16,12 +16,22 @@ Reading rules, shared by every reader of tbx:
 * A header whose CRC does not match is corruption: the length cannot be trusted. In strict mode
   :class:`CorruptRecordError` is raised; otherwise the corruption is reported and scanning
   resynchronises at the next offset where a header with a valid CRC starts.
+* A header whose length is ``>= 2**31`` (protobuf's limit on a message) is corruption too, even
+  with a valid CRC ("length field too large"): nothing is ever allocated for a length read from
+  a file.
 * A data CRC mismatch under a valid header is corruption of that record only: raised in strict
   mode, otherwise reported and skipped (its payload is never returned).
+
+Implementations: the C module ``tbx._speedups`` (built by ``hatch_build.py``) provides
+:func:`frame_records` and :func:`scan_records` with exactly these semantics (hardware CRC32C when
+the CPU has SSE4.2); this module falls back to pure Python (``google-crc32c``) when it is missing
+or when the environment variable ``TBX_NO_SPEEDUPS=1`` is set at import.
+:func:`use_speedups` switches at run time (tests run every case both ways).
 """
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,12 +48,50 @@ __all__ = [
     "frame_record",
     "frame_records",
     "scan_records",
+    "MAX_RECORD_LENGTH",
+    "speedups",
+    "use_speedups",
 ]
 
 HEADER_SIZE = 12  # uint64 length + uint32 masked CRC of the length
 FOOTER_SIZE = 4  # uint32 masked CRC of the data
 _MASK_DELTA = 0xA282EAD8
 _U32 = 0xFFFFFFFF
+#: Largest record length accepted (exclusive): protobuf messages are limited to 2 GiB.
+MAX_RECORD_LENGTH = 1 << 31
+
+
+def _load_speedups():
+    if os.environ.get("TBX_NO_SPEEDUPS") == "1":
+        return None
+    try:
+        from tbx import _speedups
+    except ImportError:
+        return None
+    return _speedups
+
+
+_kernel = _load_speedups()
+
+
+def speedups():
+    """The C kernel module ``tbx._speedups`` in use, or ``None`` (pure Python)."""
+    return _kernel
+
+
+def use_speedups(enabled: bool) -> bool:
+    """Use the C kernel (``True``, when it is built) or pure Python (``False``) from now on, in
+    this module and in the reader. Returns whether the kernel is now in use."""
+    global _kernel
+    if enabled:
+        try:
+            from tbx import _speedups
+        except ImportError:
+            _speedups = None
+        _kernel = _speedups
+    else:
+        _kernel = None
+    return _kernel is not None
 
 _crc = google_crc32c.value
 _pack_q = struct.Struct("<Q").pack
@@ -88,6 +136,9 @@ def frame_records(payloads: Iterable[bytes]) -> bytes:
     Returns:
         The concatenation of :func:`frame_record` of each payload.
     """
+    k = _kernel
+    if k is not None:
+        return k.frame_records(payloads if isinstance(payloads, (list, tuple)) else list(payloads))
     return _frame_records_py(payloads)
 
 
@@ -139,8 +190,8 @@ class RecordScan:
 
 
 def _header_ok(view: memoryview, pos: int) -> bool:
-    (want,) = _unpack_i(view, pos + 8)
-    return masked_crc32c(bytes(view[pos : pos + 8])) == want
+    length, want = _unpack_qi(view, pos)
+    return masked_crc32c(bytes(view[pos : pos + 8])) == want and length < MAX_RECORD_LENGTH
 
 
 def _resync(view: memoryview, pos: int, limit: int) -> int:
@@ -175,8 +226,35 @@ def scan_records(
         A :class:`RecordScan`. An incomplete tail is never an error: ``end`` points at it.
 
     Raises:
-        CorruptRecordError: in strict mode, on a header or data CRC mismatch.
+        CorruptRecordError: in strict mode, on a header or data CRC mismatch or a length field
+            ``>= MAX_RECORD_LENGTH``.
     """
+    k = _kernel
+    if k is not None:
+        import numpy as np
+
+        starts, lengths, end, found = k.scan_records(buf, start, strict)
+        result = RecordScan(
+            np.frombuffer(starts, dtype=np.int64).tolist(),
+            np.frombuffer(lengths, dtype=np.int64).tolist(),
+            end,
+            [Corruption(source, base_offset + o, n, r) for o, n, r in found],
+        )
+        if strict and found:
+            o, _, r = found[0]
+            raise CorruptRecordError(source, base_offset + o, r)
+        return result
+    return _scan_records_py(buf, start, source=source, strict=strict, base_offset=base_offset)
+
+
+def _scan_records_py(
+    buf: bytes | bytearray | memoryview,
+    start: int = 0,
+    *,
+    source: str = "<bytes>",
+    strict: bool = True,
+    base_offset: int = 0,
+) -> RecordScan:
     view = memoryview(buf).cast("B")
     size = len(view)
     result = RecordScan()
@@ -186,19 +264,17 @@ def scan_records(
     while pos + HEADER_SIZE <= size:
         length, want = _unpack_qi(view, pos)
         c = crc(bytes(view[pos : pos + 8]))
-        if ((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32 != want:
+        bad_crc = ((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32 != want
+        if bad_crc or length >= MAX_RECORD_LENGTH:
+            reason = "header CRC mismatch" if bad_crc else "length field too large"
             if strict:
-                raise CorruptRecordError(source, base_offset + pos, "header CRC mismatch")
+                raise CorruptRecordError(source, base_offset + pos, reason)
             nxt = _resync(view, pos, size - HEADER_SIZE + 1)
             if nxt >= size - HEADER_SIZE + 1:
                 # No later header in what we have: it may still arrive; keep the tail.
-                result.corruptions.append(
-                    Corruption(source, base_offset + pos, 0, "header CRC mismatch")
-                )
+                result.corruptions.append(Corruption(source, base_offset + pos, 0, reason))
                 break
-            result.corruptions.append(
-                Corruption(source, base_offset + pos, nxt - pos, "header CRC mismatch")
-            )
+            result.corruptions.append(Corruption(source, base_offset + pos, nxt - pos, reason))
             pos = nxt
             continue
         data_start = pos + HEADER_SIZE

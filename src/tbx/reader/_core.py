@@ -1,0 +1,661 @@
+"""The reader's engine behind :class:`tbx.reader.provider.LogdirProvider` (private).
+
+Per refresh and per run, each event file is read from where the last read stopped, in blocks of
+up to 64 MiB. A block goes through ``tbx._speedups.scan_events`` (or its pure-Python twin below):
+one pass that checks the framing and both CRCs and splits every Summary Value into columns (record
+ordinal, step, wall time, tag id, payload kind, number for ``simple_value`` and one-number tensors,
+and the byte ranges of the Value and of its metadata). Records that are not Summaries
+(``file_version``, ``session_log``, graphs) are decoded with protobuf. Rows are then grouped by tag
+with numpy and appended to the tag's series; scalars never become Python objects, other kinds keep
+each point's serialized Value and decode it only when asked (so a tag filter, or a viewer that
+never opens a tag, costs no decoding).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import numpy as np
+
+from tbx import record
+from tbx.reader._fs import open_logdir
+from tbx.reader.provider import (
+    BLOB,
+    SCALAR,
+    TENSOR,
+    BlobSeries,
+    Changes,
+    Corruption,
+    ScalarSeries,
+    TagInfo,
+    TensorSeries,
+)
+
+_BLOCK = 64 << 20
+_KIND_SIMPLE, _KIND_TENSOR_SCALAR, _KIND_OTHER = 0, 1, 2
+#: Plugins whose tensors are blob sequences (TensorBoard's images, audio; tbx's video).
+BLOB_PLUGINS = frozenset({"images", "audio", "video"})
+#: Tag under which a run's GraphDef is kept (TensorBoard's graphs plugin uses the same name).
+RUN_GRAPH_TAG = "__run_graph__"
+
+
+def _compile(pattern: str | None, name: str):
+    if pattern is None:
+        return None
+    if not isinstance(pattern, str):
+        raise TypeError(f"{name} must be a regular expression string, got {type(pattern).__name__}")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{name} {pattern!r} is not a valid regular expression: {exc}") from None
+
+
+def _pb():
+    from tbx.proto import event_pb2, summary_pb2
+
+    return event_pb2, summary_pb2
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+class _Series:
+    """One tag of one run: growable columns (capacity doubling; never written below ``n``, so a
+    snapshot view stays valid), and for tensor/blob tags each point's serialized Value."""
+
+    __slots__ = ("tag", "data_class", "plugin_name", "metadata", "n", "step", "wall", "value",
+                 "file", "raws", "decoded")
+
+    def __init__(self, tag: str):
+        self.tag = tag
+        self.data_class: str | None = None
+        self.plugin_name = ""
+        self.metadata = None  # SummaryMetadata proto: the first one the run sent
+        self.n = 0
+        self.step = np.empty(0, np.int64)
+        self.wall = np.empty(0, np.float64)
+        self.value = np.empty(0, np.float64)
+        self.file = np.empty(0, np.int32)
+        self.raws: list[bytes] = []
+        self.decoded: list = []
+
+    def append(self, step, wall, value, file_id: int, raws=None) -> None:
+        k = len(step)
+        if not k:
+            return
+        n = self.n
+        if n + k > len(self.step):
+            cap = max(2 * len(self.step), n + k, 256)
+            for name in ("step", "wall", "file") + (("value",) if value is not None else ()):
+                old = getattr(self, name)
+                new = np.empty(cap, old.dtype)
+                new[:n] = old[:n]
+                setattr(self, name, new)
+        self.step[n : n + k] = step
+        self.wall[n : n + k] = wall
+        self.file[n : n + k] = file_id
+        if value is not None:
+            self.value[n : n + k] = value
+        if raws is not None:
+            self.raws.extend(raws)
+        self.n = n + k
+
+    def purge(self, min_step: int):
+        """Drop points with ``step >= min_step`` into new arrays (old snapshots stay intact).
+        Returns the keep mask over the old points, or ``None`` when nothing was dropped."""
+        n = self.n
+        keep = self.step[:n] < min_step
+        if keep.all():
+            return None
+        self.step = self.step[:n][keep]
+        self.wall = self.wall[:n][keep]
+        self.file = self.file[:n][keep]
+        if self.data_class == SCALAR:
+            self.value = self.value[:n][keep]
+        else:
+            idx = np.flatnonzero(keep)
+            self.raws = [self.raws[i] for i in idx]
+            self.decoded = [self.decoded[i] for i in idx if i < len(self.decoded)]
+            if len(self.decoded) != len(self.raws):
+                self.decoded = self.decoded[: min(len(self.decoded), len(self.raws))]
+        self.n = len(self.step)
+        return keep
+
+    def info(self) -> TagInfo:
+        n = self.n
+        if not n:
+            return TagInfo(self.plugin_name, self.data_class or TENSOR, 0, None, None)
+        s, w = self.step[:n], self.wall[:n]
+        return TagInfo(self.plugin_name, self.data_class, n, int(s.min()), int(s.max()),
+                       float(w.min()), float(w.max()))
+
+
+class _File:
+    __slots__ = ("path", "offset", "index")
+
+    def __init__(self, path: str, index: int):
+        self.path = path
+        self.offset = 0
+        self.index = index
+
+
+class _Run:
+    def __init__(self, name: str):
+        self.name = name
+        self.files: dict[str, _File] = {}
+        self.file_names: list[str] = []
+        self.tags_b: list[bytes] = []
+        self.tag_index: dict[bytes, int] = {}
+        self.slots: list[_Series | None] = []
+        self.series: dict[str, _Series] = {}
+        self.file_version: str | None = None
+
+
+def _metadata_for(plugin: str):
+    _, summary_pb2 = _pb()
+    dc = {"scalars": summary_pb2.DATA_CLASS_SCALAR, "images": summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+          "audio": summary_pb2.DATA_CLASS_BLOB_SEQUENCE}.get(plugin, summary_pb2.DATA_CLASS_TENSOR)
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin), data_class=dc
+    )
+
+
+def histogram_to_tensor(histo) -> np.ndarray:
+    """A v1 ``HistogramProto`` as TensorBoard's v2 histogram tensor: float64 ``[k, 3]`` rows of
+    ``(left edge, right edge, count)``; the first left edge is ``histo.min``, the last right edge
+    ``histo.max`` (v1's last limit is a sentinel like DBL_MAX)."""
+    limits = np.asarray(histo.bucket_limit, np.float64)
+    counts = np.asarray(histo.bucket, np.float64)
+    k = len(counts)
+    if k == 0:
+        return np.zeros((0, 3), np.float64)
+    right = limits[:k].copy()
+    if len(right) < k:
+        right = np.concatenate([right, np.full(k - len(right), histo.max)])
+    left = np.concatenate([[histo.min], right[:-1]])
+    right[-1] = histo.max
+    return np.stack([left, right, counts], axis=1)
+
+
+def _decode_tensor_value(value) -> np.ndarray:
+    which = value.WhichOneof("value")
+    if which == "tensor":
+        from tbx.summary.tensor import tensor_to_numpy
+
+        return tensor_to_numpy(value.tensor)
+    if which == "histo":
+        return histogram_to_tensor(value.histo)
+    if which == "simple_value":
+        return np.asarray(value.simple_value, np.float32)
+    raise ValueError(f"tag {value.tag!r}: Value holds {which!r}, not a tensor")
+
+
+def _decode_blob_value(value) -> list[bytes]:
+    which = value.WhichOneof("value")
+    if which == "tensor":
+        t = value.tensor
+        if t.string_val:
+            return list(t.string_val)
+        from tbx.summary.tensor import tensor_to_numpy
+
+        arr = tensor_to_numpy(t)
+        return [bytes(x) for x in arr.reshape(-1)] if arr.dtype == object else [arr.tobytes()]
+    if which == "image":
+        im = value.image
+        return [str(im.width).encode(), str(im.height).encode(), im.encoded_image_string]
+    if which == "audio":
+        return [value.audio.encoded_audio_string, b""]
+    raise ValueError(f"tag {value.tag!r}: Value holds {which!r}, not a blob sequence")
+
+
+_ROW_DTYPES = (np.int64, np.int64, np.float64, np.float64, np.uint8, np.int64, np.int64, np.int64,
+               np.int64)  # rec, step, wall, value, kind, voff, vlen, moff, mlen
+
+
+class _Rows:
+    """Per-tag rows being collected in Python (the fallback and protobuf-decoded Events), in
+    ``scan_events``' output format."""
+
+    def __init__(self):
+        self.cols: dict[int, list[list]] = {}
+        self.aux = bytearray()
+
+    def add(self, tid: int, ordinal: int, ev, v, kind: int, value: float) -> None:
+        c = self.cols.get(tid)
+        if c is None:
+            c = self.cols[tid] = [[] for _ in range(9)]
+        raw = v.SerializeToString()
+        c[0].append(ordinal)
+        c[1].append(ev.step)
+        c[2].append(ev.wall_time)
+        c[3].append(value)
+        c[4].append(kind)
+        c[5].append(len(self.aux))
+        c[6].append(len(raw))
+        self.aux += raw
+        if v.HasField("metadata"):
+            m = v.metadata.SerializeToString()
+            c[7].append(len(self.aux))
+            c[8].append(len(m))
+            self.aux += m
+        else:
+            c[7].append(0)
+            c[8].append(-1)
+
+    def result(self) -> dict[int, tuple[bytes, ...]]:
+        return {t: tuple(np.asarray(col, dt).tobytes() for col, dt in zip(c, _ROW_DTYPES,
+                                                                         strict=True))
+                for t, c in self.cols.items()}
+
+
+def _scan_events_py(buf, tags_b: list[bytes], tag_index: dict[bytes, int]):
+    """Pure-Python twin of ``tbx._speedups.scan_events`` (same outputs, through protobuf). Row
+    byte ranges refer to the returned ``vbuf`` (serialized Values and metadata), ``others`` to
+    ``buf``."""
+    event_pb2, _ = _pb()
+    scan = record._scan_records_py(buf, 0, strict=False)
+    rows = _Rows()
+    others: list[int] = []
+    view = memoryview(buf)
+    for ordinal, (s, n) in enumerate(zip(scan.starts, scan.lengths, strict=True)):
+        try:
+            ev = event_pb2.Event.FromString(bytes(view[s : s + n]))
+        except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends
+            others += (ordinal, s, n)
+            continue
+        if ev.WhichOneof("what") != "summary":
+            others += (ordinal, s, n)
+            continue
+        for v in ev.summary.value:
+            key = v.tag.encode("utf-8")
+            tid = tag_index.get(key)
+            if tid is None:
+                tid = tag_index[key] = len(tags_b)
+                tags_b.append(key)
+            if v.WhichOneof("value") == "simple_value":
+                rows.add(tid, ordinal, ev, v, _KIND_SIMPLE, v.simple_value)
+            else:
+                rows.add(tid, ordinal, ev, v, _KIND_OTHER, 0.0)
+    corr = [(c.offset, c.skipped, c.reason) for c in scan.corruptions]
+    others_b = np.asarray(others, np.int64).tobytes()
+    return scan.end, corr, len(scan.starts), rows.result(), others_b, bytes(rows.aux)
+
+
+class LogdirReader:
+    """Engine of :class:`tbx.reader.provider.LogdirProvider`; same arguments and errors."""
+
+    def __init__(self, logdir, *, run_filter: str | None = None, tag_filter: str | None = None):
+        self._run_re = _compile(run_filter, "run_filter")
+        self._tag_re = _compile(tag_filter, "tag_filter")
+        self._fs = open_logdir(logdir)
+        self._fs.check()
+        self.logdir = logdir if isinstance(logdir, str) else str(logdir)
+        self._runs: dict[str, _Run] = {}
+        self._corruptions: list[Corruption] = []
+        self._seen_corruptions: set[tuple[str, int]] = set()
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ reading
+
+    def refresh(self, progress=None) -> Changes:
+        changes = Changes()
+        listing = self._fs.list_runs()
+        todo = []
+        for name, files in listing.items():
+            if self._run_re is not None and not self._run_re.search(name):
+                continue
+            run = self._runs.get(name)
+            if run is None:
+                run = _Run(name)
+                with self._lock:
+                    self._runs[name] = run
+                changes.new_runs.append(name)
+            for path, size in files:
+                f = run.files.get(path)
+                if f is None:
+                    f = _File(path, len(run.file_names))
+                    with self._lock:
+                        run.files[path] = f
+                        run.file_names.append(self._fs.file_name(path))
+                if size > f.offset:
+                    todo.append((run, f, size))
+        total = sum(size - f.offset for _, f, size in todo)
+        done = 0
+        for run, f, size in todo:
+            block = _BLOCK
+            while f.offset < size:
+                want = min(size - f.offset, block)
+                buf = self._fs.read(f.path, f.offset, want)
+                if not buf:
+                    break
+                end = self._process(run, f, buf, changes)
+                changes.bytes_read += len(buf)
+                if end == 0 and len(buf) == want and f.offset + want < size:
+                    block *= 2  # one record larger than the block
+                    continue
+                f.offset += end
+                done += end
+                if progress is not None:
+                    progress(done, total)
+                if end < len(buf) or len(buf) < want:
+                    break  # incomplete tail (or corruption awaiting more bytes)
+        if progress is not None:
+            progress(total, total)
+        return changes
+
+    def _report(self, changes: Changes, path: str, offset: int, skipped: int, reason: str):
+        key = (path, offset)
+        if key in self._seen_corruptions:
+            return
+        self._seen_corruptions.add(key)
+        c = Corruption(path, offset, skipped, reason)
+        with self._lock:
+            self._corruptions.append(c)
+        changes.corruptions.append(c)
+        import warnings
+
+        warnings.warn(f"tbx: {c}", RuntimeWarning, stacklevel=4)
+
+    def _new_slot(self, run: _Run, tid: int) -> _Series | None:
+        name = run.tags_b[tid].decode("utf-8", errors="replace")
+        if self._tag_re is not None and not self._tag_re.search(name):
+            return None
+        return _Series(name)
+
+    def _process(self, run: _Run, f: _File, buf, changes: Changes) -> int:
+        """Scan one block of ``f`` starting at ``f.offset``; returns the bytes consumed."""
+        base = f.offset
+        kernel = record.speedups()
+        if kernel is not None:
+            end, corr, _nrec, rows, others_b = kernel.scan_events(
+                buf, 0, run.tags_b, run.tag_index)
+            vbuf = buf
+        else:
+            end, corr, _nrec, rows, others_b, vbuf = _scan_events_py(
+                buf, run.tags_b, run.tag_index)
+        for off, skipped, reason in corr:
+            self._report(changes, f.path, base + off, skipped, reason)
+        others = np.frombuffer(others_b, np.int64).reshape(-1, 3)
+        with self._lock:
+            while len(run.slots) < len(run.tags_b):
+                run.slots.append(self._new_slot(run, len(run.slots)))
+            purges, extra = self._handle_others(run, f, buf, others, changes)
+            pending = self._group(run, rows, vbuf)
+            if extra is not None:
+                pending += self._group(run, extra[0], extra[1])
+            if purges:
+                smin = min(s for _, s in purges)
+                for tag, s in run.series.items():
+                    keep = s.purge(smin)
+                    if keep is None:
+                        continue
+                    key = (run.name, tag)
+                    new = changes.appended.get(key, 0)
+                    old = len(keep) - new
+                    if new:  # points added by this refresh that survive: still the last ones
+                        changes.appended[key] = int(keep[old:].sum())
+                    if not keep[:old].all():
+                        changes.purged[key] = min(changes.purged.get(key, smin), smin)
+            for s, g_rec, g_step, g_wall, g_val, g_raws in pending:
+                if purges:
+                    keep = np.ones(len(g_rec), bool)
+                    for o, st in purges:
+                        keep &= ~((g_rec < o) & (g_step >= st))
+                    if not keep.all():
+                        g_step, g_wall = g_step[keep], g_wall[keep]
+                        if g_val is not None:
+                            g_val = g_val[keep]
+                        if g_raws is not None:
+                            g_raws = [r for r, k in zip(g_raws, keep, strict=True) if k]
+                s.append(g_step, g_wall, g_val, f.index, g_raws)
+                key = (run.name, s.tag)
+                if s.tag not in run.series:
+                    run.series[s.tag] = s
+                    changes.new_tags.append(key)
+                if len(g_step):
+                    changes.appended[key] = changes.appended.get(key, 0) + len(g_step)
+        return end
+
+    def _handle_others(self, run: _Run, f: _File, buf, others: np.ndarray, changes: Changes):
+        """Decode the records the scan left to protobuf. Returns ``(purges, extra)``: purges as
+        ``[(record ordinal, step)]``, extra Summary rows (as scan rows plus their buffer) or
+        ``None``."""
+        if not len(others):
+            return [], None
+        event_pb2, _ = _pb()
+        view = memoryview(buf)
+        purges: list[tuple[int, int]] = []
+        summaries = []
+        for ordinal, off, n in others.tolist():
+            try:
+                ev = event_pb2.Event.FromString(bytes(view[off : off + n]))
+            except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends
+                self._report(changes, f.path, f.offset + off - record.HEADER_SIZE,
+                             n + record.HEADER_SIZE + record.FOOTER_SIZE, "undecodable Event")
+                continue
+            what = ev.WhichOneof("what")
+            if what == "file_version":
+                run.file_version = ev.file_version
+                if ev.step > 0:
+                    purges.append((ordinal, ev.step))
+            elif what == "session_log":
+                if ev.session_log.status == event_pb2.SessionLog.START:
+                    purges.append((ordinal, ev.step))
+            elif what == "summary":
+                summaries.append((ordinal, ev))
+            elif what in ("graph_def", "tagged_run_metadata"):
+                if what == "graph_def":
+                    tag, blob, plugin = RUN_GRAPH_TAG, ev.graph_def, "graphs"
+                else:
+                    tag = ev.tagged_run_metadata.tag
+                    blob, plugin = ev.tagged_run_metadata.run_metadata, "graphs"
+                summaries.append((ordinal, self._blob_event(ev, tag, blob, plugin)))
+        extra = None
+        if summaries:
+            extra = self._rows_from_events(run, summaries)
+        return purges, extra
+
+    @staticmethod
+    def _blob_event(ev, tag: str, blob: bytes, plugin: str):
+        event_pb2, summary_pb2 = _pb()
+        from tbx.proto.tensor_pb2 import TensorProto
+
+        v = summary_pb2.Summary.Value(tag=tag, tensor=TensorProto(dtype=7, string_val=[blob]))
+        v.metadata.CopyFrom(_metadata_for(plugin))
+        return event_pb2.Event(wall_time=ev.wall_time, step=ev.step,
+                               summary=summary_pb2.Summary(value=[v]))
+
+    def _rows_from_events(self, run: _Run, items):
+        """Scan-like rows (and their buffer) for Events decoded by protobuf."""
+        rows = _Rows()
+        for ordinal, ev in items:
+            for v in ev.summary.value:
+                key = v.tag.encode("utf-8")
+                tid = run.tag_index.get(key)
+                if tid is None:
+                    tid = run.tag_index[key] = len(run.tags_b)
+                    run.tags_b.append(key)
+                    run.slots.append(self._new_slot(run, tid))
+                rows.add(tid, ordinal, ev, v, _KIND_OTHER, 0.0)
+        return rows.result(), bytes(rows.aux)
+
+    def _group(self, run: _Run, rows, vbuf):
+        """Rows of one block (``tag id -> columns``) for the kept tags: ``[(series, rec, step,
+        wall, value|None, raws|None)]`` in tag id order."""
+        out = []
+        view = memoryview(vbuf)
+        for t in sorted(rows):
+            s = run.slots[t]
+            if s is None:
+                continue
+            (g_rec, g_step, g_wall, g_val, g_kind, g_voff, g_vlen, g_moff, g_mlen) = (
+                np.frombuffer(b, dt) for b, dt in zip(rows[t], _ROW_DTYPES, strict=True))
+            if s.metadata is None:
+                has = np.flatnonzero(g_mlen >= 0)
+                if len(has):
+                    i = has[0]
+                    o, n = int(g_moff[i]), int(g_mlen[i])
+                    _, summary_pb2 = _pb()
+                    try:
+                        s.metadata = summary_pb2.SummaryMetadata.FromString(bytes(view[o : o + n]))
+                    except Exception:  # noqa: BLE001
+                        s.metadata = None
+                    if s.metadata is not None and s.data_class is None:
+                        s.plugin_name = s.metadata.plugin_data.plugin_name
+            if s.data_class is None and not self._classify(s, int(g_kind[0]),
+                                                           view, int(g_voff[0]), int(g_vlen[0])):
+                continue
+            if s.data_class == SCALAR:
+                odd = np.flatnonzero(g_kind == _KIND_OTHER)
+                if len(odd):
+                    g_val = g_val.copy()
+                    keep = np.ones(len(g_val), bool)
+                    for i in odd:
+                        x = self._scalar_of(view, int(g_voff[i]), int(g_vlen[i]))
+                        if x is None:
+                            keep[i] = False
+                        else:
+                            g_val[i] = x
+                    if not keep.all():
+                        g_rec, g_step, g_wall, g_val = (g_rec[keep], g_step[keep], g_wall[keep],
+                                                        g_val[keep])
+                out.append((s, g_rec, g_step, g_wall, g_val, None))
+            else:
+                raws = [bytes(view[o : o + n]) for o, n in zip(g_voff.tolist(), g_vlen.tolist(),
+                                                               strict=True)]
+                out.append((s, g_rec, g_step, g_wall, None, raws))
+        return out
+
+    @staticmethod
+    def _scalar_of(view, off: int, n: int) -> float | None:
+        _, summary_pb2 = _pb()
+        from tbx.summary.scalar import decode
+
+        try:
+            return decode(summary_pb2.Summary.Value.FromString(bytes(view[off : off + n])))
+        except Exception:  # noqa: BLE001 - not a number: the point is dropped
+            return None
+
+    @staticmethod
+    def _classify(s: _Series, kind: int, view, off: int, n: int) -> bool:
+        plugin = s.plugin_name
+        if kind == _KIND_SIMPLE:
+            s.data_class, s.plugin_name = SCALAR, plugin or "scalars"
+        elif plugin == "scalars":
+            s.data_class = SCALAR
+        elif plugin in BLOB_PLUGINS:
+            s.data_class = BLOB
+        elif kind == _KIND_TENSOR_SCALAR:
+            s.data_class = TENSOR
+        else:
+            _, summary_pb2 = _pb()
+            try:
+                which = summary_pb2.Summary.Value.FromString(bytes(view[off : off + n])) \
+                    .WhichOneof("value")
+            except Exception:  # noqa: BLE001
+                return False
+            if which == "histo":
+                s.data_class, s.plugin_name = TENSOR, plugin or "histograms"
+            elif which == "image":
+                s.data_class, s.plugin_name = BLOB, plugin or "images"
+            elif which == "audio":
+                s.data_class, s.plugin_name = BLOB, plugin or "audio"
+            elif which == "tensor":
+                s.data_class = TENSOR
+            elif which == "simple_value":
+                s.data_class, s.plugin_name = SCALAR, plugin or "scalars"
+            else:
+                return False
+        if s.metadata is None:
+            s.metadata = _metadata_for(s.plugin_name)
+        return True
+
+    # ------------------------------------------------------------------ queries
+
+    def runs(self) -> list[str]:
+        with self._lock:
+            return sorted(self._runs)
+
+    def _run(self, run: str) -> _Run:
+        try:
+            return self._runs[run]
+        except KeyError:
+            raise KeyError(f"unknown run {run!r}") from None
+
+    def _series(self, run: str, tag: str) -> _Series:
+        r = self._run(run)
+        try:
+            return r.series[tag]
+        except KeyError:
+            raise KeyError(f"run {run!r} has no tag {tag!r}") from None
+
+    def tags(self, run: str) -> dict[str, TagInfo]:
+        with self._lock:
+            return {t: s.info() for t, s in self._run(run).series.items()}
+
+    def scalars(self, run: str, tag: str) -> ScalarSeries:
+        with self._lock:
+            s = self._series(run, tag)
+            if s.data_class != SCALAR:
+                raise TypeError(f"{run!r}/{tag!r} holds {s.data_class} data, not scalars")
+            n = s.n
+            return ScalarSeries(_readonly(s.step[:n]), _readonly(s.wall[:n]),
+                                _readonly(s.value[:n]))
+
+    def _decoded(self, run: str, tag: str, data_class: str, decode):
+        with self._lock:
+            s = self._series(run, tag)
+            if s.data_class != data_class:
+                raise TypeError(f"{run!r}/{tag!r} holds {s.data_class} data, not {data_class}")
+            n = s.n
+            step, wall = _readonly(s.step[:n]), _readonly(s.wall[:n])
+            if len(s.decoded) < n:
+                _, summary_pb2 = _pb()
+                for raw in s.raws[len(s.decoded) : n]:
+                    try:
+                        s.decoded.append(decode(summary_pb2.Summary.Value.FromString(raw)))
+                    except Exception:  # noqa: BLE001 - undecodable point: kept as None
+                        s.decoded.append(None)
+            return step, wall, tuple(s.decoded[:n])
+
+    def tensors(self, run: str, tag: str) -> TensorSeries:
+        return TensorSeries(*self._decoded(run, tag, TENSOR, _decode_tensor_value))
+
+    def blobs(self, run: str, tag: str) -> BlobSeries:
+        return BlobSeries(*self._decoded(run, tag, BLOB, _decode_blob_value))
+
+    def raw_values(self, run: str, tag: str) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+        """``(step, wall_time, serialized Summary.Value per point)`` of a tensor or blob tag."""
+        with self._lock:
+            s = self._series(run, tag)
+            n = s.n
+            return _readonly(s.step[:n]), _readonly(s.wall[:n]), list(s.raws[:n])
+
+    def file_ids(self, run: str, tag: str) -> tuple[np.ndarray, list[str]]:
+        """Per point, the index of its event file in the run, and the run's file names."""
+        with self._lock:
+            r = self._run(run)
+            s = self._series(run, tag)
+            return _readonly(s.file[: s.n]), list(r.file_names)
+
+    def metadata(self, run: str, tag: str):
+        _, summary_pb2 = _pb()
+        with self._lock:
+            s = self._series(run, tag)
+            out = summary_pb2.SummaryMetadata()
+            if s.metadata is not None:
+                out.CopyFrom(s.metadata)
+            return out
+
+    def corruptions(self) -> list[Corruption]:
+        with self._lock:
+            return list(self._corruptions)
+
+    def files(self, run: str) -> list[tuple[str, int]]:
+        """``(path, bytes read so far)`` of each event file of ``run``, in name order."""
+        with self._lock:
+            return [(f.path, f.offset) for f in self._run(run).files.values()]
