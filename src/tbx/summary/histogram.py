@@ -191,7 +191,11 @@ def _check_max_bins(max_bins):
 
 
 def make_histogram(
-    values, bins="tensorflow", max_bins: int | None = None, tag: str = "values"
+    values,
+    bins="tensorflow",
+    max_bins: int | None = None,
+    tag: str = "values",
+    stacklevel: int = 2,
 ) -> Histogram | None:
     """Bucket ``values`` into a :class:`Histogram`.
 
@@ -204,6 +208,7 @@ def make_histogram(
         max_bins: at most this many counted buckets: neighbouring buckets of the non-empty span
             are merged, ``ceil(span / max_bins)`` at a time, starting at the first non-empty one.
         tag: named in the warning about left-out values.
+        stacklevel: of that warning (2: the caller of this function).
 
     Returns:
         the Histogram; ``None`` (after a warning) when no value is finite / inside the edges.
@@ -257,7 +262,7 @@ def make_histogram(
             + " and ".join(notes)
             + ("; nothing to write" if x.size == 0 else ""),
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     if x.size == 0:
         return None
@@ -298,11 +303,11 @@ def _summary(tag: str, h: Histogram) -> Summary:
 
 
 def histogram_summary(
-    tag: str, values, bins="tensorflow", max_bins: int | None = None
+    tag: str, values, bins="tensorflow", max_bins: int | None = None, stacklevel: int = 2
 ) -> Summary | None:
     """Summary of the histogram of ``values`` (see :func:`make_histogram` for the arguments
     and errors); ``None`` when no value could be counted (a warning says why)."""
-    h = make_histogram(values, bins, max_bins, tag)
+    h = make_histogram(values, bins, max_bins, tag, stacklevel + 1)
     return None if h is None else _summary(tag, h)
 
 

@@ -1,0 +1,41 @@
+"""Helpers of the tests of histograms, PR curves, hparams, custom scalars and meshes."""
+
+from __future__ import annotations
+
+from conftest import read_logdir_events
+
+
+def values(logdir, tag=None) -> list:
+    """[(step, wall_time, Value)] of the Summary Values in logdir's event files (of ``tag``)."""
+    return [
+        (e.step, e.wall_time, v)
+        for e in read_logdir_events(logdir)
+        if e.HasField("summary")
+        for v in e.summary.value
+        if tag is None or v.tag == tag
+    ]
+
+
+def tags(logdir) -> list[str]:
+    return [v.tag for _, _, v in values(logdir)]
+
+
+def accumulator(logdir):
+    """TensorBoard's EventAccumulator over ``logdir`` (one run folder), everything kept."""
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    acc = ea.EventAccumulator(
+        str(logdir),
+        size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.TENSORS: 0, ea.COMPRESSED_HISTOGRAMS: 0},
+    )
+    acc.Reload()
+    return acc
+
+
+def assert_kept_after_error(writer, logdir, tag="before"):
+    """The scalar logged as ``tag`` before a refused call is in the file after flush, and the
+    writer still works."""
+    writer.add_scalar("after", 2.0, 1)
+    writer.flush()
+    got = tags(logdir)
+    assert tag in got and "after" in got, got
