@@ -1,13 +1,25 @@
-"""EventFileWriter: one event file, written by a background thread.
+"""EventFileWriter: one event file (or stream of segments), written by a background thread.
 
 The caller hands over serialized Events (``bytes``); a background thread frames them as TFRecords
-(:mod:`tbx.record`), checks nothing and writes them in large ``os.write`` calls. The caller's cost
-is a deque append: no lock, no queue of Python objects, no system call.
+(:mod:`tbx.record`) and writes them in large writes. The caller's cost is a deque append: no
+lock, no protobuf object, no system call.
 
 File name: ``events.out.tfevents.<10-digit seconds>.<hostname>.<pid>.<counter><filename_suffix>``
 (TensorBoard's ``events.out.tfevents.<seconds>.<hostname>`` plus pid and a per-process counter, so
 two writers of one process, or two processes in the same second, never share a file). The first
 record is ``Event(wall_time, file_version="brain.Event:2")``.
+
+Where the data goes:
+
+* a local path: one append-only file, written with ``os.write`` (no user-space buffer, so a
+  forked child can never flush the parent's bytes into it);
+* an fsspec URL (``s3://``, ``gs://``, ``memory://``, any protocol but ``file``): object stores
+  cannot append, and re-uploading a growing file on every flush (what tensorboardX and TensorBoard
+  do) costs bandwidth quadratic in the run's length. Instead each flush uploads one complete,
+  immutable *segment*: an event file of its own named
+  ``events.out.tfevents.<seconds>.<host>.<pid>.<counter>.<segment:06d><suffix>``, starting with its
+  own ``file_version`` record. The names sort in write order, and TensorBoard and tbx's reader read
+  a run's files in name order as one stream, so upload cost is linear in the data.
 
 Guarantees:
 
@@ -28,6 +40,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import posixpath
 import socket
 import threading
 import time
@@ -37,7 +50,7 @@ from collections import deque
 
 from tbx.record import frame_records
 
-__all__ = ["EventFileWriter", "event_file_name", "DEFAULT_FLUSH_SECS"]
+__all__ = ["EventFileWriter", "event_file_name", "is_url", "DEFAULT_FLUSH_SECS"]
 
 #: Default of ``flush_secs``: pending events reach the file at least this often (seconds). Short,
 #: so that a live viewer is never more than a couple of seconds behind the training loop.
@@ -50,6 +63,12 @@ _WAKE_EVENTS = 16384
 _counter = itertools.count(1)
 _live_writers: weakref.WeakSet[EventFileWriter] = weakref.WeakSet()
 _FILE_VERSION = "brain.Event:2"
+
+
+def is_url(path: str) -> bool:
+    """True for an fsspec URL other than a local file (``s3://b/x``, ``memory://x``)."""
+    head, sep, _ = path.partition("://")
+    return bool(sep) and head not in ("", "file", "local") and "/" not in head
 
 
 def event_file_name(filename_suffix: str = "", wall_time: float | None = None) -> str:
@@ -65,26 +84,107 @@ def event_file_name(filename_suffix: str = "", wall_time: float | None = None) -
 
 
 def _file_version_event(wall_time: float) -> bytes:
-    # Built by protobuf; only once per file, so the import cost is paid once.
+    # Built by protobuf; once per file, so the import cost is paid once.
     from tbx.proto.event_pb2 import Event
 
     return Event(wall_time=wall_time, file_version=_FILE_VERSION).SerializeToString()
+
+
+class _LocalFile:
+    """An append-only local event file."""
+
+    def __init__(self, logdir: str, name: str):
+        os.makedirs(logdir, exist_ok=True)
+        self.path = os.path.join(logdir, name)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        self.fd = os.open(self.path, flags, 0o644)
+
+    def write(self, data: bytes) -> int:
+        """Write all of ``data`` (framed records) and return its length. On an error, the
+        exception carries ``tbx_written``: the bytes written before it."""
+        view = memoryview(data)
+        done = 0
+        try:
+            while done < len(view):
+                done += os.write(self.fd, view[done:])
+        except OSError as exc:
+            exc.tbx_written = done
+            raise
+        finally:
+            view.release()
+        return done
+
+    def close(self, sync: bool = True) -> None:
+        if self.fd < 0:
+            return
+        if sync:
+            try:
+                os.fsync(self.fd)
+            except OSError:
+                pass
+        os.close(self.fd)
+        self.fd = -1
+
+
+class _SegmentStore:
+    """Immutable segments on an fsspec filesystem: every write() is one new object."""
+
+    def __init__(self, logdir: str, name: str):
+        import fsspec  # optional dependency: `pip install "tbx[fsspec]"`
+
+        self.fs, self.root = fsspec.core.url_to_fs(logdir)
+        self.protocol = logdir.partition("://")[0]
+        self.stem = name  # events.out.tfevents.<secs>.<host>.<pid>.<counter>
+        self.suffix = ""
+        self.segment = 0
+        self.path = f"{self.protocol}://{posixpath.join(self.root, name)}"
+        self.bytes_uploaded = 0
+        self._first = True  # the first segment's header comes with the pending events
+        try:
+            self.fs.makedirs(self.root, exist_ok=True)
+        except Exception:  # noqa: BLE001 - object stores have no real folders
+            pass
+
+    def write(self, data: bytes) -> int:
+        if not data:
+            return 0
+        # Each segment is a complete event file: it starts with its own file_version record.
+        if not self._first:
+            from tbx.record import frame_record
+
+            data = frame_record(_file_version_event(time.time())) + data
+        name = f"{self.stem}.{self.segment:06d}{self.suffix}"
+        with self.fs.open(posixpath.join(self.root, name), "wb") as f:
+            f.write(data)
+        self._first = False
+        self.segment += 1
+        self.bytes_uploaded += len(data)
+        self.path = f"{self.protocol}://{posixpath.join(self.root, name)}"
+        return len(data)
+
+    def close(self, sync: bool = True) -> None:
+        pass
 
 
 class EventFileWriter:
     """Writes serialized Events to a new event file in ``logdir``, off the caller's thread.
 
     Args:
-        logdir: folder of the run; created if missing.
+        logdir: folder of the run (created if missing), or an fsspec URL (``s3://bucket/run``;
+            needs ``pip install "tbx[fsspec]"`` plus the store's package, e.g. s3fs).
         max_queue: accepted for tensorboardX compatibility. Pending events are written when
             ``flush_secs`` is up or when more than ``max(max_queue, 16384)`` are pending; the
             caller never blocks on a full queue.
-        flush_secs: longest time (seconds, > 0) an event waits before it is written to the file.
+        flush_secs: longest time (seconds, > 0) an event waits before it is written.
         filename_suffix: appended to the file name.
+        lazy: open the file only when the first event arrives (no empty file for a writer that
+            never logs, e.g. one unpickled in a worker process).
 
     Raises:
         ValueError: ``flush_secs`` is not a positive number.
+        TypeError: ``filename_suffix`` is not a str.
         OSError: the folder or file cannot be created.
+        ImportError: a URL was given and fsspec is not installed.
     """
 
     def __init__(
@@ -93,19 +193,30 @@ class EventFileWriter:
         max_queue: int = 10,
         flush_secs: float = DEFAULT_FLUSH_SECS,
         filename_suffix: str = "",
+        lazy: bool = False,
     ):
-        if not isinstance(flush_secs, (int, float)) or isinstance(flush_secs, bool) or not (
-            flush_secs > 0
+        if (
+            not isinstance(flush_secs, (int, float))
+            or isinstance(flush_secs, bool)
+            or not (flush_secs > 0)
         ):
             raise ValueError(f"flush_secs must be a positive number of seconds, got {flush_secs!r}")
         if not isinstance(filename_suffix, str):
             raise TypeError(f"filename_suffix must be a str, got {type(filename_suffix).__name__}")
         self._logdir = os.fspath(logdir)
+        self._remote = is_url(self._logdir)
+        if self._remote:
+            import importlib.util
+
+            if importlib.util.find_spec("fsspec") is None:
+                raise ImportError(
+                    f"logging to {self._logdir!r} needs fsspec: pip install \"tbx[fsspec]\""
+                )
         self._flush_secs = float(flush_secs)
         self._filename_suffix = filename_suffix
-        self._max_queue = max_queue
+        self._max_queue = max_queue if isinstance(max_queue, int) else 0
+        self._sink: _LocalFile | _SegmentStore | None = None
         self._path: str | None = None
-        self._fd = -1
         self._pending: deque[bytes] = deque()
         self._unwritten = b""  # framed bytes a failed write left behind, retried first
         self._error: BaseException | None = None
@@ -115,7 +226,9 @@ class EventFileWriter:
         self._stopping = False
         # 0 makes the next add_event_bytes call _kick(), which (re)opens the file.
         self._wake_at = 0
-        self._reopen()
+        if not lazy:
+            with self._lock:
+                self._open_locked()
         _live_writers.add(self)
 
     # ------------------------------------------------------------------ caller side
@@ -132,13 +245,13 @@ class EventFileWriter:
         self.add_event_bytes(event.SerializeToString())
 
     def flush(self) -> None:
-        """Write every event handed over so far to the file; on return a reader sees them.
+        """Write every event handed over so far; on return a reader sees them.
 
         Raises:
-            OSError: a write failed (the events stay pending and are retried).
+            OSError: a write failed (the unwritten events are kept and retried).
         """
         with self._lock:
-            if self._fd < 0:
+            if self._sink is None:
                 if not self._pending:
                     return
                 self._open_locked()
@@ -153,44 +266,52 @@ class EventFileWriter:
         with self._lock:
             self._stopping = True
             self._wake_at = 0
-            if self._fd >= 0:
+            if self._sink is None and self._pending:
+                self._open_locked()  # events handed over but never opened for: keep them
+                self._stopping = True
+                self._wake_at = 0
+                thread = self._thread
+            if self._sink is not None:
                 self._write_locked()
-                try:
-                    os.fsync(self._fd)
-                except OSError:
-                    pass
-                os.close(self._fd)
-                self._fd = -1
+                self._sink.close()
+                self._sink = None
             self._thread = None
         self._wake.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join()
-        if self._pending or self._unwritten:
+        if self._unwritten:
             warnings.warn(
-                f"tbx: {len(self._pending)} events could not be written to {self._path}",
+                f"tbx: {len(self._unwritten)} bytes could not be written to {self._path}: "
+                f"{self._error}",
                 RuntimeWarning,
                 stacklevel=2,
             )
 
     def get_logdir(self) -> str:
-        """The folder this writer writes into."""
+        """The folder (or URL) this writer writes into."""
         return self._logdir
 
     @property
     def path(self) -> str | None:
-        """Path of the current event file (``None`` before the first one is opened)."""
-        return self._path
+        """Path of the current event file (for a URL: the last segment written); ``None``
+        before the first one is opened."""
+        return self._sink.path if self._sink is not None else self._path
 
     @property
     def closed(self) -> bool:
-        return self._fd < 0
+        return self._sink is None
+
+    @property
+    def bytes_uploaded(self) -> int:
+        """For a URL: bytes sent to the store so far by the current stream (framed records)."""
+        return getattr(self._sink, "bytes_uploaded", 0)
 
     # ------------------------------------------------------------------ internals
 
     def _kick(self) -> None:
         if self._wake_at == 0:
             with self._lock:
-                if self._fd < 0:
+                if self._sink is None:
                     self._open_locked()
             return
         if not self._wake.is_set():
@@ -198,25 +319,29 @@ class EventFileWriter:
 
     def _reopen(self) -> None:
         with self._lock:
-            self._open_locked()
+            if self._sink is None:
+                self._open_locked()
 
     def _open_locked(self) -> None:
-        os.makedirs(self._logdir, exist_ok=True)
         now = time.time()
-        path = os.path.join(self._logdir, event_file_name(self._filename_suffix, now))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-        self._fd = fd
-        self._path = path
+        name = event_file_name("" if self._remote else self._filename_suffix, now)
+        if self._remote:
+            sink = _SegmentStore(self._logdir, name)
+            sink.suffix = self._filename_suffix
+        else:
+            sink = _LocalFile(self._logdir, name)
+        self._sink = sink
+        self._path = sink.path
         self._stopping = False
         self._pending.appendleft(_file_version_event(now))
-        self._write_locked()
+        if not self._remote:
+            self._write_locked()  # the file starts with its header at once, as tensorboardX's
         self._wake = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, name=f"tbx-event-writer:{os.path.basename(path)}", daemon=True
+            target=self._run, name=f"tbx-event-writer:{name}", daemon=True
         )
         self._thread.start()
-        self._wake_at = max(int(self._max_queue) if isinstance(self._max_queue, int) else 0,
-                            _WAKE_EVENTS)
+        self._wake_at = max(self._max_queue, _WAKE_EVENTS)
 
     def _write_locked(self) -> None:
         """Frame the pending events and write them; keep what a failed write leaves."""
@@ -227,18 +352,14 @@ class EventFileWriter:
             pop = pending.popleft
             self._unwritten += frame_records([pop() for _ in range(len(pending))])
         data = self._unwritten
-        if not data or self._fd < 0:
+        if not data or self._sink is None:
             return
-        view = memoryview(data)
-        done = 0
         try:
-            while done < len(view):
-                done += os.write(self._fd, view[done:])
-        except OSError as exc:
+            done = self._sink.write(data)
+        except Exception as exc:  # noqa: BLE001 - kept, retried, raised at flush()
             self._error = exc
-        finally:
-            view.release()
-            self._unwritten = data[done:]
+            done = getattr(exc, "tbx_written", 0)
+        self._unwritten = data[done:] if done else data
 
     def _run(self) -> None:
         wake = self._wake
@@ -261,18 +382,18 @@ class EventFileWriter:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread = None
-        if self._fd >= 0:
+        if self._sink is not None:
             try:
-                os.close(self._fd)
+                self._sink.close(sync=False)
             except OSError:
                 pass
-        self._fd = -1
+        self._sink = None
         self._pending = deque()
         self._unwritten = b""
         self._wake_at = 0
 
     def __repr__(self) -> str:
-        return f"EventFileWriter(path={self._path!r}, closed={self.closed})"
+        return f"EventFileWriter(path={self.path!r}, closed={self.closed})"
 
 
 def _after_fork_in_child() -> None:
