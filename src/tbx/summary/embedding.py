@@ -216,7 +216,8 @@ def check_embedding(mat, metadata=None, label_img=None, metadata_header=None):
         )
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"mat must hold real numbers, got dtype {arr.dtype}")
-    arr = np.asarray(arr, dtype=np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's range becomes Inf, refused below
+        arr = np.asarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
         raise ValueError("mat holds NaN or infinite values (or values beyond float32's range)")
     n = arr.shape[0]
