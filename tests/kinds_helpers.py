@@ -39,3 +39,19 @@ def assert_kept_after_error(writer, logdir, tag="before"):
     writer.flush()
     got = tags(logdir)
     assert tag in got and "after" in got, got
+
+
+def tb_context(logdir):
+    """(TBContext, RequestContext) of TensorBoard's data provider over ``logdir``, to drive a
+    TensorBoard plugin's backend as its HTTP routes do."""
+    from tensorboard import context
+    from tensorboard.backend.event_processing import data_provider
+    from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
+    from tensorboard.plugins import base_plugin
+
+    mux = pem.EventMultiplexer()
+    mux.AddRunsFromDirectory(str(logdir))
+    mux.Reload()
+    provider = data_provider.MultiplexerDataProvider(mux, str(logdir))
+    tb = base_plugin.TBContext(logdir=str(logdir), multiplexer=mux, data_provider=provider)
+    return tb, context.RequestContext()
