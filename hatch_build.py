@@ -73,8 +73,44 @@ def build_speedups(hook: BuildHookInterface, version: str, build_data: dict) -> 
         build_data["infer_tag"] = True
 
 
+WEB_DIR = os.path.join(ROOT, "web")
+FRONTEND_DIST = os.path.join(ROOT, "src", "tbx", "viewer", "static", "dist")
+
+
+def build_frontend(hook: BuildHookInterface, version: str, build_data: dict) -> None:
+    """Step ``frontend``: bundle the viewer's page (``web/``, npm packages pinned by
+    ``web/package-lock.json``) with esbuild into ``src/tbx/viewer/static/dist/`` (git-ignored):
+    ``npm ci --ignore-scripts`` (skipped when ``web/node_modules`` is newer than the lockfile),
+    then ``npm run build``. A wheel force-includes the bundle. No npm, or a failed build: a
+    warning, and the build goes on (``tbx serve`` then answers the page with a message).
+    ``TBX_NO_FRONTEND_BUILD=1`` skips the step."""
+    if os.environ.get("TBX_NO_FRONTEND_BUILD") == "1" or not os.path.isdir(WEB_DIR):
+        return
+    npm = shutil.which("npm")
+    try:
+        if npm is None:
+            raise RuntimeError("npm not found (install Node.js and npm)")
+        lock = os.path.join(WEB_DIR, "package-lock.json")
+        stamp = os.path.join(WEB_DIR, "node_modules", ".package-lock.json")
+        if not os.path.exists(stamp) or os.path.getmtime(stamp) < os.path.getmtime(lock):
+            cmds = [[npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"]]
+        else:
+            cmds = []
+        for cmd in [*cmds, [npm, "run", "build"]]:
+            proc = subprocess.run(cmd, cwd=WEB_DIR, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}{proc.stderr}")
+    except (RuntimeError, OSError) as exc:
+        msg = f"tbx: viewer front end not built ({exc}); tbx serve will show a notice"
+        warnings.warn(msg, stacklevel=1)
+        hook.app.display_warning(msg)
+        return
+    if version != "editable" and os.path.isdir(FRONTEND_DIST):
+        build_data["force_include"][FRONTEND_DIST] = "tbx/viewer/static/dist"
+
+
 #: The build steps, run in order for every wheel and editable build.
-STEPS = [build_speedups]
+STEPS = [build_speedups, build_frontend]
 
 
 class CustomBuildHook(BuildHookInterface):

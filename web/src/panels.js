@@ -66,20 +66,29 @@ export class HistogramCard extends Card {
     const ctx = canvas.getContext('2d');
     ctx.scale(dpr, dpr);
     let xmin = Infinity; let xmax = -Infinity; let ymax = 0;
-    // density per bucket (count / width) so uneven buckets draw comparably
+    for (const p of pts) for (const x of finiteEdges(p)) { if (x < xmin) xmin = x; if (x > xmax) xmax = x; }
+    if (!(xmax > xmin)) { xmax = xmin + 1; xmin -= 1; }
+    // Re-bin every step onto the same uniform bins (counts split by overlap), so buckets of
+    // uneven widths draw as a smooth shape comparable across steps.
+    const BINS = 40;
+    const bw = (xmax - xmin) / BINS;
     const shapes = pts.map((p) => {
-      const xs = []; const ys = [];
+      const ys = new Float64Array(BINS);
       p.left.forEach((l, i) => {
         const r = p.right[i]; const c = p.count[i] || 0;
-        if (l == null || r == null) return;
-        const mid = (l + r) / 2;
-        xs.push(mid); ys.push(c);
-        if (c > ymax) ymax = c;
+        if (l == null || r == null || !c) return;
+        if (r <= l) { ys[Math.min(BINS - 1, Math.max(0, Math.floor((l - xmin) / bw)))] += c; return; }
+        const a = Math.max(0, Math.floor((l - xmin) / bw));
+        const b = Math.min(BINS - 1, Math.floor((r - xmin) / bw));
+        for (let k = a; k <= b; k++) {
+          const lo = Math.max(l, xmin + k * bw); const hi = Math.min(r, xmin + (k + 1) * bw);
+          if (hi > lo) ys[k] += (c * (hi - lo)) / (r - l);
+        }
       });
-      for (const x of finiteEdges(p)) { if (x < xmin) xmin = x; if (x > xmax) xmax = x; }
-      return { step: p.step, xs, ys };
+      for (const y of ys) if (y > ymax) ymax = y;
+      const xs = Array.from({ length: BINS }, (_, k) => xmin + (k + 0.5) * bw);
+      return { step: p.step, xs, ys: Array.from(ys) };
     });
-    if (!(xmax > xmin)) { xmax = xmin + 1; xmin -= 1; }
     ymax = ymax || 1;
     const pad = { l: 50, r: 60, t: 10, b: 24 };
     const color = runColor(this.run);
