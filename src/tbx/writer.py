@@ -56,6 +56,7 @@ class FileWriter:
         max_queue: see :class:`tbx.event_file.EventFileWriter`.
         flush_secs: longest time in seconds before a logged event reaches the file (default 2).
         filename_suffix: appended to the event file's name.
+        lazy: create the file only when the first event arrives.
     """
 
     def __init__(
@@ -64,8 +65,12 @@ class FileWriter:
         max_queue: int = 10,
         flush_secs: float = DEFAULT_FLUSH_SECS,
         filename_suffix: str = "",
+        *,
+        lazy: bool = False,
     ):
-        self.event_writer = EventFileWriter(logdir, max_queue, flush_secs, filename_suffix)
+        self.event_writer = EventFileWriter(
+            logdir, max_queue, flush_secs, filename_suffix, lazy=lazy
+        )
         self._default_step: int | None = None
         self._default_walltime: float | None = None
 
@@ -143,6 +148,15 @@ class SummaryWriter:
         write_to_disk: ``False`` makes every method a no-op that writes nothing.
         log_dir: alias of ``logdir`` (torch.utils.tensorboard's name).
         comet_config, **kwargs: accepted for tensorboardX compatibility and ignored.
+        distributed: for torch.distributed and other multi-process jobs (keyword only):
+            ``None`` (default) every process writes into ``logdir`` (each its own file);
+            ``"rank0"`` only the process of global rank 0 writes, the others' writers do
+            nothing; ``"per_rank"`` each process writes into the sub-run ``<logdir>/rank_<n>``.
+            The rank comes from :func:`tbx.distributed.get_rank` (torch.distributed if
+            initialised, else RANK, SLURM_PROCID, OMPI_COMM_WORLD_RANK or PMI_RANK; 0 if none).
+
+    A SummaryWriter can be pickled (e.g. passed to ``multiprocessing`` spawn workers): the copy
+    writes into the same run folder through a file of its own, created on its first event.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type or range (named in the message).
@@ -160,8 +174,19 @@ class SummaryWriter:
         write_to_disk: bool = True,
         log_dir: str | os.PathLike | None = None,
         comet_config: dict | None = None,
+        *,
+        distributed: str | None = None,
         **kwargs,
     ):
+        self._init(
+            logdir, comment, purge_step, max_queue, flush_secs, filename_suffix, write_to_disk,
+            log_dir, distributed, kwargs, lazy=False,
+        )
+
+    def _init(
+        self, logdir, comment, purge_step, max_queue, flush_secs, filename_suffix, write_to_disk,
+        log_dir, distributed, kwargs, lazy,
+    ) -> None:
         if log_dir is not None and logdir is None:
             logdir = log_dir
         if not logdir:
@@ -169,7 +194,27 @@ class SummaryWriter:
                 raise TypeError(f"comment must be a str, got {type(comment).__name__}")
             stamp = datetime.now().strftime("%b%d_%H-%M-%S")
             logdir = os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
-        self.logdir = os.fspath(logdir)
+        logdir = os.fspath(logdir)
+        self._config = dict(
+            logdir=logdir, max_queue=max_queue, flush_secs=flush_secs,
+            filename_suffix=filename_suffix, write_to_disk=write_to_disk,
+            distributed=distributed, kwargs=kwargs,
+        )
+        self.distributed = distributed
+        if distributed not in (None, "rank0", "per_rank"):
+            raise ValueError(
+                f"distributed must be None, 'rank0' or 'per_rank', got {distributed!r}"
+            )
+        if distributed is not None:
+            from tbx.distributed import get_rank
+
+            rank = get_rank() or 0
+            if distributed == "rank0":
+                write_to_disk = write_to_disk and rank == 0
+            else:
+                logdir = os.path.join(logdir, f"rank_{rank}")
+        self._lazy = lazy
+        self.logdir = logdir
         self.purge_step = None if purge_step is None else to_step(purge_step, "purge_step")
         self._max_queue = max_queue
         self._flush_secs = flush_secs
@@ -190,7 +235,21 @@ class SummaryWriter:
     # ------------------------------------------------------------------ plumbing
 
     def _new_file_writer(self, logdir: str) -> FileWriter:
-        return FileWriter(logdir, self._max_queue, self._flush_secs, self._filename_suffix)
+        return FileWriter(
+            logdir, self._max_queue, self._flush_secs, self._filename_suffix, lazy=self._lazy
+        )
+
+    def __getstate__(self) -> dict:
+        return dict(self._config)
+
+    def __setstate__(self, state: dict) -> None:
+        # A copy in another process: same run folder, a file of its own created on its first
+        # event; purge_step is not repeated (the original already wrote it).
+        self._init(
+            state["logdir"], "", None, state["max_queue"], state["flush_secs"],
+            state["filename_suffix"], state["write_to_disk"], None, state["distributed"],
+            state["kwargs"], lazy=True,
+        )
 
     def _get_file_writer(self) -> FileWriter | None:
         """The run's FileWriter (``None`` with ``write_to_disk=False``)."""
