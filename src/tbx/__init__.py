@@ -1,6 +1,8 @@
 """tbx: record training data into TensorBoard event files, read it back fast, view it live.
 
-Public API: :class:`SummaryWriter` (tensorboardX-compatible), :class:`FileWriter`.
+Public API: :class:`SummaryWriter` (tensorboardX-compatible), :class:`FileWriter`; reading back:
+:func:`read` (a logdir as DataFrames), :class:`SummaryReader` (tbparse-compatible),
+:class:`LogdirProvider` (the incremental numpy core the viewer uses).
 Importing tbx loads numpy, protobuf and google-crc32c only.
 """
 
@@ -8,4 +10,28 @@ from tbx.writer import FileWriter, SummaryWriter
 
 __version__ = "0.1.0"
 
-__all__ = ["SummaryWriter", "FileWriter", "__version__"]
+__all__ = [
+    "SummaryWriter",
+    "FileWriter",
+    "read",
+    "Logdir",
+    "SummaryReader",
+    "LogdirProvider",
+    "__version__",
+]
+
+# Reader names, imported on first use (they pull in nothing heavy, but import tbx stays minimal).
+_LAZY = {
+    "read": "tbx.reader.frames",
+    "Logdir": "tbx.reader.frames",
+    "SummaryReader": "tbx.reader.tbparse_compat",
+    "LogdirProvider": "tbx.reader.provider",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tbx' has no attribute {name!r}")

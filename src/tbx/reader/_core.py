@@ -191,6 +191,8 @@ def _decode_tensor_value(value) -> np.ndarray:
         return histogram_to_tensor(value.histo)
     if which == "simple_value":
         return np.asarray(value.simple_value, np.float32)
+    if which is None:
+        return np.zeros(0, np.float32)  # a Value carrying metadata only
     raise ValueError(f"tag {value.tag!r}: Value holds {which!r}, not a tensor")
 
 
@@ -288,7 +290,9 @@ def _scan_events_py(buf, tags_b: list[bytes], tag_index: dict[bytes, int]):
 class LogdirReader:
     """Engine of :class:`tbx.reader.provider.LogdirProvider`; same arguments and errors."""
 
-    def __init__(self, logdir, *, run_filter: str | None = None, tag_filter: str | None = None):
+    def __init__(self, logdir, *, run_filter: str | None = None, tag_filter: str | None = None,
+                 only_files: set[str] | None = None):
+        self._only_files = only_files  # paths as the store lists them (tbparse-style file reads)
         self._run_re = _compile(run_filter, "run_filter")
         self._tag_re = _compile(tag_filter, "tag_filter")
         self._fs = open_logdir(logdir)
@@ -308,6 +312,8 @@ class LogdirReader:
         for name, files in listing.items():
             if self._run_re is not None and not self._run_re.search(name):
                 continue
+            if self._only_files is not None and not any(p in self._only_files for p, _ in files):
+                continue
             run = self._runs.get(name)
             if run is None:
                 run = _Run(name)
@@ -315,6 +321,8 @@ class LogdirReader:
                     self._runs[name] = run
                 changes.new_runs.append(name)
             for path, size in files:
+                if self._only_files is not None and path not in self._only_files:
+                    continue
                 f = run.files.get(path)
                 if f is None:
                     f = _File(path, len(run.file_names))
@@ -568,6 +576,8 @@ class LogdirReader:
                 s.data_class = TENSOR
             elif which == "simple_value":
                 s.data_class, s.plugin_name = SCALAR, plugin or "scalars"
+            elif which is None and plugin:
+                s.data_class = TENSOR  # metadata only (tensorboardX's hparams): empty tensors
             else:
                 return False
         if s.metadata is None:
