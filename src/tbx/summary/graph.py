@@ -25,6 +25,7 @@ its attributes as text), each graph output a node ``output/<name>``, op ``IO Nod
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 from tbx.proto.graph_pb2 import (
     AttrValue,
@@ -109,7 +110,9 @@ def _trace(torch, model, args, use_strict_trace: bool):
     elif isinstance(args, list):
         args = tuple(args)
     try:
-        with _eval_mode(model), torch.no_grad():
+        with _eval_mode(model), torch.no_grad(), warnings.catch_warnings():
+            # tbx's use of the tracer, not the caller's: its deprecation notice is noise here
+            warnings.filterwarnings("ignore", r".*torch\.jit\.trace", DeprecationWarning)
             trace = torch.jit.trace(model, args, strict=use_strict_trace)
     except Exception as exc:  # noqa: BLE001 - any tracing failure is reported the same way
         raise RuntimeError(
