@@ -1,0 +1,293 @@
+"""Viewer benchmark: `tbx serve` against `tensorboard --logdir`, same logdir, same run.
+
+Usage: python benchmarks/bench_viewer.py [--runs 10] [--tags 10] [--steps 100000]
+       [--logdir DIR] [--skip-tensorboard] [--tb-python]
+
+* Generates (once; reused from ``--logdir``, default ``$TMPDIR/tbx_bench_viewer_RxTxS``) a logdir
+  of RUNS runs x TAGS scalar tags x STEPS steps (default 10 x 10 x 100,000 = 10M points), one
+  event file per run, written with tbx's own Event encoder and record framing.
+* tbx: starts ``tbx serve`` (falls back to ``python -m tbx.viewer`` when the ``tbx`` script is
+  missing) and polls ``/api/scalars?run=run0&tag=tag0&width=0`` (every point, unsampled) until the
+  series is complete (``total == STEPS``): that is "time to the full series". Then the server's
+  RSS, and the median and p90 time (client side, over HTTP on loopback) of a downsampled request
+  (100,000 points to 1,000 pixels), and of the same request with smoothing.
+* TensorBoard (its default loader, the Rust data server when installed): polls
+  ``/data/plugin/scalars/scalars?run=run0&tag=tag0`` until the series holds its last step
+  (default 1,000-point reservoir sample), then again with ``--samples_per_plugin scalars=0``
+  until it holds every point. ``--tb-python`` adds a run with ``--load_fast=false`` (slow).
+* Prints a table; figures go by hand into benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def generate(logdir: Path, runs: int, tags: int, steps: int) -> None:
+    """One event file per run; every step holds one value of every tag."""
+    import numpy as np
+
+    from tbx.record import frame_records
+    from tbx.wire import ScalarEventEncoder
+
+    stamp = logdir / ".complete"
+    if stamp.exists():
+        return
+    t0 = time.time()
+    for r in range(runs):
+        d = logdir / f"run{r}"
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"events.out.tfevents.1700000000.bench.{r}.0"
+        rng = np.random.default_rng(r)
+        enc = ScalarEventEncoder()
+        names = [f"tag{t}" for t in range(tags)]
+        with open(path, "wb") as f:
+            from tbx.proto.event_pb2 import Event
+
+            f.write(frame_records([Event(wall_time=1.7e9, file_version="brain.Event:2")
+                                   .SerializeToString()]))
+            chunk = 10_000
+            for s0 in range(0, steps, chunk):
+                n = min(chunk, steps - s0)
+                vals = rng.normal(size=(n, tags)).cumsum(axis=0) * 0.01
+                payloads = []
+                for i in range(n):
+                    step = s0 + i
+                    wt = 1.7e9 + step * 0.01
+                    row = vals[i].tolist()
+                    for t in range(tags):
+                        payloads.append(enc.encode(names[t], row[t], step, wt))
+                f.write(frame_records(payloads))
+        print(f"  generated run{r} ({path.stat().st_size / 1e6:.0f} MB)", file=sys.stderr)
+    stamp.write_text(f"{runs}x{tags}x{steps}\n")
+    print(f"  logdir generated in {time.time() - t0:.0f} s", file=sys.stderr)
+
+
+def get(url: str, timeout: float = 60.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return 0, b""
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, MB."""
+    total = 0
+    pids = [pid]
+    try:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                             text=True).stdout
+        pids += [int(x) for x in out.split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def poll(check, timeout: float) -> float | None:
+    """Seconds until ``check()`` is true (polled every 20 ms), or None on timeout."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if check():
+            return time.perf_counter() - t0
+        time.sleep(0.02)
+    return None
+
+
+def bench_tbx(logdir: Path, steps: int, timeout: float) -> dict:
+    from tbx.viewer.series import unpack
+
+    port = free_port()
+    exe = shutil.which("tbx")
+    cmd = ([exe, "serve"] if exe and _has_serve(exe) else [sys.executable, "-m", "tbx.viewer"])
+    cmd += [str(logdir), "--port", str(port), "--reload-interval", "5"]
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    full = f"{base}/api/scalars?run=run0&tag=tag0&width=0"
+    got = {}
+
+    def complete():
+        st, body = get(full)
+        if st != 200:
+            return False
+        (d, cols), = unpack(body)
+        got["n"] = d["n"]
+        return d["total"] == steps and d["n"] == steps
+
+    try:
+        took = poll(complete, timeout)
+        out = {"full_series_s": took}
+        if took is None:
+            out["error"] = f"timeout; stderr: {proc.stderr.read1(2000) if proc.stderr else ''}"
+            return out
+        out["full_series_s"] = took
+        # let the first refresh finish everything, then measure memory and request times
+        poll(lambda: json.loads(get(f"{base}/api/runs")[1] or b"{}").get("loaded"), timeout)
+        out["loaded_s"] = time.perf_counter() - t0
+        out["rss_mb"] = rss_mb(proc.pid)
+        for name, q in (("downsample_1000px", "width=1000"),
+                        ("downsample_1000px_smoothed", "width=1000&smoothing=0.6"),
+                        ("full_100k", "width=0")):
+            url = f"{base}/api/scalars?run=run0&tag=tag1&{q}"
+            get(url)
+            times = []
+            for _ in range(30):
+                t = time.perf_counter()
+                st, body = get(url)
+                times.append(time.perf_counter() - t)
+                assert st == 200
+            out[name + "_ms"] = statistics.median(times) * 1e3
+            out[name + "_p90_ms"] = sorted(times)[int(0.9 * len(times))] * 1e3
+            out[name + "_bytes"] = len(body)
+        return out
+    finally:
+        stop(proc)
+
+
+def _has_serve(exe: str) -> bool:
+    try:
+        out = subprocess.run([exe, "serve", "--help"], capture_output=True, text=True, timeout=60)
+        return out.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def bench_tensorboard(logdir: Path, steps: int, timeout: float, extra: list[str],
+                      want_all: bool) -> dict:
+    port = free_port()
+    tb = shutil.which("tensorboard")
+    cmd = ([tb] if tb else [sys.executable, "-m", "tensorboard.main"])
+    cmd += ["--logdir", str(logdir), "--port", str(port), "--host", "127.0.0.1", *extra]
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"{base}/data/plugin/scalars/scalars?run=run0&tag=tag0"
+    seen = {}
+
+    def ready():
+        st, body = get(url)
+        if st != 200:
+            return False
+        pts = json.loads(body)
+        seen["n"] = len(pts)
+        if not pts or pts[-1][1] != steps - 1:
+            return False
+        return len(pts) == steps if want_all else True
+
+    try:
+        took = poll(ready, timeout)
+        out = {"series_s": took, "points": seen.get("n")}
+        if took is None:
+            out["error"] = "timeout"
+            return out
+        out["rss_mb"] = rss_mb(proc.pid)
+        times = []
+        for _ in range(10):
+            t = time.perf_counter()
+            get(url)
+            times.append(time.perf_counter() - t)
+        out["request_ms"] = statistics.median(times) * 1e3
+        return out
+    finally:
+        stop(proc)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--tags", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=100_000)
+    ap.add_argument("--logdir", type=Path, default=None)
+    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--skip-tensorboard", action="store_true")
+    ap.add_argument("--tb-python", action="store_true",
+                    help="also TensorBoard's Python loader (--load_fast=false): slow")
+    a = ap.parse_args()
+    logdir = a.logdir or Path(tempfile.gettempdir()) / (
+        f"tbx_bench_viewer_{a.runs}x{a.tags}x{a.steps}")
+    print(f"logdir {logdir}: {a.runs} runs x {a.tags} tags x {a.steps} steps "
+          f"= {a.runs * a.tags * a.steps / 1e6:g}M points", file=sys.stderr)
+    generate(logdir, a.runs, a.tags, a.steps)
+    size = sum(p.stat().st_size for p in logdir.rglob("events.out.tfevents.*"))
+    results = {"points": a.runs * a.tags * a.steps, "logdir_mb": size / 1e6,
+               "machine": f"{platform.machine()}, {os.cpu_count()} cpus, "
+                          f"Python {platform.python_version()}"}
+    print("tbx serve ...", file=sys.stderr)
+    results["tbx"] = bench_tbx(logdir, a.steps, a.timeout)
+    print(json.dumps(results["tbx"]), file=sys.stderr)
+    if not a.skip_tensorboard:
+        print("tensorboard (default, sampled) ...", file=sys.stderr)
+        results["tb_default"] = bench_tensorboard(logdir, a.steps, a.timeout, [], False)
+        print(json.dumps(results["tb_default"]), file=sys.stderr)
+        print("tensorboard --samples_per_plugin scalars=0 ...", file=sys.stderr)
+        results["tb_all"] = bench_tensorboard(
+            logdir, a.steps, a.timeout, ["--samples_per_plugin", "scalars=0"], True)
+        print(json.dumps(results["tb_all"]), file=sys.stderr)
+        if a.tb_python:
+            print("tensorboard --load_fast=false ...", file=sys.stderr)
+            results["tb_python"] = bench_tensorboard(
+                logdir, a.steps, a.timeout, ["--load_fast=false"], False)
+            print(json.dumps(results["tb_python"]), file=sys.stderr)
+    print(json.dumps(results, indent=2))
+    t = results["tbx"]
+    rows = [("tbx serve: full series (100%) of run0/tag0", t.get("full_series_s"), "s")]
+    if "tb_default" in results:
+        d, al = results["tb_default"], results["tb_all"]
+        rows += [(f"tensorboard: sampled series ({d.get('points')} pts)", d.get("series_s"), "s"),
+                 ("tensorboard scalars=0: full series", al.get("series_s"), "s")]
+    if "tb_python" in results:
+        rows.append(("tensorboard --load_fast=false: sampled series",
+                     results["tb_python"].get("series_s"), "s"))
+    rows += [("tbx: whole logdir loaded", t.get("loaded_s"), "s"),
+             ("tbx server RSS", t.get("rss_mb"), "MB"),
+             ("tbx: 100k points -> 1000 px (HTTP, median)", t.get("downsample_1000px_ms"), "ms"),
+             ("tbx: same, smoothed 0.6", t.get("downsample_1000px_smoothed_ms"), "ms"),
+             ("tbx: 100k points unsampled (HTTP, median)", t.get("full_100k_ms"), "ms")]
+    if "tb_default" in results:
+        rows += [("tensorboard RSS (default)", results["tb_default"].get("rss_mb"), "MB"),
+                 ("tensorboard RSS (scalars=0)", results["tb_all"].get("rss_mb"), "MB")]
+    print()
+    for name, v, unit in rows:
+        print(f"| {name} | {'—' if v is None else f'{v:,.3g}' if v < 100 else f'{v:,.0f}'} "
+              f"{unit} |")
+
+
+if __name__ == "__main__":
+    main()
