@@ -135,12 +135,13 @@ class _Series:
 
 
 class _File:
-    __slots__ = ("path", "offset", "index")
+    __slots__ = ("path", "offset", "index", "size")
 
     def __init__(self, path: str, index: int):
         self.path = path
-        self.offset = 0
+        self.offset = 0  # where the next read starts: the end of the last complete record
         self.index = index
+        self.size = 0  # bytes at the last listing
 
 
 class _Run:
@@ -329,6 +330,7 @@ class LogdirReader:
                     with self._lock:
                         run.files[path] = f
                         run.file_names.append(self._fs.file_name(path))
+                f.size = size
                 if size > f.offset:
                     todo.append((run, f, size))
         total = sum(size - f.offset for _, f, size in todo)
@@ -665,7 +667,9 @@ class LogdirReader:
         with self._lock:
             return list(self._corruptions)
 
-    def files(self, run: str) -> list[tuple[str, int]]:
-        """``(path, bytes read so far)`` of each event file of ``run``, in name order."""
+    def files(self, run: str) -> list[tuple[str, int, int]]:
+        """``(path, size in bytes at the last listing, offset where reading resumes)`` of each
+        event file of ``run``, in name order; ``offset < size`` means an incomplete last record
+        (a writer still writing, or a cut-off file)."""
         with self._lock:
-            return [(f.path, f.offset) for f in self._run(run).files.values()]
+            return [(f.path, f.size, f.offset) for f in self._run(run).files.values()]

@@ -285,5 +285,15 @@ class LogdirProvider:
         record, ``skipped`` bytes, ``reason``), in the order found."""
         return self._reader.corruptions()
 
+    def files(self, run: str) -> list[tuple[str, int, int]]:
+        """``(path, size, offset)`` of each event file of ``run`` in name order: ``size`` in
+        bytes at the last listing, ``offset`` where the next read starts (``offset < size``: an
+        incomplete last record, e.g. a writer still writing).
+
+        Raises:
+            KeyError: unknown run.
+        """
+        return self._reader.files(run)
+
     def __repr__(self) -> str:
         return f"LogdirProvider({self.logdir!r})"

@@ -1,0 +1,306 @@
+"""The ``tbx`` command line: ``tbx <subcommand> ...``.
+
+Each subcommand is one ``add_<name>_parser(subparsers)`` function that registers its parser and
+sets ``func`` (called with the parsed arguments, returns the exit status); :data:`SUBCOMMANDS`
+lists them. Adding a subcommand is adding a function to that list.
+
+Exit status: 0 on success, 1 when ``inspect`` found corruption, 2 on bad arguments or a missing
+path (with a message naming the argument).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+
+__all__ = ["main", "build_parser", "SUBCOMMANDS"]
+
+EXPORT_FORMATS = ("csv", "parquet", "json")
+EXPORT_KINDS = ("scalars", "histograms", "text", "hparams")
+
+
+class UsageError(Exception):
+    """A bad argument; the message names it."""
+
+
+def _want_progress(args) -> bool:
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def _check_path(path: str, name: str) -> None:
+    from tbx.reader._fs import is_url
+
+    if not is_url(path) and not os.path.exists(path):
+        raise UsageError(f"{name} {path!r} does not exist")
+
+
+def _check_regex(pattern: str | None, name: str) -> None:
+    import re
+
+    if pattern is None:
+        return
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"{name} {pattern!r} is not a valid regular expression: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------- export
+
+
+def add_export_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="write every point of a logdir to CSV, Parquet or JSON",
+        description=(
+            "Read every run below LOGDIR and write one table with all its points (never "
+            "sampled). Scalars give the columns run, tag, step, wall_time (seconds since the "
+            "Unix epoch), value. Floats are written exactly (shortest round-trip form)."
+        ),
+    )
+    p.add_argument("logdir", metavar="LOGDIR",
+                   help="folder of runs (or an fsspec URL such as s3://bucket/logs)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file; '-' writes CSV or JSON to standard output")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
+                   help="output format; default: from OUT's extension (.csv, .parquet, .json)")
+    p.add_argument("--kind", choices=EXPORT_KINDS, default="scalars",
+                   help="which data to export (default: scalars). histograms add min, max, num, "
+                        "sum, sum_squares, bucket_limits, bucket_counts (lists); text adds text; "
+                        "hparams is one row per run with hyperparameters and final metrics")
+    p.add_argument("--run", metavar="REGEX", default=None,
+                   help="only runs whose name matches this regular expression (re.search)")
+    p.add_argument("--tag", metavar="REGEX", default=None,
+                   help="only tags matching this regular expression (re.search); other tags "
+                        "are not decoded")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is shown only when stderr is a terminal)")
+    p.set_defaults(func=run_export)
+
+
+def _export_format(args) -> str:
+    if args.format is not None:
+        return args.format
+    ext = os.path.splitext(args.output)[1].lower().lstrip(".")
+    if ext in EXPORT_FORMATS:
+        return ext
+    raise UsageError(f"--format is needed: cannot tell the format of OUT {args.output!r} from "
+                     f"its extension (use one of {', '.join(EXPORT_FORMATS)})")
+
+
+def _jsonable(v):
+    import numpy as np
+
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace")
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def _write_json(df, out) -> None:
+    import json
+    import math
+
+    cols = list(df.columns)
+    arrays = [df[c].tolist() if str(df[c].dtype) != "category" else df[c].astype(object).tolist()
+              for c in cols]
+    out.write("[")
+    first = True
+    for row in zip(*arrays, strict=True):
+        rec = {}
+        for c, v in zip(cols, row, strict=True):
+            v = _jsonable(v)
+            if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
+                v = None if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+            rec[c] = v
+        out.write(("\n" if first else ",\n") + json.dumps(rec, allow_nan=False))
+        first = False
+    out.write("\n]\n")
+
+
+def run_export(args) -> int:
+    fmt = _export_format(args)
+    _check_path(args.logdir, "LOGDIR")
+    _check_regex(args.run, "--run")
+    _check_regex(args.tag, "--tag")
+    if fmt == "parquet" and args.output == "-":
+        raise UsageError("-o - (standard output) works for csv and json only, not parquet")
+    from tbx.reader.frames import read
+
+    data = read(args.logdir, run=args.run, tag=args.tag, progress=_want_progress(args))
+    df = getattr(data, args.kind)
+    if args.kind == "histograms":
+        for c in ("bucket_limits", "bucket_counts"):
+            df[c] = [a.tolist() for a in df[c]]
+    if fmt == "parquet":
+        try:
+            df.to_parquet(args.output, index=False)
+        except ImportError as exc:
+            raise UsageError(f"--format parquet needs pyarrow (pip install 'tbx[parquet]'): "
+                             f"{exc}") from None
+    elif fmt == "csv":
+        if args.kind == "histograms":
+            import json
+
+            for c in ("bucket_limits", "bucket_counts"):
+                df[c] = [json.dumps(a) for a in df[c]]
+        target = sys.stdout if args.output == "-" else args.output
+        df.to_csv(target, index=False, float_format=None, lineterminator="\n")
+    else:
+        if args.output == "-":
+            _write_json(df, sys.stdout)
+        else:
+            with open(args.output, "w", encoding="utf-8") as f:
+                _write_json(df, f)
+    if args.output != "-" and not args.quiet:
+        print(f"tbx export: {len(df)} rows of {args.kind} from {len(data.runs)} runs "
+              f"-> {args.output} ({fmt})", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- inspect
+
+
+def add_inspect_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "inspect",
+        help="summarise the runs and tags of a logdir or event file, and any corruption",
+        description=(
+            "Read PATH (a logdir, or one event file) and print, per run and tag: the kind "
+            "(plugin and data class), the number of points, the step range and the wall-time "
+            "range (UTC). Then every corruption found (file, byte offset, reason) and every "
+            "incomplete last record (a writer still writing, or a cut-off file). Exit status 1 "
+            "when corruption was found."
+        ),
+    )
+    p.add_argument("path", metavar="PATH", help="a logdir, an event file, or an fsspec URL")
+    p.add_argument("--run", metavar="REGEX", default=None,
+                   help="only runs whose name matches this regular expression (re.search)")
+    p.add_argument("--tag", metavar="REGEX", default=None,
+                   help="only tags matching this regular expression (re.search)")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is shown only when stderr is a terminal)")
+    p.set_defaults(func=run_inspect)
+
+
+def _utc(t: float | None) -> str:
+    if t is None:
+        return "-"
+    try:
+        return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return repr(t)
+
+
+def run_inspect(args) -> int:
+    _check_path(args.path, "PATH")
+    _check_regex(args.run, "--run")
+    _check_regex(args.tag, "--tag")
+    import warnings
+
+    from tbx.reader._core import LogdirReader
+
+    path = args.path
+    if os.path.isfile(path):
+        root = os.path.dirname(os.path.abspath(path))
+        reader = LogdirReader(root, only_files={os.path.join(root, os.path.basename(path))},
+                              run_filter="^\\.$", tag_filter=args.tag)
+    else:
+        reader = LogdirReader(path, run_filter=args.run, tag_filter=args.tag)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # corruption is printed below
+        if _want_progress(args):
+            from tbx.reader._progress import progress_bar
+
+            with progress_bar(f"reading {path}") as update:
+                reader.refresh(progress=update)
+        else:
+            reader.refresh()
+    out = sys.stdout
+    runs = reader.runs()
+    if not runs:
+        print(f"{path}: no event files", file=out)
+    header = ("tag", "kind", "count", "steps", "wall time (UTC)")
+    for run in runs:
+        files = reader.files(run)
+        total = sum(size for _, size, _ in files)
+        print(f"run {run}  ({len(files)} file{'s' if len(files) != 1 else ''}, {total} bytes)",
+              file=out)
+        rows = []
+        for tag, info in reader.tags(run).items():
+            kind = f"{info.plugin_name or '-'}/{info.data_class}"
+            steps = "-" if info.first_step is None else f"{info.first_step}..{info.last_step}"
+            walls = "-" if info.first_wall_time is None else \
+                f"{_utc(info.first_wall_time)} .. {_utc(info.last_wall_time)}"
+            rows.append((tag, kind, str(info.count), steps, walls))
+        if rows:
+            widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+            for r in [header, *rows]:
+                print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))
+                      .rstrip(), file=out)
+        for fpath, size, offset in files:
+            if offset < size:
+                print(f"  incomplete last record: {fpath} at byte offset {offset} "
+                      f"({size - offset} bytes not read)", file=out)
+    corruptions = reader.corruptions()
+    if corruptions:
+        print(f"corruption: {len(corruptions)} bad record(s)", file=out)
+        for c in corruptions:
+            print(f"  {c.source}: byte offset {c.offset}: {c.reason} ({c.skipped} bytes "
+                  f"skipped)", file=out)
+        return 1
+    print("corruption: none", file=out)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- main
+
+#: Functions registering one subcommand each (``serve`` and ``demo`` go here too).
+SUBCOMMANDS = [add_export_parser, add_inspect_parser]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``tbx`` parser with every subcommand of :data:`SUBCOMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="tbx",
+        description="tbx: TensorBoard event files — write, read back, export, inspect, view.",
+    )
+    from tbx import __version__
+
+    parser.add_argument("--version", action="version", version=f"tbx {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tbx`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        parser.error(str(exc))  # exits with status 2
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        print(f"tbx {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
