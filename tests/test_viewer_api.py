@@ -448,3 +448,85 @@ def test_text_table_render():
 
     h = text_html([["<b>x</b>", "`c`"], ["[l](javascript:alert(1))", "y"]])
     assert "<b>" not in h and "<code>c</code>" in h and "href=\"javascript" not in h
+
+
+def test_real_provider_appends_and_cuts(tmp_path):
+    """Over the real reader: points written by tbx.SummaryWriter are served; a restart with
+    purge_step is pushed as a cut."""
+    import base64
+
+    import tbx
+    from tbx.reader.provider import LogdirProvider
+    from tbx.viewer.app import Hub
+
+    w = tbx.SummaryWriter(str(tmp_path / "run"))
+    for i in range(10):
+        w.add_scalar("loss", float(i), i)
+    w.flush()
+    provider = LogdirProvider(str(tmp_path))
+    app = create_app(provider, refresh=False)
+    hub = Hub(provider)
+    hub.messages(provider.refresh())
+    with TestClient(app) as c:
+        (d, cols), = S.unpack(c.get("/api/scalars", params={"run": "run", "tag": "loss"}).content)
+        assert cols["value"].tolist() == [float(i) for i in range(10)]
+    w.add_scalar("loss", 10.0, 10)
+    w.flush()
+    msgs = hub.messages(provider.refresh())
+    data = json.loads([m for m in msgs if m.startswith("event: scalars")][0].split("data: ")[1])
+    (d,) = data["series"]
+    assert d["cut"] is None and d["n"] == 1
+    assert np.frombuffer(base64.b64decode(d["step"]), "<f8").tolist() == [10.0]
+    w.close()
+    w2 = tbx.SummaryWriter(str(tmp_path / "run"), purge_step=5)
+    w2.add_scalar("loss", 50.0, 5)
+    w2.flush()
+    msgs = hub.messages(provider.refresh())
+    data = json.loads([m for m in msgs if m.startswith("event: scalars")][0].split("data: ")[1])
+    (d,) = data["series"]
+    assert d["cut"] == 5 and d["total"] == 6
+    w2.close()
+
+
+def test_security_settings():
+    from tbx.viewer.server import is_loopback, security
+
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    token, allowed = security("127.0.0.1")
+    assert token is None and "localhost" in allowed
+    token, allowed = security("0.0.0.0")
+    assert token and len(token) >= 32 and allowed is None
+    assert security("0.0.0.0")[0] != token  # random each time
+    assert security("0.0.0.0", no_auth=True) == (None, None)
+
+
+def test_serve_command_prints_url(tmp_path):
+    """``python -m tbx.viewer LOGDIR --port 0`` (what ``tbx serve`` runs) prints its URL and
+    answers on it."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import tbx
+
+    with tbx.SummaryWriter(str(tmp_path / "a")) as w:
+        w.add_scalar("x", 1.0, 0)
+    proc = subprocess.Popen([sys.executable, "-m", "tbx.viewer", str(tmp_path), "--port", "0",
+                             "--reload-interval", "0.5"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith(f"tbx serving {tmp_path} at http://127.0.0.1:"), line
+        url = line.split(" at ")[1].strip()
+        assert "token" not in url
+        deadline = time.time() + 20
+        while True:
+            body = json.loads(urllib.request.urlopen(url + "api/runs", timeout=10).read())
+            if body["runs"] == ["a"] or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        assert body["runs"] == ["a"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

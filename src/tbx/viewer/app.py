@@ -122,7 +122,9 @@ class Hub:
                 self.refresh_once()
             except Exception:  # keep serving what was read; report and retry
                 log.exception("refresh failed")
-            self.loaded.set()
+            if not self.loaded.is_set():
+                self.loaded.set()
+                _warm_up()
             self._stop.wait(self.interval)
 
     def refresh_once(self):
@@ -208,6 +210,15 @@ class Hub:
                 self._cache.clear()
             self._cache[key] = (s.value, sm, state)
         return sm, state
+
+
+def _warm_up() -> None:
+    """Import what the first smoothed or downsampled request needs (scipy takes ~1 s)."""
+    try:
+        import scipy.signal  # noqa: F401
+        import tsdownsample  # noqa: F401
+    except ImportError:
+        pass
 
 
 def _sse(event: str, data) -> str:

@@ -12,7 +12,7 @@ import ipaddress
 import secrets
 import sys
 
-__all__ = ["add_serve_parser", "serve", "is_loopback"]
+__all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security"]
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -25,6 +25,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def security(host: str, no_auth: bool = False) -> tuple[str | None, set[str] | None]:
+    """``(token, allowed_hosts)`` for serving on ``host``: on the loopback, no token and a
+    ``Host`` header allow-list (against DNS rebinding); elsewhere a random 32-character token
+    unless ``no_auth``, and any ``Host``."""
+    if is_loopback(host):
+        return None, {"localhost", "127.0.0.1", "::1", host.strip("[]").lower()}
+    return (None if no_auth else secrets.token_urlsafe(24)), None
 
 
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
@@ -71,9 +80,8 @@ def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval:
     if reload_interval <= 0:
         raise ValueError("--reload-interval must be > 0")
     provider = LogdirProvider(logdir)
-    local = is_loopback(host)
-    token = None if (local or no_auth) else secrets.token_urlsafe(24)
-    allowed = ({"localhost", "127.0.0.1", "::1", host.strip("[]").lower()} if local else None)
+    token, allowed = security(host, no_auth)
+    local = allowed is not None
     app = create_app(provider, reload_interval=reload_interval, token=token,
                      allowed_hosts=allowed)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
