@@ -21,6 +21,7 @@ than the default level 6 tensorboardX uses, for files a few percent to 20% large
 from __future__ import annotations
 
 import io
+import sys
 
 import numpy as np
 
@@ -260,7 +261,8 @@ def image_boxes_summary(
 def figure_to_array(figure, close: bool = True) -> np.ndarray:
     """Render a matplotlib Figure with the Agg canvas (no display needed) to ``(H, W, 3)``
     uint8 RGB, or a list of same-size figures to ``(N, H, W, 3)``; the alpha channel is
-    dropped, as tensorboardX does. With ``close``, each figure is closed afterwards
+    dropped, as tensorboardX does. The figure keeps its own canvas (tensorboardX leaves an Agg
+    canvas attached to it). With ``close``, each figure is closed afterwards
     (``pyplot.close``).
 
     Raises:
@@ -284,15 +286,18 @@ def figure_to_array(figure, close: bool = True) -> np.ndarray:
             )
     images = []
     for f in figures:
-        canvas = FigureCanvasAgg(f)
-        canvas.draw()
-        rgba = np.asarray(canvas.buffer_rgba())
-        images.append(rgba[:, :, :3].copy())
-    if close:
-        import matplotlib.pyplot as plt
-
+        original = f.canvas
+        canvas = FigureCanvasAgg(f)  # attaches itself to the figure ...
+        try:
+            canvas.draw()
+            rgba = np.asarray(canvas.buffer_rgba())
+            images.append(rgba[:, :, :3].copy())
+        finally:
+            f.set_canvas(original)  # ... so give the figure its own canvas back
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if close and pyplot is not None:  # without pyplot loaded, no figure is open in it
         for f in figures:
-            plt.close(f)
+            pyplot.close(f)
     if not isinstance(figure, (list, tuple)):
         return images[0]
     sizes = {im.shape for im in images}
