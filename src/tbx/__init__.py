@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SummaryWriter",
     "FileWriter",
+    "GlobalSummaryWriter",
     "read",
     "Logdir",
     "SummaryReader",
@@ -26,6 +27,7 @@ _LAZY = {
     "Logdir": "tbx.reader.frames",
     "SummaryReader": "tbx.reader.tbparse_compat",
     "LogdirProvider": "tbx.reader.provider",
+    "GlobalSummaryWriter": "tbx.global_writer",  # needs multiprocessing and inspect
 }
 
 
