@@ -242,3 +242,20 @@ def test_bad_embedding_writes_nothing(logdir, kwargs, exc, match):
     assert sorted(p.name for p in logdir.iterdir() if not p.name.startswith("events")) == []
     assert_kept_after_error(w, logdir)
     w.close()
+
+
+def test_fsspec_logdir():
+    fsspec = pytest.importorskip("fsspec")
+    url = f"memory://tbx-emb-{os.getpid()}/run"
+    with tbx.SummaryWriter(url) as w:
+        w.add_embedding(np.eye(3), metadata=["a", "b", "c"], label_img=np.zeros((3, 1, 2, 2)))
+        w.add_embedding(np.ones((2, 2)), global_step=2)
+    fs = fsspec.filesystem("memory")
+    root = url[len("memory://"):]
+    assert fs.cat(f"{root}/00000/default/metadata.tsv") == b"a\nb\nc\n"
+    config = emb.read_projector_config(url)
+    assert [e.tensor_name for e in config.embeddings] == ["default:00000", "default:00002"]
+    got = emb.read_embedding(url, config.embeddings[0])
+    np.testing.assert_array_equal(got["mat"], np.eye(3))
+    assert got["sprite"].shape == (4, 4, 1)
+    fs.rm(root, recursive=True)
