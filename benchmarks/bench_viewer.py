@@ -182,6 +182,37 @@ def bench_tbx(logdir: Path, steps: int, timeout: float) -> dict:
         stop(proc)
 
 
+def bench_in_process() -> dict:
+    """The server's own work for one 100,000-point series, without HTTP: M4 downsampling to
+    1,000 pixels, debiased EMA, and the whole route body (select + downsample + pack)."""
+    import numpy as np
+
+    from tbx.viewer import series as S
+
+    rng = np.random.default_rng(0)
+    step = np.arange(100_000, dtype=np.int64)
+    value = rng.normal(size=step.size).cumsum()
+    wall = 1.7e9 + step * 0.01
+
+    def best(fn, k=30):
+        fn()
+        ts = []
+        for _ in range(k):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+        return statistics.median(ts) * 1e3
+
+    def route():
+        idx = S.downsample_indices(step, value, 1000)
+        d = {"run": "r", "tag": "t", "n": len(idx), "columns": ["step", "wall_time", "value"]}
+        return S.pack([(d, [step[idx], wall[idx], value[idx]])])
+
+    return {"m4_100k_to_1000px_ms": best(lambda: S.downsample_indices(step, value, 1000)),
+            "ema_100k_ms": best(lambda: S.ema(value, 0.6)),
+            "route_body_100k_to_1000px_ms": best(route)}
+
+
 def _has_serve(exe: str) -> bool:
     try:
         out = subprocess.run([exe, "serve", "--help"], capture_output=True, text=True, timeout=60)
@@ -249,6 +280,8 @@ def main() -> None:
     results = {"points": a.runs * a.tags * a.steps, "logdir_mb": size / 1e6,
                "machine": f"{platform.machine()}, {os.cpu_count()} cpus, "
                           f"Python {platform.python_version()}"}
+    results["in_process"] = bench_in_process()
+    print(json.dumps(results["in_process"]), file=sys.stderr)
     print("tbx serve ...", file=sys.stderr)
     results["tbx"] = bench_tbx(logdir, a.steps, a.timeout)
     print(json.dumps(results["tbx"]), file=sys.stderr)
@@ -275,6 +308,10 @@ def main() -> None:
     if "tb_python" in results:
         rows.append(("tensorboard --load_fast=false: sampled series",
                      results["tb_python"].get("series_s"), "s"))
+    ip = results["in_process"]
+    rows += [("tbx in-process: M4 100k -> 1000 px", ip["m4_100k_to_1000px_ms"], "ms"),
+             ("tbx in-process: route body (M4 + pack)", ip["route_body_100k_to_1000px_ms"], "ms"),
+             ("tbx in-process: EMA of 100k", ip["ema_100k_ms"], "ms")]
     rows += [("tbx: whole logdir loaded", t.get("loaded_s"), "s"),
              ("tbx server RSS", t.get("rss_mb"), "MB"),
              ("tbx: 100k points -> 1000 px (HTTP, median)", t.get("downsample_1000px_ms"), "ms"),

@@ -112,6 +112,8 @@ export class HistogramCard extends Card {
       if (offset) {
         ctx.fillStyle = '#fff';
         ctx.fill();
+        ctx.fillStyle = color + '33';
+        ctx.fill();
       }
       ctx.strokeStyle = offset ? color : shade(color, t);
       ctx.lineWidth = 1;
