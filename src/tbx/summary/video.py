@@ -6,9 +6,8 @@ does: ``N`` is padded with black clips to a power of two, arranged in
 ``rows = 2 ** ((N.bit_length() - 1) // 2)`` rows of ``padded_N // rows`` clips, row-major.
 
 Pixels follow :func:`tbx.summary.image.to_uint8` (``uint8`` as is, floats in [0, 1] clipped and
-scaled by 255, truncated). Unlike tensorboardX (which round-trips uint8 through float and can lose
-one level), uint8 values are kept exactly. 1 (grayscale) or 3 (RGB) channels; a 4th (alpha)
-channel is dropped, since GIF has no alpha.
+scaled by 255, truncated; tensorboardX wraps floats outside [0, 1] around instead). 1 (grayscale)
+or 3 (RGB) channels; a 4th (alpha) channel is dropped, since GIF has no alpha.
 
 The GIF (GIF89a, looping forever) is assembled here, with Pillow's LZW encoder per frame, so that
 every frame is kept, identical consecutive frames included (Pillow's own animated-GIF writer merges
