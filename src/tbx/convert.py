@@ -149,10 +149,14 @@ def check_tag(tag, arg: str = "tag") -> str:
 
     Raises:
         TypeError: not a ``str``.
-        ValueError: empty.
+        ValueError: empty, or not encodable as UTF-8 (a lone surrogate).
     """
     if not isinstance(tag, str):
         raise TypeError(f"{arg} must be a str, got {_type_name(tag)}")
     if not tag:
         raise ValueError(f"{arg} must be a non-empty str")
+    try:
+        tag.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{arg} must be encodable as UTF-8 (no lone surrogates): {exc}") from None
     return tag
