@@ -259,3 +259,17 @@ def test_fsspec_logdir():
     np.testing.assert_array_equal(got["mat"], np.eye(3))
     assert got["sprite"].shape == (4, 4, 1)
     fs.rm(root, recursive=True)
+
+
+def test_missing_pillow_names_the_extra_and_writes_nothing(logdir, monkeypatch):
+    import sys
+
+    w = tbx.SummaryWriter(logdir)
+    w.add_scalar("before", 1.0, 0)
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ImportError, match=r'pip install "tbx\[embedding\]"'):
+        w.add_embedding(np.zeros((2, 2)), label_img=np.zeros((2, 3, 4, 4)))
+    monkeypatch.undo()
+    assert sorted(p.name for p in logdir.iterdir() if not p.name.startswith("events")) == []
+    assert_kept_after_error(w, logdir)
+    w.close()

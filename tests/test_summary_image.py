@@ -303,3 +303,15 @@ def test_write_to_disk_false_still_checks(tmp_path):
     with pytest.raises(ValueError):
         w.add_image("x", np.zeros((2, 2, 2)))
     w.close()
+
+
+def test_missing_matplotlib_names_the_extra(logdir, monkeypatch):
+    fig = _figure("red")
+    w = tbx.SummaryWriter(logdir)
+    w.add_scalar("before", 1.0, 0)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r'pip install "tbx\[figures\]"'):
+        w.add_figure("f", fig)
+    monkeypatch.undo()
+    assert_kept_after_error(w, logdir)
+    w.close()

@@ -156,3 +156,16 @@ def test_bad_video(logdir, vid, kwargs, exc, match):
     assert_kept_after_error(w, logdir)
     assert "bad" not in [v.tag for _, _, v in values(logdir)]
     w.close()
+
+
+def test_missing_pillow_names_the_extra(logdir, monkeypatch):
+    import sys
+
+    w = tbx.SummaryWriter(logdir)
+    w.add_scalar("before", 1.0, 0)
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    with pytest.raises(ImportError, match=r'pip install "tbx\[video\]"'):
+        w.add_video("v", np.zeros((1, 2, 3, 4, 4)))
+    monkeypatch.undo()
+    assert_kept_after_error(w, logdir)
+    w.close()
