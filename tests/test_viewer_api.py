@@ -502,8 +502,7 @@ def test_security_settings():
 
 
 def test_serve_command_prints_url(tmp_path):
-    """``python -m tbx.viewer LOGDIR --port 0`` (what ``tbx serve`` runs) prints its URL and
-    answers on it."""
+    """``tbx serve LOGDIR --port 0`` prints its URL and answers on it."""
     import subprocess
     import sys
     import time
@@ -513,8 +512,9 @@ def test_serve_command_prints_url(tmp_path):
 
     with tbx.SummaryWriter(str(tmp_path / "a")) as w:
         w.add_scalar("x", 1.0, 0)
-    proc = subprocess.Popen([sys.executable, "-m", "tbx.viewer", str(tmp_path), "--port", "0",
-                             "--reload-interval", "0.5"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "tbx.cli", "serve", str(tmp_path),
+                             "--port", "0", "--reload-interval", "0.5"],
+                            stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
         assert line.startswith(f"tbx serving {tmp_path} at http://127.0.0.1:"), line
@@ -530,3 +530,12 @@ def test_serve_command_prints_url(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_serve_command_bad_arguments(tmp_path, capsys):
+    from tbx.cli import main
+
+    assert main(["serve", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path), "--reload-interval", "0"]) == 2
+    assert main(["serve", str(tmp_path), "--port", "70000"]) == 2

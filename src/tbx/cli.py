@@ -265,7 +265,17 @@ def run_inspect(args) -> int:
 # ---------------------------------------------------------------------------------- main
 
 #: Functions registering one subcommand each (``serve`` and ``demo`` go here too).
-SUBCOMMANDS = [add_export_parser, add_inspect_parser]
+# ------------------------------------------------------------------------------------ serve
+
+
+def add_serve_parser(subparsers) -> None:
+    """``tbx serve LOGDIR``: the web viewer (options in :mod:`tbx.viewer.server`)."""
+    from tbx.viewer.server import add_serve_parser as add
+
+    add(subparsers)
+
+
+SUBCOMMANDS = [add_export_parser, add_inspect_parser, add_serve_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

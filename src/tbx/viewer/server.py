@@ -56,8 +56,20 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def serve_main(args) -> int:
-    return serve(args.logdir, host=args.host, port=args.port,
-                 reload_interval=args.reload_interval, no_auth=args.no_auth)
+    """Run :func:`serve` from parsed arguments; exit status 2 (with a message) when the viewer
+    extra is missing or an argument is bad."""
+    if not 0 <= args.port <= 65535:
+        print(f"tbx serve: error: --port must be in 0..65535, got {args.port}", file=sys.stderr)
+        return 2
+    if not args.reload_interval > 0:
+        print("tbx serve: error: --reload-interval must be > 0", file=sys.stderr)
+        return 2
+    try:
+        return serve(args.logdir, host=args.host, port=args.port,
+                     reload_interval=args.reload_interval, no_auth=args.no_auth)
+    except ImportError as exc:
+        print(f"tbx serve: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval: float = 1.0,
