@@ -102,12 +102,13 @@ _unpack_i = struct.Struct("<I").unpack_from
 
 def masked_crc32c(data: bytes | bytearray | memoryview) -> int:
     """Masked CRC32C of ``data`` as TFRecord stores it: an int in ``[0, 2**32)``."""
-    c = _crc(data)
+    c = _crc(data if type(data) is bytes else bytes(data))
     return ((((c >> 15) | (c << 17)) & _U32) + _MASK_DELTA) & _U32
 
 
 def frame_record(data: bytes) -> bytes:
     """One framed record: header, ``data``, footer (``len(data) + 16`` bytes)."""
+    data = bytes(data)
     header = _pack_q(len(data))
     return b"".join((header, _pack_i(masked_crc32c(header)), data, _pack_i(masked_crc32c(data))))
 
@@ -117,6 +118,8 @@ def _frame_records_py(payloads: Iterable[bytes]) -> bytes:
     append = parts.append
     crc = _crc
     for data in payloads:
+        if type(data) is not bytes:
+            data = bytes(data)  # google_crc32c takes read-only bytes only
         header = _pack_q(len(data))
         c = crc(header)
         append(header)
@@ -197,7 +200,7 @@ def _header_ok(view: memoryview, pos: int) -> bool:
 def _resync(view: memoryview, pos: int, limit: int) -> int:
     """First offset > pos whose 12 bytes form a header with a valid CRC, or ``limit``."""
     p = pos + 1
-    while p + HEADER_SIZE <= limit:
+    while p < limit:
         if _header_ok(view, p):
             return p
         p += 1

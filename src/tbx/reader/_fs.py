@@ -3,12 +3,14 @@
 A logdir is listed recursively; every folder holding event files (a base name containing
 ``tfevents``, as TensorBoard's ``io_wrapper.IsSummaryEventsFile``) is a run named by its path
 relative to the logdir with ``/`` separators (``"."`` for the logdir itself). A remote store is
-listed with ONE recursive listing (``fs.find(root, detail=True)``), never folder by folder.
+listed with ONE recursive listing (``fs.find(root, detail=True)``), never folder by folder. The
+files of a run are read in name order (:func:`file_order`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 
 __all__ = ["open_logdir", "LocalLogdir", "FsspecLogdir", "is_url"]
 
@@ -21,6 +23,17 @@ def is_url(path: str) -> bool:
 
 def _is_event_file(name: str) -> bool:
     return "tfevents" in name
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def file_order(name: str) -> tuple:
+    """Sort key of event file names: name order, with runs of digits compared as numbers, so
+    ``...<pid>.10`` comes after ``...<pid>.9`` (TensorBoard's fixed-width timestamps sort the
+    same either way)."""
+    parts = _DIGITS.split(name)
+    return tuple((0, int(p), "") if i % 2 else (1, 0, p) for i, p in enumerate(parts))
 
 
 class LocalLogdir:
@@ -43,7 +56,7 @@ class LocalLogdir:
         for folder, dirs, files in os.walk(self.root, followlinks=True):
             dirs.sort()
             found = []
-            for name in sorted(files):
+            for name in sorted(files, key=file_order):
                 if not _is_event_file(name):
                     continue
                 path = os.path.join(folder, name)
@@ -119,7 +132,8 @@ class FsspecLogdir:
                 continue
             rel = folder[len(root):].strip("/") if folder.startswith(root) else folder
             runs.setdefault(rel or ".", []).append((path, int(info.get("size") or 0)))
-        return {run: sorted(files) for run, files in sorted(runs.items())}
+        return {run: sorted(files, key=lambda f: file_order(f[0].rpartition("/")[2]))
+                for run, files in sorted(runs.items())}
 
     def read(self, path: str, offset: int, size: int) -> bytes:
         if size <= 0:
