@@ -68,7 +68,11 @@ def _write_logdir(root: Path) -> dict:
         w.add_pr_curve("pr", rng.integers(0, 2, 100), rng.random(100), step)
     t = np.linspace(0, 1, 8000, dtype=np.float32)
     w.add_audio("tone", np.sin(2 * np.pi * 440 * t)[None], 0, sample_rate=8000)
-    w.add_custom_scalars({"Overview": {"losses": ["Multiline", ["loss", "metrics/.*"]]}})
+    for i in range(200):
+        w.add_scalar("band/lo", math.exp(-i / 50) - 0.2, i)
+        w.add_scalar("band/hi", math.exp(-i / 50) + 0.2, i)
+    w.add_custom_scalars({"Overview": {"losses": ["Multiline", ["loss", "metrics/.*"]],
+                                       "band": ["Margin", ["loss", "band/lo", "band/hi"]]}})
     w.add_hparams({"lr": 0.1, "opt": "adam"}, {"hp/final": 0.5}, name="hp1")
     w.add_hparams({"lr": 0.01, "opt": "sgd"}, {"hp/final": 0.7}, name="hp2")
     for x in writers.values():
@@ -311,6 +315,8 @@ def test_dashboard_screenshots(page, dash):
         _wait_drawn(page, "losses")
         assert int(page.locator('.chart-card[data-title="losses"]')
                    .get_attribute("data-series")) >= 2
+        _wait_drawn(page, "band")
+        assert _canvas_ink(page, '.chart-card[data-title="band"]') > 500
     elif dash == "audio":
         page.locator(".audio-card audio").wait_for()
     else:

@@ -55,6 +55,10 @@ export class ScalarChart {
     this.el.__chart = this;
   }
 
+  smoothing() {
+    return this.spec.margin ? 0 : state.smoothing; // margin charts show the values as logged
+  }
+
   pairs() {
     return { run: this.spec.runs(), tag: this.spec.tags };
   }
@@ -77,7 +81,7 @@ export class ScalarChart {
     const ctl = new AbortController();
     this.abort = ctl;
     const params = {
-      run, tag, width: this.width(), smoothing: state.smoothing || undefined, x: state.xaxis,
+      run, tag, width: this.width(), smoothing: this.smoothing() || undefined, x: state.xaxis,
     };
     if (this.zoom) [params.xmin, params.xmax] = this.zoom;
     this.requests += 1;
@@ -111,7 +115,7 @@ export class ScalarChart {
       if (!this.zoom || d.cut != null) this.stale = true;
       return;
     }
-    const w = state.smoothing;
+    const w = this.smoothing();
     s.step = concat(s.step, d.step);
     s.wall = concat(s.wall, d.wall_time);
     s.value = concat(s.value, d.value);
@@ -175,7 +179,7 @@ export class ScalarChart {
     this.el.dataset.downsampled = String(downsampled);
     this.el.dataset.series = String(meta.length);
     this.status.textContent = meta.length ? '' : 'no data';
-    const smooth = state.smoothing > 0;
+    const smooth = this.smoothing() > 0;
     const data = tables.length ? uPlot.join(tables) : [[]];
     const sig = JSON.stringify([meta.map((s) => `${s.run}\0${s.tag}`), smooth, state.xaxis, state.logy]);
     if (this.plot && this.sig === sig) {
@@ -193,8 +197,16 @@ export class ScalarChart {
       value: (u, v) => (state.xaxis === 'relative' ? fmtDuration(v)
         : state.xaxis === 'wall_time' ? (v == null ? '–' : new Date(v * 1000).toLocaleString()) : fmtNum(v)),
     }];
+    const index = new Map(); // "run\0tag" -> uPlot series index of its raw line
+    const bounds = new Set();
+    for (const m of this.spec.margin || []) { bounds.add(m.lower); bounds.add(m.upper); }
     for (const s of meta) {
+      index.set(`${s.run}\0${s.tag}`, series.length);
       const color = this.spec.color ? this.spec.color(s.run, s.tag) : runColor(s.run);
+      if (bounds.has(s.tag)) {
+        series.push({ label: `${s.run} · ${s.tag}`, stroke: color + '66', width: 1, dash: [4, 3], value: (u, v) => fmtNum(v) });
+        continue;
+      }
       const name = this.spec.label ? this.spec.label(s.run, s.tag) : (multiTag ? `${s.run} · ${s.tag}` : s.run);
       series.push({
         label: smooth ? `${name} (raw)` : name, stroke: smooth ? color + '55' : color, width: smooth ? 1 : 1.5,
@@ -202,12 +214,21 @@ export class ScalarChart {
       });
       if (smooth) series.push({ label: name, stroke: color, width: 1.5, value: (u, v) => fmtNum(v) });
     }
+    const bands = [];
+    for (const m of this.spec.margin || []) {
+      for (const run of new Set(meta.map((x) => x.run))) {
+        const lo = index.get(`${run}\0${m.lower}`);
+        const hi = index.get(`${run}\0${m.upper}`);
+        if (lo && hi) bands.push({ series: [hi, lo], fill: runColor(run) + '22' });
+      }
+    }
     const xAxis = { stroke: '#555', grid: { stroke: '#eee' } };
     if (state.xaxis === 'relative') xAxis.values = (u, vals) => vals.map(fmtDuration);
     const opts = {
       width: this.width(),
       height: HEIGHT,
       series,
+      bands,
       scales: { x: { time: state.xaxis === 'wall_time' }, y: { distr: state.logy ? 3 : 1 } },
       axes: [xAxis, { stroke: '#555', grid: { stroke: '#eee' }, size: 60, values: (u, vals) => vals.map(fmtNum) }],
       legend: { live: true },

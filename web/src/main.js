@@ -161,6 +161,7 @@ function renderCustom() {
         tags: tags.length ? tags : ['\u0000none'],
         runs: () => { const re = safeRegex(state.runRe); return state.runs.filter((r) => !re || re.test(r)); },
         label: (run, tag) => `${run} · ${tag}`,
+        margin: ch.kind === 'margin' ? ch.series : null,
       }));
       grid.append(c.el);
     });
