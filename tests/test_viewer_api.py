@@ -414,18 +414,21 @@ def test_downsample_keeps_extremes_and_gaps():
         S.downsample_indices(x, y, 0)
 
 
-def test_ema_matches_tensorboard_loop():
-    v = np.array([1.0, np.nan, 3.0, np.inf, 5.0, 6.0])
-    out, (acc, n) = S.ema(v, 0.6)
+@pytest.mark.parametrize("w", [0.01, 0.6, 0.99, 0.999])
+def test_ema_matches_tensorboard_loop(w):
+    v = np.concatenate([[1.0, np.nan, 3.0, np.inf, 5.0, 6.0],
+                        np.random.default_rng(0).normal(size=300)])
+    out, (acc, n) = S.ema(v, w)
     last, k, ref = 0.0, 0, []
     for x in v:
         if not np.isfinite(x):
             ref.append(x)
             continue
-        last = last * 0.6 + 0.4 * x
+        last = last * w + (1 - w) * x
         k += 1
-        ref.append(last / (1 - 0.6**k))
-    assert np.allclose(out, ref, equal_nan=True) and n == 4
+        ref.append(last / (1 - w**k))
+    assert np.allclose(out, ref, equal_nan=True, rtol=1e-9, atol=1e-12) and n == k
+    assert acc == pytest.approx(last, rel=1e-9, abs=1e-12)
     with pytest.raises(ValueError):
         S.ema(v, 1.0)
 

@@ -77,11 +77,12 @@ def ema(values: np.ndarray, weight: float) -> tuple[np.ndarray, tuple[float, int
 
     fv = v[finite]
     acc, _ = lfilter([1.0 - weight], [1.0, -weight], fv, zi=[0.0])
-    count = np.arange(1, fv.size + 1, dtype=np.float64)
-    debias = -np.expm1(count * np.log(weight))  # 1 - weight**count, accurate near 0
-    out = v.copy()
-    out[finite] = acc / debias
     state = (float(acc[-1]) if fv.size else 0.0, int(fv.size))
+    # 1 - weight**count: differs from 1 only for the first k points (weight**k < 2**-60)
+    k = min(fv.size, int(np.ceil(-60 * np.log(2) / np.log(weight))) + 1)
+    acc[:k] /= -np.expm1(np.arange(1, k + 1, dtype=np.float64) * np.log(weight))
+    out = v.copy()
+    out[finite] = acc
     return out, state
 
 
