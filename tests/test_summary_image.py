@@ -309,7 +309,8 @@ def test_missing_matplotlib_names_the_extra(logdir, monkeypatch):
     fig = _figure("red")
     w = tbx.SummaryWriter(logdir)
     w.add_scalar("before", 1.0, 0)
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=r'pip install "tbx\[figures\]"'):
         w.add_figure("f", fig)
     monkeypatch.undo()
