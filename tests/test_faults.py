@@ -130,6 +130,11 @@ def expected_scalar(value) -> float | None:
     """What add_scalar should store for value, or None if it must refuse it."""
     if value is None or isinstance(value, (str, dict)):
         return None
+    if isinstance(value, int):  # Python ints of any size (bool too)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.copysign(math.inf, value)
     arr = np.asarray(value)
     if arr.dtype == object or arr.size != 1 or arr.dtype.kind not in "biuf":
         return None
