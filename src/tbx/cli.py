@@ -275,7 +275,17 @@ def add_serve_parser(subparsers) -> None:
     add(subparsers)
 
 
-SUBCOMMANDS = [add_export_parser, add_inspect_parser, add_serve_parser]
+# ------------------------------------------------------------------------------------- demo
+
+
+def add_demo_parser(subparsers) -> None:
+    """``tbx demo``: train on scikit-learn's digits and view it live (:mod:`tbx.demo.run`)."""
+    from tbx.demo.run import add_demo_parser as add
+
+    add(subparsers)
+
+
+SUBCOMMANDS = [add_export_parser, add_inspect_parser, add_serve_parser, add_demo_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:
