@@ -124,10 +124,22 @@ class SummaryReader:
             return HPARAMS
         return TENSORS
 
+    def _runs(self) -> list[str]:
+        """Runs in tbparse's walk order: at each folder level, entries by name, a run's own
+        files and its sub-folders interleaved."""
+        def key(run):
+            parts = [] if run == "." else run.split("/")
+            files = self._reader.files(run)
+            first = os.path.basename(files[0][0]) if files else ""
+            return (*parts, first)
+
+        return sorted(self._reader.runs(), key=key)
+
     def _series_of(self, event_type: str):
-        """``[(dir_name, run, tag, info)]`` of the tags of ``event_type``, runs in name order."""
+        """``[(dir_name, run, tag, info)]`` of the tags of ``event_type``, runs in tbparse's
+        walk order."""
         out = []
-        for run in self._reader.runs():
+        for run in self._runs():
             for tag, info in self._reader.tags(run).items():
                 if self._tag_kind(info) == event_type:
                     out.append(("" if run == "." else run, run, tag, info))
@@ -139,13 +151,15 @@ class SummaryReader:
         return self.get_tags()
 
     def get_tags(self, event_type: str | None = None):
-        """Tags of one event type (a list), or of all (a dict) when ``event_type`` is None.
+        """Tags of one event type (a list), or of every type (a dict; empty lists for types
+        left out by ``event_types``) when ``event_type`` is None.
 
         Raises:
             ValueError: unknown ``event_type``.
         """
         if event_type is None:
-            return {t: self.get_tags(t) for t in sorted(self._types)}
+            return {t: self.get_tags(t) if t in self._types else []
+                    for t in (SCALARS, TENSORS, HISTOGRAMS, IMAGES, AUDIO, HPARAMS, TEXT)}
         if event_type not in ALL_EVENT_TYPES:
             raise ValueError(f"event_type {event_type!r} is unknown; "
                              f"known: {sorted(ALL_EVENT_TYPES)}")
@@ -210,12 +224,12 @@ class SummaryReader:
         import pandas as pd
 
         if event_type == HPARAMS:
-            names, values, dirs = self._hparams_rows()
+            names, values, dirs, files = self._hparams_rows()
             cols: dict[str, list] = {}
             if "dir_name" in self._extra:
                 cols["dir_name"] = dirs
             if "file_name" in self._extra:
-                cols["file_name"] = [""] * len(names)
+                cols["file_name"] = files
             long = pd.DataFrame({"tag": names, "value": values, **cols})
             if not len(long):
                 return pd.DataFrame()
@@ -286,8 +300,8 @@ class SummaryReader:
     def _hparams_rows(self):
         from tbx.proto.plugin_hparams_pb2 import HParamsPluginData
 
-        names, values, dirs = [], [], []
-        for run in self._reader.runs():
+        names, values, dirs, files = [], [], [], []
+        for run in self._runs():
             if _HPARAMS_START not in self._reader.tags(run):
                 continue
             meta = self._reader.metadata(run, _HPARAMS_START)
@@ -295,12 +309,15 @@ class SummaryReader:
                 data = HParamsPluginData.FromString(meta.plugin_data.content)
             except Exception:  # noqa: BLE001
                 continue
+            ids, file_names = self._reader.file_ids(run, _HPARAMS_START)
+            file_name = file_names[int(ids[0])] if len(ids) else ""
             for k, v in data.session_start_info.hparams.items():
                 kind = v.WhichOneof("kind")
                 names.append(k)
                 values.append(None if kind in (None, "null_value") else getattr(v, kind))
                 dirs.append("" if run == "." else run)
-        return names, values, dirs
+                files.append(file_name)
+        return names, values, dirs, files
 
     def _pivot_frame(self, pd, long, group, value_cols):
         """Wide frame: one row per ``group`` key, one column per tag (``tag/col`` for the
