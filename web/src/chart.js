@@ -223,14 +223,14 @@ export class ScalarChart {
       }
     }
     const xAxis = { stroke: '#555', grid: { stroke: '#eee' } };
-    if (state.xaxis === 'relative') xAxis.values = (u, vals) => vals.map(fmtDuration);
+    if (state.xaxis === 'relative') xAxis.values = (u, vals) => vals.map((v) => (v == null ? '' : fmtDuration(v)));
     const opts = {
       width: this.width(),
       height: HEIGHT,
       series,
       bands,
       scales: { x: { time: state.xaxis === 'wall_time' }, y: { distr: state.logy ? 3 : 1 } },
-      axes: [xAxis, { stroke: '#555', grid: { stroke: '#eee' }, size: 60, values: (u, vals) => vals.map(fmtNum) }],
+      axes: [xAxis, { stroke: '#555', grid: { stroke: '#eee' }, size: 60, values: (u, vals) => vals.map((v) => (v == null ? '' : fmtNum(v))) }],
       legend: { live: true },
       cursor: {
         drag: { x: true, y: false, setScale: true },
