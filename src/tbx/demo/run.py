@@ -11,8 +11,8 @@ tag                                what (step)
 ``train/loss``, ``train/accuracy``  mini-batch cross-entropy (nats) and accuracy (every step)
 ``train/lr``, ``train/grad_norm``   learning rate, global L2 norm of the gradient (every step)
 ``grad_norm/<layer>``               L2 norm of each layer's weight gradient (every step)
-``val/loss``, ``val/accuracy``      on the validation set (every ``eval_every`` steps and at
-                                    each epoch's end)
+``val/loss``, ``val/accuracy``      on the validation set (step 0, every ``eval_every``
+                                    steps and at each epoch's end)
 ``epoch/{train,val}_{loss,accuracy}``  means over the epoch (step = epoch number, 1-based)
 ``weights/<param>``, ``grads/<param>``  histograms per layer parameter (step 0 and each epoch)
 ``activations/<layer>``             histogram of each hidden layer's ReLU output on validation
@@ -296,6 +296,9 @@ def train_run(
             writer.add_histogram(f"activations/{name}", a, step)
 
     log_histograms(0, None)
+    v_loss, v_acc, _ = _evaluate(mlp, data.x_val, data.y_val)  # the untrained baseline
+    writer.add_scalar("val/loss", v_loss, 0)
+    writer.add_scalar("val/accuracy", v_acc, 0)
     step = 0
     result: dict = {}
     for epoch in range(1, cfg.epochs + 1):

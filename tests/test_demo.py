@@ -1,0 +1,354 @@
+"""``tbx demo``: the NumPy MLP, and a short run of the demo checked with tbx's reader.
+
+The demo runs once per module (``tbx demo --no-serve --epochs 1`` into a temp dir, through
+:func:`tbx.cli.main`); each test checks one kind of data in it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn", reason="the demo needs scikit-learn (tbx[demo])")
+pytest.importorskip("matplotlib", reason="the demo needs matplotlib (tbx[demo])")
+pytest.importorskip("PIL", reason="the demo needs Pillow (tbx[demo])")
+pytest.importorskip("pandas", reason="the reader's DataFrames need pandas")
+
+from tbx.cli import main as cli_main  # noqa: E402
+from tbx.demo.mlp import MLP, Adam, cross_entropy, softmax  # noqa: E402
+from tbx.demo.run import DemoConfig, run_name  # noqa: E402
+from tbx.reader.frames import read  # noqa: E402
+
+LRS = DemoConfig().learning_rates
+RUNS = [run_name(lr) for lr in LRS]
+N_VAL = 360  # 20% of 1,797, stratified
+N_TRAIN = 1797 - N_VAL
+STEPS = math.ceil(N_TRAIN / DemoConfig().batch_size)  # one epoch
+
+try:
+    import torch  # noqa: F401
+
+    HAVE_TORCH = True
+except ImportError:
+    HAVE_TORCH = False
+
+
+# ---------------------------------------------------------------------------- the MLP
+
+
+def test_mlp_gradients_match_finite_differences():
+    mlp = MLP((5, 4, 3, 3), seed=1)
+    mlp.params = {k: v.astype(np.float64) for k, v in mlp.params.items()}
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, 5))
+    y = np.array([0, 1, 2, 0, 1, 2, 0])
+    _, _, grads = mlp.loss_and_grads(x, y)
+    eps = 1e-6
+    for name, p in mlp.params.items():
+        num = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            old = p[i]
+            p[i] = old + eps
+            up = cross_entropy(softmax(mlp.forward(x)[0]), y)
+            p[i] = old - eps
+            down = cross_entropy(softmax(mlp.forward(x)[0]), y)
+            p[i] = old
+            num[i] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(grads[name], num, atol=1e-7, err_msg=name)
+
+
+def test_mlp_shapes_and_dtypes():
+    mlp = MLP((64, 16, 10), seed=0)
+    x = np.zeros((3, 64), np.float32)
+    logits, acts = mlp.forward(x)
+    assert logits.shape == (3, 10) and logits.dtype == np.float32
+    assert [a.shape for a in acts] == [(3, 64), (3, 16)]
+    assert mlp.hidden(x).shape == (3, 16)
+    np.testing.assert_allclose(mlp.predict_proba(x).sum(1), 1.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="sizes"):
+        MLP((64,))
+
+
+def test_adam_fits_a_separable_problem():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+    mlp = MLP((2, 8, 2), seed=0)
+    opt = Adam(mlp.params)
+    first = mlp.loss_and_grads(x, y)[0]
+    for _ in range(200):
+        loss, _, grads = mlp.loss_and_grads(x, y)
+        opt.step(grads, 0.05)
+    assert loss < first / 5
+    assert (mlp.predict_proba(x).argmax(1) == y).mean() > 0.95
+    assert all(v.dtype == np.float32 for v in mlp.params.values())
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="torch not installed")
+def test_torch_equivalent_computes_the_same_logits():
+    import torch
+
+    from tbx.demo.run import torch_equivalent
+
+    mlp = MLP((64, 64, 32, 10), seed=3)
+    x = np.random.default_rng(1).random((5, 64), dtype=np.float32)
+    with torch.no_grad():
+        out = torch_equivalent(mlp)(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(out, mlp.forward(x)[0], rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------- the demo
+
+
+@pytest.fixture(scope="module")
+def demo_logdir(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("demo") / "runs"
+    status = cli_main(["demo", "--no-serve", "--epochs", "1", "--logdir", str(logdir)])
+    assert status == 0
+    return logdir
+
+
+@pytest.fixture(scope="module")
+def data(demo_logdir):
+    return read(demo_logdir)
+
+
+def test_one_run_per_learning_rate(data):
+    assert data.runs == sorted(RUNS)
+
+
+def _scalar(data, run, tag):
+    s = data.scalar_series(run, tag)
+    assert len(s) > 0, (run, tag)
+    assert np.isfinite(s.value).all(), (run, tag)
+    return s
+
+
+def test_training_scalars(data):
+    for lr, run in zip(LRS, RUNS, strict=True):
+        loss = _scalar(data, run, "train/loss")
+        assert loss.step.tolist() == list(range(STEPS))
+        assert loss.value[:10].mean() > 1.5  # about ln(10) = 2.3 at the start
+        assert loss.value[-10:].mean() < 0.5 * loss.value[:10].mean()  # decreasing
+        acc = _scalar(data, run, "train/accuracy")
+        assert ((acc.value >= 0) & (acc.value <= 1)).all()
+        assert acc.value[-10:].mean() > acc.value[:10].mean()
+        lrs = _scalar(data, run, "train/lr")
+        assert (lrs.value > 0).all() and lrs.value.max() == pytest.approx(lr)
+        assert lrs.value[-1] < lrs.value.max()  # cosine decay
+        gn = _scalar(data, run, "train/grad_norm")
+        assert (gn.value > 0).all() and len(gn) == STEPS
+        for layer in ("fc1", "fc2", "fc3"):
+            layer_norm = _scalar(data, run, f"grad_norm/{layer}")
+            assert (layer_norm.value <= gn.value * (1 + 1e-6)).all()
+
+
+def test_validation_and_epoch_scalars(data):
+    for run in RUNS:
+        val_loss = _scalar(data, run, "val/loss")
+        val_acc = _scalar(data, run, "val/accuracy")
+        assert val_loss.step.tolist() == sorted({*range(0, STEPS, 10), STEPS})
+        assert val_loss.value[-1] < 0.5 * val_loss.value[0]  # from about ln(10) = 2.3
+        assert val_acc.value[0] < 0.5
+        assert val_acc.value[-1] > 0.8, run  # above 80% after one epoch
+        for tag in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+            s = _scalar(data, run, f"epoch/{tag}")
+            assert s.step.tolist() == [1]
+        assert _scalar(data, run, "epoch/val_accuracy").value[-1] == val_acc.value[-1]
+
+
+def test_histograms_per_layer(data):
+    h = data.histograms
+    sizes = {"fc1": (64, 64), "fc2": (64, 32), "fc3": (32, 10)}
+    for run in RUNS:
+        hr = h[h.run == run]
+        for layer, (d_in, d_out) in sizes.items():
+            w = hr[hr.tag == f"weights/{layer}.weight"]
+            assert w.step.tolist() == [0, STEPS]
+            assert (w.num == d_in * d_out).all()
+            assert (hr[hr.tag == f"weights/{layer}.bias"].num == d_out).all()
+            g = hr[hr.tag == f"grads/{layer}.weight"]
+            assert g.step.tolist() == [STEPS] and g.num.iloc[0] == d_in * d_out
+            assert g["sum_squares"].iloc[0] > 0
+        for layer, width in (("fc1", 64), ("fc2", 32)):
+            a = hr[hr.tag == f"activations/{layer}"]
+            assert (a.num == N_VAL * width).all() and (a["min"] >= 0).all()  # ReLU
+
+
+def _png(blob: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(blob))
+
+
+def test_images(data):
+    im = data.images
+    for run in RUNS:
+        ir = im[im.run == run]
+        samples = ir[ir.tag == "inputs/train_samples"]
+        assert samples.step.tolist() == [0]
+        # 32 digits upscaled to 32x32, tiled 8 per row: 4 rows
+        assert (samples.width.iloc[0], samples.height.iloc[0]) == (8 * 32, 4 * 32)
+        png = _png(samples.image.iloc[0])
+        assert png.size == (256, 128) and png.mode == "L"
+        pixels = np.asarray(png)
+        assert pixels.max() == 255 and pixels.min() == 0
+        for tag in ("val/confusion_matrix", "val/misclassified"):
+            fig = ir[ir.tag == tag]
+            assert fig.step.tolist() == [STEPS], tag
+            png = _png(fig.image.iloc[0])
+            assert png.size == (fig.width.iloc[0], fig.height.iloc[0])
+            assert png.mode in ("RGB", "RGBA") and min(png.size) > 100
+            assert np.asarray(png).std() > 10  # something is drawn
+
+
+def test_pr_curves_per_class(data, demo_logdir):
+    from tbx.demo.run import load_digits_data
+
+    y_val = load_digits_data().y_val
+    pr = data.pr_curves
+    for run in RUNS:
+        pr_run = pr[pr.run == run]
+        assert sorted(pr_run.tag.astype(str)) == sorted(f"pr/digit_{k}" for k in range(10))
+        for _, row in pr_run.iterrows():
+            k = int(str(row.tag).rsplit("_", 1)[1])
+            positives = int((y_val == k).sum())
+            np.testing.assert_allclose(row.true_positives + row.false_negatives, positives)
+            np.testing.assert_allclose(row.false_positives + row.true_negatives, N_VAL - positives)
+            assert row.recall[0] == pytest.approx(1.0)
+            p = row.precision[row.true_positives + row.false_positives > 0]
+            assert ((p >= 0) & (p <= 1)).all()
+            assert row.step == STEPS
+
+
+def test_text_config(data):
+    t = data.text
+    for run, lr in zip(RUNS, LRS, strict=True):
+        text = t[(t.run == run) & (t.tag == "config/text_summary")].text.tolist()
+        assert len(text) == 1
+        assert "learning rate" in text[0] and f"{lr:g}" in text[0] and "digits" in text[0]
+
+
+def test_one_hparams_session_per_run(data):
+    hp = data.hparams.set_index("run")
+    assert sorted(hp.index) == sorted(RUNS)
+    for run, lr in zip(RUNS, LRS, strict=True):
+        assert data.tags[run]["_hparams_/session_start_info"].count == 1
+        assert data.tags[run]["_hparams_/experiment"].count == 1
+        assert hp.loc[run, "lr"] == pytest.approx(lr)
+        assert hp.loc[run, "epochs"] == 1 and hp.loc[run, "optimizer"] == "adam"
+        final = data.scalar_series(run, "epoch/val_accuracy").value[-1]
+        assert hp.loc[run, "hparam/val_accuracy"] == pytest.approx(final)
+        assert hp.loc[run, "hparam/val_accuracy"] > 0.8
+        assert 0 < hp.loc[run, "hparam/val_loss"] < 1
+
+
+def test_embedding_with_labels_and_sprite(demo_logdir):
+    from PIL import Image
+
+    from tbx.summary.embedding import read_projector_config
+
+    for run in RUNS:
+        folder = os.path.join(demo_logdir, run)
+        config = read_projector_config(folder)
+        assert len(config.embeddings) == 1
+        emb = config.embeddings[0]
+        assert emb.tensor_name.startswith("val_hidden")
+        assert list(emb.tensor_shape) == [N_VAL, 32]
+        rows = np.loadtxt(os.path.join(folder, emb.tensor_path), delimiter="\t", ndmin=2)
+        assert rows.shape == (N_VAL, 32) and (rows >= 0).all()  # ReLU features
+        with open(os.path.join(folder, emb.metadata_path), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        assert lines[0] == "digit\tpredicted" and len(lines) == N_VAL + 1
+        labels = [int(line.split("\t")[0]) for line in lines[1:]]
+        assert sorted(set(labels)) == list(range(10))
+        assert list(emb.sprite.single_image_dim) == [8, 8]
+        sprite = Image.open(os.path.join(folder, emb.sprite.image_path))
+        side = math.ceil(math.sqrt(N_VAL)) * 8
+        assert sprite.size == (side, side)
+
+
+@pytest.mark.skipif(not HAVE_TORCH, reason="torch not installed: the demo logs no graph")
+def test_model_graph(data, demo_logdir):
+    import sys
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from conftest import read_logdir_events
+
+    from tbx.proto.graph_pb2 import GraphDef
+
+    for run in RUNS:
+        assert data.tags[run]["__run_graph__"].plugin_name == "graphs"
+        graphs = [e.graph_def for e in read_logdir_events(demo_logdir / run) if e.graph_def]
+        assert len(graphs) == 1
+        names = " ".join(n.name for n in GraphDef.FromString(graphs[0]).node)
+        for layer in ("fc1", "fc2", "fc3", "relu1", "relu2"):
+            assert layer in names
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def test_existing_runs_need_overwrite(demo_logdir, capsys, tmp_path):
+    logdir = tmp_path / "again"
+    args = ["demo", "--no-serve", "--no-graph", "--epochs", "1", "--lr", "0.01"]
+    assert cli_main([*args, "--logdir", str(logdir)]) == 0
+    capsys.readouterr()
+    assert cli_main([*args, "--logdir", str(logdir)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert cli_main([*args, "--logdir", str(logdir), "--overwrite"]) == 0
+    assert len(os.listdir(logdir / "lr_0.01")) >= 1
+    assert len([f for f in os.listdir(logdir / "lr_0.01") if "tfevents" in f]) == 1
+    assert "Done in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "--epochs: expected a positive whole number"),
+        (["--epochs", "x"], "--epochs: expected a positive whole number"),
+        (["--lr", "0.1,-1"], "--lr: learning rates must be positive"),
+        (["--lr", "fast"], "--lr: expected comma-separated learning rates"),
+        (["--lr", "0.1,0.1"], "--lr: learning rates must differ"),
+        (["--port", "70000"], "--port: expected a port in 0..65535"),
+        (["--pace", "-1"], "--pace: expected a number of seconds >= 0"),
+    ],
+)
+def test_bad_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["demo", *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_viewer_process_serves_the_logdir(tmp_path):
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("starlette")
+    import json
+    import urllib.request
+
+    from tbx import SummaryWriter
+    from tbx.demo.run import ViewerProcess
+
+    with SummaryWriter(str(tmp_path / "run")) as w:
+        w.add_scalar("x", 1.0, 0)
+    viewer = ViewerProcess.start(str(tmp_path), port=0)
+    try:
+        assert viewer.url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(viewer.url + "api/runs", timeout=10) as r:
+            body = json.loads(r.read())
+        assert "run" in json.dumps(body)
+    finally:
+        viewer.stop()
+    assert viewer.proc.poll() is not None
+
+
+def test_viewer_failure_is_reported(tmp_path):
+    from tbx.demo.run import ViewerProcess
+
+    with pytest.raises(RuntimeError, match="viewer did not start"):
+        ViewerProcess.start(str(tmp_path / "missing"), port=0, timeout=30)
