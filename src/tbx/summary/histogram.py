@@ -44,6 +44,8 @@ _FIRST_EDGE = 1e-12
 _FACTOR = 1.1
 _TOP = 1e20  # tensorboardX's positive edges are those below this
 _KEY_SHIFT = 13  # float32 bits >> this: 2**19 ranges of 2**13 neighbouring floats
+_BLOCK = 1 << 16  # values per block of the fast path
+_FAST_MIN = 4096  # inputs at least this large take the fast path
 
 
 class Histogram(NamedTuple):
@@ -85,10 +87,11 @@ class _Grid:
         self.hi = self.zero + self.n_std + 1
         self.top_std = float(pos[self.n_std - 1])  # tensorboardX's last edge, ~1e20 (inclusive)
         self.nbins = len(self.edges) - 1
+        assert self.nbins < 2**15  # bins fit the int16 lookup table
         self._tables: dict[bool, np.ndarray] = {}
 
     def table(self, widen: bool) -> np.ndarray:
-        """int32 (2**19,): the bin of every float32 whose bits >> 13 are the index, or
+        """int16 (2**19,): the bin of every float32 whose bits >> 13 are the index, or
         ``nbins`` when the range straddles an edge (or holds Inf/NaN). With ``widen``, each
         range is first widened by one float32 step on both sides (for rounded float64s)."""
         tab = self._tables.get(widen)
@@ -107,7 +110,7 @@ class _Grid:
                 hi[special] = 0.0
             blo = _exact_bins(self, lo.astype(np.float64), closed_top=False)
             bhi = _exact_bins(self, hi.astype(np.float64), closed_top=False)
-            tab = np.where((blo == bhi) & ~special, blo, self.nbins).astype(np.int32)
+            tab = np.where((blo == bhi) & ~special, blo, self.nbins).astype(np.int16)
             self._tables[widen] = tab
         return tab
 
@@ -142,27 +145,65 @@ def _exact_bins(g: _Grid, v: np.ndarray, closed_top: bool) -> np.ndarray:
 
 
 def _default_counts(g: _Grid, x: np.ndarray, closed_top: bool) -> np.ndarray:
-    """Counts over the continued grid's bins of the finite values ``x`` (1-D, contiguous)."""
-    if x.size < 4096:
-        idx = _exact_bins(g, x.astype(np.float64, copy=False), closed_top)
-        return np.bincount(idx, minlength=g.nbins)
-    # Fast path: a float32's bits >> 13 name a range of 2**13 neighbouring floats; a table
-    # gives the bin of every range that lies inside one bin, and "ambiguous" for the few that
-    # straddle an edge (~1%); values of those are placed by an exact binary search.
-    if x.dtype == np.float32:
-        x32, table = x, g.table(widen=False)
-    else:
-        with np.errstate(over="ignore"):
-            x32 = x.astype(np.float32)
-        # float64 values round to float32: ranges widened by one float32 step on each side.
-        table = g.table(widen=x.dtype != np.float16)
-    bins = np.take(table, x32.view(np.uint32) >> _KEY_SHIFT)
-    counts = np.bincount(bins, minlength=g.nbins + 1)
-    if counts[-1]:
-        sel = np.flatnonzero(bins == g.nbins)
-        exact = _exact_bins(g, x[sel].astype(np.float64), closed_top)
+    """Counts over the continued grid's bins of the finite values ``x`` (1-D), by binary
+    search (numpy.histogram's rule)."""
+    idx = _exact_bins(g, x.astype(np.float64, copy=False), closed_top)
+    return np.bincount(idx, minlength=g.nbins)
+
+
+def _default_fast(g: _Grid, x: np.ndarray):
+    """``(counts, min, max, sum, sum_squares)`` of ``x`` (1-D, contiguous float) over the
+    continued grid in one pass of blocks, or ``None`` as soon as a non-finite value is seen.
+
+    A float32's bits >> 13 name a range of 2**13 neighbouring floats; a table gives the bin of
+    every range that lies inside one bin, and "ambiguous" (nbins) for the few that straddle an
+    edge (~1%), whose values are then placed by an exact binary search. Blocks keep every
+    temporary in the CPU cache.
+    """
+    f32 = x.dtype == np.float32
+    # float64 values are rounded to float32 for the lookup: ranges widened by one step.
+    table = g.table(widen=not f32 and x.dtype != np.float16)
+    n, amb_bin = x.size, g.nbins
+    block = min(n, _BLOCK)
+    keys = np.empty(block, np.uint32)
+    bins = np.empty(block, table.dtype)
+    xd = np.empty(block, np.float64) if x.dtype != np.float64 else None
+    x32 = None if f32 else np.empty(block, np.float32)
+    counts = np.zeros(g.nbins + 1, np.intp)
+    ambiguous = []
+    vmin, vmax, total, squares = np.inf, -np.inf, 0.0, 0.0
+    for i in range(0, n, block):
+        m = min(block, n - i)
+        xc = x[i : i + m]
+        if xd is None:
+            d = xc
+        else:
+            d = xd[:m]
+            d[:] = xc
+        lo, hi = d.min(), d.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)):  # min and max propagate NaN
+            return None
+        vmin = min(vmin, lo)
+        vmax = max(vmax, hi)
+        total += d.sum()
+        squares += np.einsum("i,i->", d, d)  # not BLAS: no thread pool to wake
+        if f32:
+            bits = xc.view(np.uint32)
+        else:
+            with np.errstate(over="ignore"):
+                x32[:m] = xc
+            bits = x32[:m].view(np.uint32)
+        np.right_shift(bits, _KEY_SHIFT, out=keys[:m])
+        b = np.take(table, keys[:m], out=bins[:m])
+        c = np.bincount(b, minlength=g.nbins + 1)
+        if c[-1]:
+            ambiguous.append(np.flatnonzero(b == amb_bin) + i)
+        counts += c
+    if ambiguous:
+        sel = np.concatenate(ambiguous)
+        exact = _exact_bins(g, x[sel].astype(np.float64), closed_top=vmax <= g.top_std)
         counts[: g.nbins] += np.bincount(exact, minlength=g.nbins)
-    return counts[: g.nbins]
+    return counts[: g.nbins], float(vmin), float(vmax), float(total), float(squares)
 
 
 def _trim_merge(counts: np.ndarray, edges: np.ndarray, max_bins: int | None):
@@ -244,46 +285,55 @@ def make_histogram(
                     "'fd', 'doane', 'sqrt', ...) or a strictly increasing 1-D array of at "
                     "least 2 edges"
                 )
-    finite = np.isfinite(x)
-    n_bad = 0
-    if not finite.all():
-        n_bad = int(x.size - np.count_nonzero(finite))
-        x = x[finite]
-    notes = [f"{n_bad} non-finite value(s) (NaN/Inf)"] if n_bad else []
-    if not default and isinstance(bins, np.ndarray) and x.size:
-        inside = (x >= bins[0]) & (x <= bins[-1])
-        if not inside.all():
-            n_out = int(x.size - np.count_nonzero(inside))
-            notes.append(f"{n_out} value(s) outside the bins [{bins[0]!r}, {bins[-1]!r}]")
-            x = x[inside]
-    if notes:
-        warnings.warn(
-            f"histogram {tag!r}: left out "
-            + " and ".join(notes)
-            + ("; nothing to write" if x.size == 0 else ""),
-            RuntimeWarning,
-            stacklevel=stacklevel,
-        )
-    if x.size == 0:
-        return None
-    xd = x.astype(np.float64, copy=False)
-    vmin, vmax = float(xd.min()), float(xd.max())
-    if default:
-        g = _get_grid()
-        counts = _default_counts(g, x, closed_top=vmax <= g.top_std)
+    g = _get_grid() if default else None
+    fast = _default_fast(g, x) if default and x.size >= _FAST_MIN else None
+    if fast is None:
+        finite = np.isfinite(x)
+        n_bad = 0
+        if not finite.all():
+            n_bad = int(x.size - np.count_nonzero(finite))
+            x = x[finite]
+        notes = [f"{n_bad} non-finite value(s) (NaN/Inf)"] if n_bad else []
+        if not default and isinstance(bins, np.ndarray) and x.size:
+            inside = (x >= bins[0]) & (x <= bins[-1])
+            if not inside.all():
+                n_out = int(x.size - np.count_nonzero(inside))
+                notes.append(f"{n_out} value(s) outside the bins [{bins[0]!r}, {bins[-1]!r}]")
+                x = x[inside]
+        if notes:
+            warnings.warn(
+                f"histogram {tag!r}: left out "
+                + " and ".join(notes)
+                + ("; nothing to write" if x.size == 0 else ""),
+                RuntimeWarning,
+                stacklevel=stacklevel,
+            )
+        if x.size == 0:
+            return None
+        if default and x.size >= _FAST_MIN:
+            fast = _default_fast(g, x)
+    if fast is not None:
+        counts, vmin, vmax, total, squares = fast
         edges = g.edges
     else:
-        try:
-            counts, edges = np.histogram(xd, bins=bins)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"bins {bins!r} rejected by numpy.histogram: {exc}") from None
+        xd = x.astype(np.float64, copy=False)
+        vmin, vmax = float(xd.min()), float(xd.max())
+        total, squares = float(xd.sum()), float(np.einsum("i,i->", xd, xd))
+        if default:
+            counts = _default_counts(g, x, closed_top=vmax <= g.top_std)
+            edges = g.edges
+        else:
+            try:
+                counts, edges = np.histogram(xd, bins=bins)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"bins {bins!r} rejected by numpy.histogram: {exc}") from None
     limits, bucket_counts = _trim_merge(counts, edges, max_bins)
     return Histogram(
         min=vmin,
         max=vmax,
-        num=float(xd.size),
-        sum=float(xd.sum()),
-        sum_squares=float(np.einsum("i,i->", xd, xd)),  # not BLAS: no thread pool
+        num=float(x.size),
+        sum=total,
+        sum_squares=squares,
         bucket_limits=limits,
         bucket_counts=bucket_counts,
     )
