@@ -273,3 +273,23 @@ def test_missing_pillow_names_the_extra_and_writes_nothing(logdir, monkeypatch):
     assert sorted(p.name for p in logdir.iterdir() if not p.name.startswith("events")) == []
     assert_kept_after_error(w, logdir)
     w.close()
+
+
+def test_tensors_tsv_bit_exact_for_every_kind_of_float32(logdir):
+    from tensorboard.plugins.projector.projector_plugin import _read_tensor_tsv_file
+
+    special = np.array(
+        [0.0, -0.0, 1.0, -1.0, 0.1, 10.0, 1e-45, -1e-45, 1e-40, 1.17549435e-38,
+         3.4028235e38, -3.4028235e38, 999999.94, 1e9, 123456789.0, 9.999999e-5],
+        np.float32,
+    )
+    bits = rng.integers(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    bits = bits[np.isfinite(bits)]
+    mat = np.concatenate([special, bits])[: 16 * (len(bits) // 16)].reshape(-1, 16)
+    with tbx.SummaryWriter(logdir) as w:
+        w.add_embedding(mat)
+    back = _read_tensor_tsv_file(str(logdir / "00000/default/tensors.tsv"))
+    np.testing.assert_array_equal(back.view(np.uint32), mat.view(np.uint32))
+    first = (logdir / "00000/default/tensors.tsv").read_text().split("\n")[0].split("\t")
+    assert first[:4] == ["+0.00000000e+00", "-0.00000000e+00", "+1.00000000e+00",
+                         "-1.00000000e+00"]

@@ -14,8 +14,9 @@ entry of the same ``tensor_name`` (``"<tag>:<step:05d>"``) when one exists.
 
 Formats, as the projector parses them:
 
-* ``tensors.tsv``: float32 values written with ``%.9g`` (9 significant digits: parsing them back
-  as float32 gives exactly the values written).
+* ``tensors.tsv``: float32 values written as ``±d.dddddddde±XX`` (9 significant digits, so
+  parsing them back as float32 gives exactly the values written), formatted by numpy array
+  operations rather than per value in Python: 10,000 x 128 in well under a second.
 * ``metadata.tsv``: without ``metadata_header``, one label per line (``str`` of each element), no
   header. With a ``metadata_header`` of 2 or more columns, the header line and then one row per
   point (the projector takes the first line as a header exactly when it has a tab). A single
@@ -147,12 +148,52 @@ def format_metadata_tsv(metadata, n: int, metadata_header=None) -> str:
     return "".join(line + "\n" for line in _metadata_lines(metadata, n, metadata_header))
 
 
+_POW10 = 10.0 ** np.arange(-64, 64)  # _POW10[k + 64] == 10.0 ** k
+_ZERO, _PLUS, _MINUS, _DOT, _E, _TAB, _NEWLINE = 48, 43, 45, 46, 101, 9, 10
+
+
+def _format_rows(mat: np.ndarray) -> bytes:
+    """ASCII lines of a finite float32 matrix, every value as ``±d.dddddddde±XX`` (9
+    significant digits, 15 characters), tab-separated, built with numpy array operations only.
+
+    Nine significant digits identify every float32 (they are finer than half its spacing even
+    when the ninth digit is off by one), so parsing them as float32 gives back the exact value
+    written, -0.0, subnormals and ±3.4e38 included.
+    """
+    n, d = mat.shape
+    a = np.abs(mat.astype(np.float64))
+    zero = a == 0
+    a[zero] = 1.0
+    e = np.floor(np.log10(a)).astype(np.int32)  # decimal exponent, corrected both ways
+    e += a >= _POW10[e + 65]
+    e -= a < _POW10[e + 64]
+    m = np.rint(a / _POW10[e + 56]).astype(np.uint32)  # 9-digit mantissa, 1e8 <= m <= 1e9
+    carry = m >= 1_000_000_000
+    m[carry] = 100_000_000
+    e += carry
+    m[zero] = 0
+    e[zero] = 0
+    cols = np.empty((16, n, d), np.uint8)  # one row per character position, then transposed
+    cols[0] = np.where(np.signbit(mat), _MINUS, _PLUS)
+    cols[2] = _DOT
+    for pos in (10, 9, 8, 7, 6, 5, 4, 3, 1):
+        m, digit = np.divmod(m, np.uint32(10))
+        np.add(digit, _ZERO, out=cols[pos], casting="unsafe")
+    cols[11] = _E
+    cols[12] = np.where(e < 0, _MINUS, _PLUS)
+    e = np.abs(e)
+    np.add(e // 10, _ZERO, out=cols[13], casting="unsafe")
+    np.add(e % 10, _ZERO, out=cols[14], casting="unsafe")
+    cols[15] = _TAB
+    cols[15, :, -1] = _NEWLINE
+    return np.ascontiguousarray(cols.transpose(1, 2, 0)).tobytes()
+
+
 def format_tensors_tsv(mat: np.ndarray):
-    """Yield the text of ``tensors.tsv`` for a 2-D float32 matrix, in chunks of rows."""
-    fmt = "\t".join(["%.9g"] * mat.shape[1]) + "\n"
+    """Yield the bytes of ``tensors.tsv`` for a finite 2-D float32 matrix, in chunks of rows
+    (see :func:`_format_rows`)."""
     for start in range(0, mat.shape[0], _ROWS_PER_WRITE):
-        rows = mat[start : start + _ROWS_PER_WRITE].tolist()
-        yield "".join([fmt % tuple(r) for r in rows])
+        yield _format_rows(mat[start : start + _ROWS_PER_WRITE])
 
 
 def _label_nhwc(label_img, n: int) -> np.ndarray:
@@ -319,7 +360,7 @@ def write_embedding(
         tensor_path=posixpath.join(subdir, TENSORS_FILE),
         tensor_shape=list(arr.shape),
     )
-    with _open(_join(folder, TENSORS_FILE), "w") as f:
+    with _open(_join(folder, TENSORS_FILE), "wb") as f:
         for chunk in format_tensors_tsv(arr):
             f.write(chunk)
     if meta is not None:
