@@ -178,7 +178,51 @@ static void buf_free(Buf *b) {
     b->len = b->cap = 0;
 }
 
-static PyObject *buf_to_bytes(Buf *b) { return PyBytes_FromStringAndSize(b->data ? b->data : "", b->len); }
+/* A read-only buffer owning memory filled in C: handed to numpy (np.frombuffer) without a copy. */
+typedef struct {
+    PyObject_HEAD
+    char *data;
+    Py_ssize_t len;
+} Block;
+
+static char empty_block[1];
+
+static int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    Block *b = (Block *)self;
+    return PyBuffer_FillInfo(view, self, b->data ? b->data : empty_block, b->len, 1, flags);
+}
+
+static void block_dealloc(PyObject *self) {
+    PyMem_Free(((Block *)self)->data);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static Py_ssize_t block_length(PyObject *self) { return ((Block *)self)->len; }
+
+static PyBufferProcs block_as_buffer = {block_getbuffer, NULL};
+static PySequenceMethods block_as_sequence = {.sq_length = block_length};
+
+static PyTypeObject BlockType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "tbx._speedups.Block",
+    .tp_basicsize = sizeof(Block),
+    .tp_dealloc = block_dealloc,
+    .tp_as_sequence = &block_as_sequence,
+    .tp_as_buffer = &block_as_buffer,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Read-only bytes filled by tbx._speedups (supports the buffer protocol and len).",
+};
+
+/* Moves the Buf's memory into a new Block (the Buf is left empty). */
+static PyObject *buf_to_bytes(Buf *b) {
+    Block *o = PyObject_New(Block, &BlockType);
+    if (!o) return NULL;
+    o->data = b->data;
+    o->len = (Py_ssize_t)b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return (PyObject *)o;
+}
 
 /* ------------------------------------------------------------------ crc32c(), frame_records() */
 
@@ -486,13 +530,16 @@ static int tensor_scalar(const uint8_t *p, const uint8_t *end, double *out) {
 #define KIND_TENSOR_SCALAR 1
 #define KIND_OTHER 2
 #define TAG_SLOTS 1024
-#define NCOLS 9
 
-/* Column widths: rec, step, wall, value (8), kind (1), voff, vlen, moff, mlen (8). */
-static const size_t col_width[NCOLS] = {8, 8, 8, 8, 1, 8, 8, 8, 8};
+/* Per tag, dense columns: rec (i4), step (i8), wall (f8), value (f8), kind (u1); and a sparse
+ * column `extra` of int64 5-tuples (row, value offset, value length, metadata offset, metadata
+ * length) for the rows that are not a plain simple_value or that carry metadata. */
+#define NCOLS 6
+static const size_t col_width[NCOLS - 1] = {4, 8, 8, 8, 1};
 
 typedef struct {
     Buf col[NCOLS];
+    size_t n;
 } TagCols;
 
 typedef struct {
@@ -593,30 +640,32 @@ static int emit(EvCtx *c, const Row *r) {
         c->tags_cols = t;
         c->ntags_cols = n;
     }
-    Buf *col = c->tags_cols[r->tid].col;
-    if (col[0].len + 8 > col[0].cap) { /* all columns grow together */
-        for (int i = 0; i < NCOLS; i++) {
-            size_t cap = col[i].cap ? col[i].cap * 2 : 64 * col_width[i];
-            char *d = PyMem_Realloc(col[i].data, cap);
+    TagCols *tc = &c->tags_cols[r->tid];
+    Buf *col = tc->col;
+    size_t k = tc->n;
+    if ((k + 1) * 8 > col[1].cap) { /* the dense columns grow together */
+        size_t rows = col[1].cap ? col[1].cap / 8 * 2 : 256;
+        for (int i = 0; i < NCOLS - 1; i++) {
+            char *d = PyMem_Realloc(col[i].data, rows * col_width[i]);
             if (!d) {
                 PyErr_NoMemory();
                 return -1;
             }
             col[i].data = d;
-            col[i].cap = cap;
+            col[i].cap = rows * col_width[i];
         }
     }
-    size_t k = col[0].len / 8;
-    ((int64_t *)col[0].data)[k] = r->rec;
+    ((int32_t *)col[0].data)[k] = (int32_t)r->rec;
     ((int64_t *)col[1].data)[k] = r->step;
     ((double *)col[2].data)[k] = r->wall;
     ((double *)col[3].data)[k] = r->value;
     ((uint8_t *)col[4].data)[k] = r->kind;
-    ((int64_t *)col[5].data)[k] = r->voff;
-    ((int64_t *)col[6].data)[k] = r->vlen;
-    ((int64_t *)col[7].data)[k] = r->moff;
-    ((int64_t *)col[8].data)[k] = r->mlen;
-    for (int i = 0; i < NCOLS; i++) col[i].len += col_width[i];
+    for (int i = 0; i < NCOLS - 1; i++) col[i].len += col_width[i];
+    tc->n = k + 1;
+    if (r->kind != KIND_SIMPLE || r->mlen >= 0) {
+        int64_t e[5] = {(int64_t)k, r->voff, r->vlen, r->moff, r->mlen};
+        if (buf_put(&col[NCOLS - 1], e, sizeof e) < 0) return -1;
+    }
     return 0;
 }
 
@@ -763,7 +812,7 @@ static PyObject *py_scan_events(PyObject *self, PyObject *args) {
     if (!rows) goto done;
     for (size_t t = 0; t < ctx->ntags_cols; t++) {
         Buf *col = ctx->tags_cols[t].col;
-        if (!col[0].len) continue;
+        if (!ctx->tags_cols[t].n) continue;
         PyObject *tup = PyTuple_New(NCOLS);
         if (!tup) goto done;
         for (int i = 0; i < NCOLS; i++) {
@@ -808,15 +857,16 @@ static PyMethodDef methods[] = {
      "concatenated."},
     {"scan_records", py_scan_records, METH_VARARGS,
      "scan_records(buf, start=0, strict=True) -> (starts, lengths, end, corruptions)\n\n"
-     "starts, lengths: bytes of native int64 (data offset and length of each good record);\n"
+     "starts, lengths: buffers of native int64 (data offset and length of each good record);\n"
      "end: resume offset; corruptions: list of (offset, skipped, reason). strict stops at the "
      "first corruption."},
     {"scan_events", py_scan_events, METH_VARARGS,
      "scan_events(buf, start, tags, tag_index) -> (end, corruptions, nrec, rows, others)\n\n"
-     "Lenient scan that also decodes Events. rows: dict tag id -> 9 bytes objects, one column "
-     "per Summary Value of that tag: record ordinal (i8), step (i8), wall_time (f8), value "
-     "(f8), kind (u1: 0 simple_value, 1 one-number tensor, 2 other), value offset (i8), value "
-     "length (i8), metadata offset (i8), metadata length (i8, -1: none). Tag ids index `tags` "
+     "Lenient scan that also decodes Events. rows: dict tag id -> 6 buffers, columns over the "
+     "Summary Values of that tag: record ordinal (i4), step (i8), wall_time (f8), value (f8), "
+     "kind (u1: 0 simple_value, 1 one-number tensor, 2 other), and extra: int64 5-tuples (row, "
+     "value offset, value length, metadata offset, metadata length) of the rows whose kind is "
+     "not 0 or that carry metadata. Tag ids index `tags` "
      "(list of bytes); new tags are appended to it and to `tag_index` (dict bytes -> id). "
      "others: int64 triples (record ordinal, data offset, length) of records left to "
      "protobuf."},
@@ -828,6 +878,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "tbx._speedups",
 
 PyMODINIT_FUNC PyInit__speedups(void) {
     crc_init();
+    if (PyType_Ready(&BlockType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     if (PyModule_AddIntConstant(m, "HAVE_HW_CRC", have_hw) < 0) {

@@ -88,6 +88,17 @@ class _Series:
         if not k:
             return
         n = self.n
+        if n == 0 and len(step) == len(wall):
+            # adopt the block's columns as they are (no copy); the next append reallocates
+            self.step = np.asarray(step, np.int64)
+            self.wall = np.asarray(wall, np.float64)
+            self.file = np.full(k, file_id, np.int32)
+            if value is not None:
+                self.value = np.asarray(value, np.float64)
+            if raws is not None:
+                self.raws.extend(raws)
+            self.n = k
+            return
         if n + k > len(self.step):
             cap = max(2 * len(self.step), n + k, 256)
             for name in ("step", "wall", "file") + (("value",) if value is not None else ()):
@@ -215,8 +226,10 @@ def _decode_blob_value(value) -> list[bytes]:
     raise ValueError(f"tag {value.tag!r}: Value holds {which!r}, not a blob sequence")
 
 
-_ROW_DTYPES = (np.int64, np.int64, np.float64, np.float64, np.uint8, np.int64, np.int64, np.int64,
-               np.int64)  # rec, step, wall, value, kind, voff, vlen, moff, mlen
+# Per tag: rec, step, wall, value, kind (dense), then ``extra`` (int64 5-tuples: row, value
+# offset, value length, metadata offset, metadata length) for rows not a plain simple_value or
+# carrying metadata; the format of ``tbx._speedups.scan_events``.
+_ROW_DTYPES = (np.int32, np.int64, np.float64, np.float64, np.uint8)
 
 
 class _Rows:
@@ -230,28 +243,30 @@ class _Rows:
     def add(self, tid: int, ordinal: int, ev, v, kind: int, value: float) -> None:
         c = self.cols.get(tid)
         if c is None:
-            c = self.cols[tid] = [[] for _ in range(9)]
-        raw = v.SerializeToString()
+            c = self.cols[tid] = [[] for _ in range(6)]
+        row = len(c[0])
         c[0].append(ordinal)
         c[1].append(ev.step)
         c[2].append(ev.wall_time)
         c[3].append(value)
         c[4].append(kind)
-        c[5].append(len(self.aux))
-        c[6].append(len(raw))
+        has_meta = v.HasField("metadata")
+        if kind == _KIND_SIMPLE and not has_meta:
+            return
+        raw = v.SerializeToString()
+        voff = len(self.aux)
         self.aux += raw
-        if v.HasField("metadata"):
+        if has_meta:
             m = v.metadata.SerializeToString()
-            c[7].append(len(self.aux))
-            c[8].append(len(m))
+            moff, mlen = len(self.aux), len(m)
             self.aux += m
         else:
-            c[7].append(0)
-            c[8].append(-1)
+            moff, mlen = 0, -1
+        c[5] += (row, voff, len(raw), moff, mlen)
 
-    def result(self) -> dict[int, tuple[bytes, ...]]:
-        return {t: tuple(np.asarray(col, dt).tobytes() for col, dt in zip(c, _ROW_DTYPES,
-                                                                         strict=True))
+    def result(self) -> dict[int, tuple]:
+        return {t: tuple(np.asarray(col, dt).tobytes() for col, dt in
+                         zip(c, (*_ROW_DTYPES, np.int64), strict=True))
                 for t, c in self.cols.items()}
 
 
@@ -502,13 +517,14 @@ class LogdirReader:
             s = run.slots[t]
             if s is None:
                 continue
-            (g_rec, g_step, g_wall, g_val, g_kind, g_voff, g_vlen, g_moff, g_mlen) = (
-                np.frombuffer(b, dt) for b, dt in zip(rows[t], _ROW_DTYPES, strict=True))
+            cols = rows[t]
+            g_rec, g_step, g_wall, g_val, g_kind = (
+                np.frombuffer(b, dt) for b, dt in zip(cols[:5], _ROW_DTYPES, strict=True))
+            extra = np.frombuffer(cols[5], np.int64).reshape(-1, 5)
             if s.metadata is None:
-                has = np.flatnonzero(g_mlen >= 0)
+                has = np.flatnonzero(extra[:, 4] >= 0)
                 if len(has):
-                    i = has[0]
-                    o, n = int(g_moff[i]), int(g_mlen[i])
+                    o, n = extra[has[0], 3:5].tolist()
                     _, summary_pb2 = _pb()
                     try:
                         s.metadata = summary_pb2.SummaryMetadata.FromString(bytes(view[o : o + n]))
@@ -516,16 +532,20 @@ class LogdirReader:
                         s.metadata = None
                     if s.metadata is not None and s.data_class is None:
                         s.plugin_name = s.metadata.plugin_data.plugin_name
-            if s.data_class is None and not self._classify(s, int(g_kind[0]),
-                                                           view, int(g_voff[0]), int(g_vlen[0])):
-                continue
+            if s.data_class is None:
+                kind0 = int(g_kind[0])
+                o = n = 0
+                if len(extra) and extra[0, 0] == 0:
+                    o, n = int(extra[0, 1]), int(extra[0, 2])
+                if not self._classify(s, kind0, view, o, n):
+                    continue
             if s.data_class == SCALAR:
-                odd = np.flatnonzero(g_kind == _KIND_OTHER)
+                odd = extra[g_kind[extra[:, 0]] == _KIND_OTHER] if len(extra) else extra
                 if len(odd):
                     g_val = g_val.copy()
                     keep = np.ones(len(g_val), bool)
-                    for i in odd:
-                        x = self._scalar_of(view, int(g_voff[i]), int(g_vlen[i]))
+                    for i, o, n in odd[:, :3].tolist():
+                        x = self._scalar_of(view, o, n)
                         if x is None:
                             keep[i] = False
                         else:
@@ -535,9 +555,19 @@ class LogdirReader:
                                                         g_val[keep])
                 out.append((s, g_rec, g_step, g_wall, g_val, None))
             else:
-                raws = [bytes(view[o : o + n]) for o, n in zip(g_voff.tolist(), g_vlen.tolist(),
-                                                               strict=True)]
-                out.append((s, g_rec, g_step, g_wall, None, raws))
+                # every row of a tensor/blob tag has its Value range in extra (kind != simple)
+                ok = np.zeros(len(g_step), bool)
+                raws_all: list = [None] * len(g_step)
+                for i, o, n in extra[:, :3].tolist():
+                    raws_all[i] = bytes(view[o : o + n])
+                    ok[i] = True
+                if not ok.all():  # plain simple_values in a tensor tag: kept as float32 tensors
+                    from tbx.proto.summary_pb2 import Summary
+
+                    for i in np.flatnonzero(~ok).tolist():
+                        raws_all[i] = Summary.Value(simple_value=float(g_val[i])) \
+                            .SerializeToString()
+                out.append((s, g_rec, g_step, g_wall, None, raws_all))
         return out
 
     @staticmethod
