@@ -193,3 +193,57 @@ def test_env_var_disables_kernel(tmp_path):
     env = dict(os.environ, TBX_NO_SPEEDUPS="1")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "True"
+
+
+def _hatch_build():
+    import importlib.util
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(root, "hatch_build.py")
+    spec = importlib.util.spec_from_file_location("hatch_build", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class _FakeHook:
+    class app:  # noqa: N801 - mimics hatchling's hook.app
+        messages: list = []
+
+        @classmethod
+        def display_warning(cls, msg):
+            cls.messages.append(msg)
+
+
+def test_build_without_a_compiler_still_succeeds(monkeypatch):
+    pytest.importorskip("hatchling")
+    hb = _hatch_build()
+
+    def no_compiler(source, output):
+        raise RuntimeError("no C compiler (cc) found")
+
+    monkeypatch.setattr(hb, "compile_extension", no_compiler)
+    build_data = {"force_include": {}, "pure_python": True}
+    with pytest.warns(UserWarning, match="pure Python"):
+        hb.build_speedups(_FakeHook, "standard", build_data)
+    assert build_data == {"force_include": {}, "pure_python": True}
+
+
+def test_build_compiles_a_working_kernel(tmp_path):
+    import importlib.machinery
+    import importlib.util
+    import shutil
+    import sysconfig
+
+    pytest.importorskip("hatchling")
+    if not shutil.which("cc"):
+        pytest.skip("no C compiler")
+    hb = _hatch_build()
+    out = tmp_path / ("_speedups" + sysconfig.get_config_var("EXT_SUFFIX"))
+    hb.compile_extension(hb.SPEEDUPS_SOURCE, str(out))
+    loader = importlib.machinery.ExtensionFileLoader("tbx._speedups", str(out))
+    spec = importlib.util.spec_from_loader("tbx._speedups", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    assert mod.ABI == record._KERNEL_ABI
+    assert mod.frame_records([b"abc"]) == frame_record(b"abc")

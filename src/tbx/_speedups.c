@@ -881,7 +881,9 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     if (PyType_Ready(&BlockType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
-    if (PyModule_AddIntConstant(m, "HAVE_HW_CRC", have_hw) < 0) {
+    /* ABI: bumped whenever an output layout changes; tbx.record ignores a stale build. */
+    if (PyModule_AddIntConstant(m, "ABI", 2) < 0 ||
+        PyModule_AddIntConstant(m, "HAVE_HW_CRC", have_hw) < 0) {
         Py_DECREF(m);
         return NULL;
     }

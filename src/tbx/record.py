@@ -61,14 +61,28 @@ _U32 = 0xFFFFFFFF
 MAX_RECORD_LENGTH = 1 << 31
 
 
-def _load_speedups():
-    if os.environ.get("TBX_NO_SPEEDUPS") == "1":
-        return None
+#: Layout version of ``tbx._speedups`` this code expects (its ``ABI`` constant).
+_KERNEL_ABI = 2
+
+
+def _import_kernel():
     try:
         from tbx import _speedups
     except ImportError:
         return None
+    if getattr(_speedups, "ABI", None) != _KERNEL_ABI:
+        import warnings
+
+        warnings.warn("tbx: the built C speedups are stale (rebuild with `pip install -e .`); "
+                      "using pure Python", RuntimeWarning, stacklevel=3)
+        return None
     return _speedups
+
+
+def _load_speedups():
+    if os.environ.get("TBX_NO_SPEEDUPS") == "1":
+        return None
+    return _import_kernel()
 
 
 _kernel = _load_speedups()
@@ -83,15 +97,9 @@ def use_speedups(enabled: bool) -> bool:
     """Use the C kernel (``True``, when it is built) or pure Python (``False``) from now on, in
     this module and in the reader. Returns whether the kernel is now in use."""
     global _kernel
-    if enabled:
-        try:
-            from tbx import _speedups
-        except ImportError:
-            _speedups = None
-        _kernel = _speedups
-    else:
-        _kernel = None
+    _kernel = _import_kernel() if enabled else None
     return _kernel is not None
+
 
 _crc = google_crc32c.value
 _pack_q = struct.Struct("<Q").pack
