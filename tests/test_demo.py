@@ -191,12 +191,13 @@ def test_images(data):
         ir = im[im.run == run]
         samples = ir[ir.tag == "inputs/train_samples"]
         assert samples.step.tolist() == [0]
-        # 32 digits upscaled to 32x32, tiled 8 per row: 4 rows
-        assert (samples.width.iloc[0], samples.height.iloc[0]) == (8 * 32, 4 * 32)
+        # 32 digits with a 1-pixel border, upscaled 4x to 40x40, tiled 8 per row: 4 rows
+        assert (samples.width.iloc[0], samples.height.iloc[0]) == (8 * 40, 4 * 40)
         png = _png(samples.image.iloc[0])
-        assert png.size == (256, 128) and png.mode == "L"
+        assert png.size == (320, 160) and png.mode == "L"
         pixels = np.asarray(png)
         assert pixels.max() == 255 and pixels.min() == 0
+        assert (pixels[:4] == 0).all() and (pixels[:, :4] == 0).all()  # the black border
         for tag in ("val/confusion_matrix", "val/misclassified"):
             fig = ir[ir.tag == tag]
             assert fig.step.tolist() == [STEPS], tag

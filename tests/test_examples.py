@@ -95,7 +95,7 @@ def test_read_back_errors(tmp_path):
 def test_pytorch_finetune(tmp_path):
     pytest.importorskip("torch", reason="pip install torch==2.13.0")
     args = ["--pretrain-epochs", "2", "--finetune-epochs", "3", "--freeze-epochs", "1",
-            "--shots", "10", "--logdir", "ft"]
+            "--shots", "20", "--logdir", "ft"]
     out = run_example("pytorch_finetune.py", *args, cwd=tmp_path)
     assert "fine-tuned" in out
     data = read(tmp_path / "ft")
@@ -114,7 +114,7 @@ def test_pytorch_finetune(tmp_path):
     assert 0 < peak < len(head) - 1 and head[0] < head[peak] and head[-1] < head[peak]
     np.testing.assert_allclose(backbone, head / 10, rtol=1e-6)
     # frozen for the first epoch: no backbone gradient until then
-    steps_per_epoch = 50 // 16 + 1
+    steps_per_epoch = -(-5 * 20 // 16)  # 100 examples in batches of 16: 7 steps, 21 in all
     gn_backbone = data.scalar_series("finetune", "grad_norm/backbone.conv1.weight")
     gn_head = data.scalar_series("finetune", "grad_norm/head.weight")
     assert gn_head.step[0] == 0
@@ -122,5 +122,5 @@ def test_pytorch_finetune(tmp_path):
     h = data.histograms
     grads = h[(h.run == "finetune") & (h.tag == "grads/backbone.conv1.weight")]
     assert grads.step.min() == 2 * steps_per_epoch
-    assert data.hparams.set_index("run").loc["finetune", "shots"] == 10
+    assert data.hparams.set_index("run").loc["finetune", "shots"] == 20
     assert "__run_graph__" in data.tags["pretrain"]

@@ -16,7 +16,7 @@ tag                                what (step)
 ``epoch/{train,val}_{loss,accuracy}``  means over the epoch (step = epoch number, 1-based)
 ``weights/<param>``, ``grads/<param>``  histograms per layer parameter (step 0 and each epoch)
 ``activations/<layer>``             histogram of each hidden layer's ReLU output on validation
-``inputs/train_samples``            32 training digits (image, step 0)
+``inputs/train_samples``            32 training digits, 40x40 each, 8 per row (image, step 0)
 ``val/misclassified``               figure: misclassified validation digits, predicted and
                                     true labels
 ``val/confusion_matrix``            figure: the confusion matrix on the validation set
@@ -34,6 +34,7 @@ Steps are optimizer steps (mini-batches) counted from 0 within a run, except ``e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import shutil
@@ -59,7 +60,7 @@ __all__ = [
 
 N_CLASSES = 10
 IMAGE_SIDE = 8
-UPSCALE = 4  # digits are logged as 32x32 images so they are visible in the browser
+UPSCALE = 4  # sample digits are logged as 40x40 images (1-pixel border, 4x) to be visible
 
 
 @dataclass
@@ -111,10 +112,13 @@ class DigitsData:
     y_val: np.ndarray
 
     @staticmethod
-    def images(x: np.ndarray, upscale: int = 1) -> np.ndarray:
-        """``(N, 1, 8 * upscale, 8 * upscale)`` float32 images in [0, 1] of ``(N, 64)`` rows
-        (nearest-neighbour upscaling)."""
+    def images(x: np.ndarray, upscale: int = 1, border: int = 0) -> np.ndarray:
+        """``(N, 1, S, S)`` float32 images in [0, 1] of ``(N, 64)`` rows, with
+        ``S = (8 + 2 * border) * upscale``: a black ``border`` (in original pixels) around each
+        digit, so that tiled digits do not touch, then nearest-neighbour upscaling."""
         img = x.reshape(-1, 1, IMAGE_SIDE, IMAGE_SIDE)
+        if border:
+            img = np.pad(img, ((0, 0), (0, 0), (border, border), (border, border)))
         if upscale > 1:
             img = img.repeat(upscale, axis=2).repeat(upscale, axis=3)
         return np.ascontiguousarray(img, dtype=np.float32)
@@ -276,7 +280,7 @@ def train_run(
     val_images = DigitsData.images(data.x_val)
 
     writer.add_text("config", _config_markdown(cfg, lr, n, len(data.x_val), sizes), 0)
-    samples = DigitsData.images(data.x_train[:32], UPSCALE)
+    samples = DigitsData.images(data.x_train[:32], UPSCALE, border=1)
     writer.add_images("inputs/train_samples", samples, 0)
     if graph_model is not None:
         try:
@@ -655,6 +659,27 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Within the block, SIGTERM stops the demo like Ctrl-C (so the viewer process is stopped
+    too); the previous handler is restored afterwards."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def demo_main(args) -> int:
     """Run ``tbx demo`` from parsed arguments; returns the exit status."""
     cfg = DemoConfig(
@@ -684,15 +709,30 @@ def demo_main(args) -> int:
             shutil.rmtree(os.path.join(cfg.logdir, name))
     os.makedirs(cfg.logdir, exist_ok=True)
 
-    viewer = None
-    if not args.no_serve:
+    if args.no_serve:
+        return _train(cfg, None)
+    with _sigterm_as_interrupt():
         try:
             viewer = ViewerProcess.start(cfg.logdir, port=args.port)
         except RuntimeError as e:
             print(f"tbx demo: {e}; training without the live view", file=sys.stderr)
-        else:
-            print(f"tbx viewer at {viewer.url}  (open it to watch the runs live)", flush=True)
+            return _train(cfg, None)
+        print(f"tbx viewer at {viewer.url}  (open it to watch the runs live)", flush=True)
+        status = 130
+        try:
+            status = _train(cfg, viewer)
+            if status == 0 and not args.exit:
+                print(f"\nStill serving at {viewer.url} ; press Ctrl-C to stop.", flush=True)
+                viewer.wait()
+        except KeyboardInterrupt:
+            print("\nstopped")
+        finally:
+            viewer.stop()
+    return status
 
+
+def _train(cfg: DemoConfig, viewer) -> int:
+    """The sweep with progress lines; 130 when interrupted."""
     try:
         t0 = time.perf_counter()
         lrs = ", ".join(f"{v:g}" for v in cfg.learning_rates)
@@ -703,20 +743,14 @@ def demo_main(args) -> int:
         )
         results = run_sweep(cfg, log=lambda s: print(s, flush=True))
         elapsed = time.perf_counter() - t0
-        print(f"\nDone in {elapsed:.1f} s. Final validation accuracy per run:")
-        for r in results:
-            print(f"  {r['run']:>9}: {r['val_accuracy']:6.1%}  (val loss {r['val_loss']:.3f})")
-        if viewer is not None and not args.exit:
-            print(f"\nStill serving at {viewer.url} ; press Ctrl-C to stop.", flush=True)
-            viewer.wait()
-        elif viewer is None:
-            print(f"\nView it with: tbx serve {cfg.logdir}")
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
-    finally:
-        if viewer is not None:
-            viewer.stop()
+    print(f"\nDone in {elapsed:.1f} s. Final validation accuracy per run:")
+    for r in results:
+        print(f"  {r['run']:>9}: {r['val_accuracy']:6.1%}  (val loss {r['val_loss']:.3f})")
+    if viewer is None:
+        print(f"\nView it with: tbx serve {cfg.logdir}")
     return 0
 
 

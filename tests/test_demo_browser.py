@@ -1,0 +1,217 @@
+"""``tbx demo`` as a user sees it: the demo starts the viewer, trains, and keeps serving; a real
+browser (Playwright driving Debian's Chromium, as in ``test_viewer_browser.py``) opens the URL
+the demo printed and finds the scalars, histograms, images, PR curves, text and hparams
+dashboards populated. Screenshots go to ``tests/artifacts/demo-*.png`` (git-ignored).
+
+Skipped, with the reason, when playwright, chromium, the viewer's packages or the demo's
+packages are missing.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+for _module in ("sklearn", "matplotlib", "PIL", "starlette", "uvicorn", "nh3", "tsdownsample"):
+    pytest.importorskip(_module)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip("chromium not installed (apt-get install -y chromium)", allow_module_level=True)
+
+from tbx.viewer.app import DIST_DIR  # noqa: E402
+
+if not (DIST_DIR / "main.js").is_file():
+    pytest.skip(
+        "viewer front end not built (npm ci && npm run build in web/)", allow_module_level=True
+    )
+
+from tbx.demo.run import DemoConfig, run_name  # noqa: E402
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RUNS = [run_name(lr) for lr in DemoConfig().learning_rates]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """``tbx demo --epochs 1 --port 0`` running until the test module ends: its URL, logdir and
+    output. Stopped with SIGINT (Ctrl-C), which also stops its viewer."""
+    logdir = tmp_path_factory.mktemp("demo") / "runs"
+    cmd = [sys.executable, "-m", "tbx.demo", "--epochs", "1", "--port", "0", "--pace", "0"]
+    proc = subprocess.Popen(
+        [*cmd, "--logdir", str(logdir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    output: list[str] = []
+
+    def pump():
+        for line in proc.stdout:
+            output.append(line)
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    url = None
+    deadline = time.monotonic() + 300
+    try:
+        while True:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, "tbx demo ended early:\n" + "".join(output)
+            if line.startswith("tbx viewer at "):
+                url = line.split()[3]
+            if line.startswith("Still serving at"):
+                break
+    except queue.Empty:
+        proc.kill()
+        pytest.fail("tbx demo did not finish training in 300 s:\n" + "".join(output))
+    assert url is not None and url.startswith("http://127.0.0.1:"), "".join(output)
+    yield {"url": url, "logdir": logdir, "output": output}
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, "".join(output)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, demo):
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(demo["url"] + "#scalars")
+    pg.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
+def _dashboard(pg, name: str) -> None:
+    pg.goto(pg.url.split("#")[0] + f"#{name}")
+    pg.wait_for_function("d => document.body.dataset.dashboard === d", arg=name)
+
+
+def _shot(pg, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"demo-{name}.png"), full_page=False)
+
+
+def _canvas_ink(pg, selector: str) -> int:
+    """Non-white pixels of the first canvas under ``selector`` (-1 without a canvas)."""
+    return pg.evaluate(
+        """sel => { const cv = document.querySelector(sel + ' canvas');
+             if (!cv) return -1;
+             const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+             let n = 0;
+             for (let i = 0; i < d.length; i += 4)
+               if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
+             return n; }""",
+        selector,
+    )
+
+
+def test_demo_printed_the_url_before_training(demo):
+    first = [line for line in demo["output"] if line.strip()][:2]
+    assert first[0].startswith("tbx viewer at http://127.0.0.1:")
+    assert first[1].startswith("Training an MLP")
+
+
+def test_scalars(page):
+    runs = page.locator("#run-list .run-name").all_inner_texts()
+    assert set(RUNS) <= set(runs)
+    titles = set(page.locator(".chart-card .card-title").all_inner_texts())
+    assert {"train/loss", "train/accuracy", "train/lr", "val/loss", "val/accuracy"} <= titles
+    card = '.chart-card[data-title="train/loss"]'
+    page.wait_for_function(
+        """sel => { const c = document.querySelector(sel);
+               return c && Number(c.dataset.points) > 0 && c.querySelector('canvas'); }""",
+        arg=card,
+        timeout=15_000,
+    )
+    assert page.locator(card).get_attribute("data-series") == str(len(RUNS))
+    assert _canvas_ink(page, card) > 500
+    _shot(page, "scalars")
+
+
+@pytest.mark.parametrize(
+    "dash, selector", [("histograms", ".histograms-card"), ("pr_curves", ".pr_curves-card")]
+)
+def test_tensor_dashboards(page, dash, selector):
+    _dashboard(page, dash)
+    page.wait_for_selector(f"{selector} canvas", timeout=15_000)
+    page.wait_for_timeout(300)
+    assert page.locator(selector).count() >= (10 if dash == "pr_curves" else 6)
+    assert _canvas_ink(page, selector) > 200
+    _shot(page, dash)
+
+
+def test_images(page):
+    _dashboard(page, "images")
+    card = page.locator('.images-card[data-tag="inputs/train_samples"]').first
+    card.wait_for(timeout=15_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.images-card img.thumb')]
+                 .some(i => i.complete && i.naturalWidth === 320 && i.naturalHeight === 160)""",
+        timeout=15_000,
+    )
+    tags = {
+        page.locator(".images-card").nth(i).get_attribute("data-tag")
+        for i in range(page.locator(".images-card").count())
+    }
+    assert {"inputs/train_samples", "val/confusion_matrix", "val/misclassified"} <= tags
+    _shot(page, "images")
+
+
+def test_text(page):
+    _dashboard(page, "text")
+    page.locator(".text-card .markdown table").first.wait_for(timeout=15_000)
+    text = page.locator(".text-card").first.inner_text()
+    assert "learning rate" in text and "digits" in text
+    _shot(page, "text")
+
+
+def test_hparams(page):
+    _dashboard(page, "hparams")
+    rows = page.locator(".hp-table tbody tr")
+    rows.nth(len(RUNS) - 1).wait_for(timeout=15_000)
+    assert rows.count() == len(RUNS)
+    head = " ".join(page.locator(".hp-table th").all_inner_texts())
+    assert "lr" in head and "hparam/val_accuracy" in head
+    body = page.locator(".hp-table tbody").inner_text()
+    for lr in DemoConfig().learning_rates:
+        assert f"{lr:g}" in body
+    _shot(page, "hparams")
