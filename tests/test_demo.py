@@ -291,6 +291,40 @@ def test_model_graph(data, demo_logdir):
             assert layer in names
 
 
+def test_custom_scalars_layout(data):
+    from tbx.proto.layout_pb2 import Layout
+
+    t = data.tensors
+    for run in RUNS:
+        rows = t[(t.run == run) & (t.tag == "custom_scalars__config__")]
+        assert rows.plugin.tolist() == ["custom_scalars"]
+        layout = Layout.FromString(rows.value.iloc[0].item())
+        charts = {c.title: list(c.multiline.tag) for cat in layout.category for c in cat.chart}
+        assert charts["loss"] == ["^train/loss$", "^val/loss$"]
+        assert charts["norm per layer"] == ["^grad_norm/"]
+
+
+def test_tensorboard_reads_every_kind(demo_logdir):
+    """The official TensorBoard sees the same kinds in every run."""
+    acc_mod = pytest.importorskip(
+        "tensorboard.backend.event_processing.plugin_event_accumulator"
+    )
+    for run in RUNS:
+        acc = acc_mod.EventAccumulator(str(demo_logdir / run), size_guidance={"tensors": 0})
+        acc.Reload()
+        counts = {p: len(acc.PluginTagToContent(p)) for p in acc.ActivePlugins()}
+        assert counts["scalars"] == 17
+        assert counts["histograms"] == 14  # 6 weights, 6 grads, 2 activations
+        assert counts["images"] == 3
+        assert counts["pr_curves"] == 10
+        assert counts["text"] == 1 and counts["custom_scalars"] == 1
+        assert counts["hparams"] == 3  # experiment, session start, session end
+        if HAVE_TORCH:
+            assert acc.Graph() is not None
+        loss = [e.tensor_proto.float_val[0] for e in acc.Tensors("train/loss")]
+        assert len(loss) == STEPS
+
+
 # ---------------------------------------------------------------------------- the command
 
 

@@ -5,28 +5,24 @@ The data set is scikit-learn's bundled handwritten digits (:func:`sklearn.datase
 (:mod:`tbx.demo.mlp`) is trained once per learning rate of a short sweep, one run folder per
 learning rate (``<logdir>/lr_0.003``, ...), each logged through :class:`tbx.SummaryWriter`:
 
-=================================  ========================================================
-tag                                what (step)
-=================================  ========================================================
-``train/loss``, ``train/accuracy``  mini-batch cross-entropy (nats) and accuracy (every step)
-``train/lr``, ``train/grad_norm``   learning rate, global L2 norm of the gradient (every step)
-``grad_norm/<layer>``               L2 norm of each layer's weight gradient (every step)
-``val/loss``, ``val/accuracy``      on the validation set (step 0, every ``eval_every``
-                                    steps and at each epoch's end)
-``epoch/{train,val}_{loss,accuracy}``  means over the epoch (step = epoch number, 1-based)
-``weights/<param>``, ``grads/<param>``  histograms per layer parameter (step 0 and each epoch)
-``activations/<layer>``             histogram of each hidden layer's ReLU output on validation
-``inputs/train_samples``            32 training digits, 40x40 each, 8 per row (image, step 0)
-``val/misclassified``               figure: misclassified validation digits, predicted and
-                                    true labels
-``val/confusion_matrix``            figure: the confusion matrix on the validation set
-``pr/digit_<k>``                    PR curve of class ``k`` against the rest (each epoch)
-``config``                          Markdown table of the configuration (text, step 0)
-``hparam/*`` + hparams session      hyperparameters and final metrics (hparams dashboard)
-projector ``val_hidden``            last hidden layer of every validation digit, labelled, with
-                                    a sprite of the digits
-graph                               an equivalent ``torch.nn.Sequential`` (when torch imports)
-=================================  ========================================================
+* ``train/loss``, ``train/accuracy``: mini-batch cross-entropy (nats) and accuracy, every step;
+* ``train/lr``, ``train/grad_norm``: learning rate and global L2 norm of the gradient, every
+  step; ``grad_norm/<layer>``: L2 norm of each layer's weight gradient, every step;
+* ``val/loss``, ``val/accuracy``: on the validation set at step 0, every ``eval_every`` steps
+  and at each epoch's end;
+* ``epoch/{train,val}_{loss,accuracy}``: over each epoch (step = epoch number, from 1);
+* histograms ``weights/<param>`` and ``grads/<param>`` per layer parameter (step 0 and each
+  epoch), ``activations/<layer>`` of each hidden layer's ReLU output on the validation set;
+* images ``inputs/train_samples`` (32 training digits, 40x40 each, 8 per row, step 0);
+  matplotlib figures ``val/confusion_matrix`` and ``val/misclassified`` (the misclassified
+  validation digits captioned ``predicted / true``) every ``figure_every`` epochs and at the end;
+* PR curves ``pr/digit_<k>`` (class ``k`` against the rest, each epoch);
+* text ``config`` (a Markdown table of the configuration); a custom-scalars layout (train and
+  validation in one chart, the per-layer gradient norms in another);
+* the hparams session (hyperparameters, and final metrics as scalars ``hparam/*``);
+* the projector embedding ``val_hidden``: the last hidden layer of every validation digit,
+  with the digit and the prediction as labels and a sprite of the digits;
+* the graph of an equivalent ``torch.nn.Sequential`` when torch can be imported.
 
 Steps are optimizer steps (mini-batches) counted from 0 within a run, except ``epoch/*``.
 """
@@ -280,6 +276,15 @@ def train_run(
     val_images = DigitsData.images(data.x_val)
 
     writer.add_text("config", _config_markdown(cfg, lr, n, len(data.x_val), sizes), 0)
+    writer.add_custom_scalars(
+        {
+            "train vs validation": {
+                "loss": ["Multiline", ["^train/loss$", "^val/loss$"]],
+                "accuracy": ["Multiline", ["^train/accuracy$", "^val/accuracy$"]],
+            },
+            "gradients": {"norm per layer": ["Multiline", ["^grad_norm/"]]},
+        }
+    )
     samples = DigitsData.images(data.x_train[:32], UPSCALE, border=1)
     writer.add_images("inputs/train_samples", samples, 0)
     if graph_model is not None:
