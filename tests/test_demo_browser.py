@@ -215,3 +215,18 @@ def test_hparams(page):
     for lr in DemoConfig().learning_rates:
         assert f"{lr:g}" in body
     _shot(page, "hparams")
+
+
+def test_custom_scalars(page):
+    _dashboard(page, "custom_scalars")
+    card = '.chart-card[data-title="loss"]'
+    page.wait_for_function(
+        """sel => { const c = document.querySelector(sel);
+               return c && Number(c.dataset.points) > 0 && c.querySelector('canvas'); }""",
+        arg=card,
+        timeout=15_000,
+    )
+    # train/loss and val/loss of every run in one chart
+    assert int(page.locator(card).get_attribute("data-series")) == 2 * len(RUNS)
+    assert _canvas_ink(page, card) > 500
+    _shot(page, "custom_scalars")
