@@ -350,3 +350,29 @@ def test_decode_tensor_form():
     assert (h.min, h.max, h.num) == (0.0, 3.0, 7.0)
     assert math.isnan(h.sum) and math.isnan(h.sum_squares)
     assert h.bucket_limits.tolist() == [1.0, 3.0] and h.bucket_counts.tolist() == [2.0, 5.0]
+
+
+@pytest.mark.parametrize("bins", ["tensorflow", 10, "auto", "fd", "doane", "sqrt", "stone"])
+@pytest.mark.parametrize(
+    "data",
+    [np.full(10, 3.0), np.array([2.5]), np.full(5000, -1e28), np.array([1e28, 1e28 * (1 + 1e-15)])],
+    ids=["equal", "single", "equal_-1e28", "narrow_1e28"],
+)
+def test_equal_and_huge_values_with_any_bins(logdir, bins, data):
+    with tbx.SummaryWriter(logdir) as w, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w.add_histogram("h", data, bins=bins)
+    ((_, h),) = read_hist(logdir, "h")
+    assert_consistent(h, data)
+    assert np.all(np.diff(h.bucket_limits) > 0)
+
+
+def test_numpy_rule_overflow_is_a_clear_error(logdir):
+    with tbx.SummaryWriter(logdir) as w:
+        w.add_scalar("before", 1.0, 0)
+        with pytest.raises(ValueError, match="use bins='tensorflow'"):
+            w.add_histogram("h", [1.7e308, -1.7e308], bins="doane")
+        w.add_histogram("h", [1.7e308, -1.7e308])  # the default bins handle it
+        assert_kept_after_error(w, logdir)
+    ((_, h),) = read_hist(logdir, "h")
+    assert (h.min, h.max, h.num) == (-1.7e308, 1.7e308, 2.0)

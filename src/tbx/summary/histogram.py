@@ -223,6 +223,20 @@ def _trim_merge(counts: np.ndarray, edges: np.ndarray, max_bins: int | None):
     return limits, np.r_[0, span].astype(np.float64)
 
 
+def _numpy_histogram(xd: np.ndarray, bins, vmin: float, vmax: float):
+    """numpy.histogram; for a bin count or rule on data whose range is too narrow to split at
+    its magnitude (all values equal near 1e28: numpy's ``v ± 0.5`` cannot be told apart from
+    ``v``), one bucket ``[vmin - d, vmax + d]`` with ``d = 2**-40`` of the magnitude."""
+    try:
+        with np.errstate(all="ignore"):  # the rules' statistics may overflow near 1e308
+            return np.histogram(xd, bins=bins)
+    except ValueError as exc:
+        if isinstance(bins, np.ndarray) or "finite-sized bins" not in str(exc):
+            raise
+        d = max(abs(vmin), abs(vmax)) * 2.0**-40
+        return np.array([xd.size]), np.array([vmin - d, vmax + d])
+
+
 def _check_max_bins(max_bins):
     if max_bins is None:
         return None
@@ -324,9 +338,14 @@ def make_histogram(
             edges = g.edges
         else:
             try:
-                counts, edges = np.histogram(xd, bins=bins)
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"bins {bins!r} rejected by numpy.histogram: {exc}") from None
+                counts, edges = _numpy_histogram(xd, bins, vmin, vmax)
+            except (ValueError, TypeError, IndexError, OverflowError) as exc:
+                hint = ""
+                if max(abs(vmin), abs(vmax)) > 1e150:
+                    hint = " (values this large overflow numpy's bin rules: use bins='tensorflow')"
+                raise ValueError(
+                    f"bins {bins!r} rejected by numpy.histogram: {exc}{hint}"
+                ) from None
     limits, bucket_counts = _trim_merge(counts, edges, max_bins)
     return Histogram(
         min=vmin,
