@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -387,3 +388,38 @@ def test_viewer_failure_is_reported(tmp_path):
 
     with pytest.raises(RuntimeError, match="viewer did not start"):
         ViewerProcess.start(str(tmp_path / "missing"), port=0, timeout=30)
+
+
+def test_without_torch_the_graph_is_skipped(monkeypatch):
+    from tbx.demo.run import _torch_graph_factory
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    said: list[str] = []
+    assert _torch_graph_factory(True, said.append) is None
+    assert said == ["torch is not installed: the model graph is skipped"]
+    assert _torch_graph_factory(False, said.append) is None and len(said) == 1
+
+
+def test_without_scikit_learn_the_message_says_what_to_install(monkeypatch):
+    from tbx.demo.run import load_digits_data
+
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r'pip install "tbx\[demo\]"'):
+        load_digits_data()
+
+
+def test_without_the_viewer_the_demo_still_trains(monkeypatch, tmp_path, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a)
+    )
+    args = ["demo", "--epochs", "1", "--no-graph", "--lr", "0.01", "--port", "0"]
+    assert cli_main([*args, "--logdir", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "the viewer is not installed (uvicorn missing)" in captured.err
+    assert 'pip install "tbx[viewer]"' in captured.err
+    assert "training without the live view" in captured.err
+    assert "View it with: tbx serve" in captured.out
+    assert read(tmp_path).runs == ["lr_0.01"]
