@@ -50,6 +50,7 @@ __all__ = [
     "run_sweep",
     "run_name",
     "torch_equivalent",
+    "ViewerProcess",
     "add_demo_parser",
     "demo_main",
 ]
@@ -176,10 +177,7 @@ def _lr_at(step: int, total: int, peak: float) -> float:
 
 
 def _confusion_figure(y_true, y_pred, title: str):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: no backend or display is involved
     from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
     cm = confusion_matrix(y_true, y_pred, labels=np.arange(N_CLASSES))
@@ -196,10 +194,7 @@ def _confusion_figure(y_true, y_pred, title: str):
 def _misclassified_figure(x, y_true, y_pred, title: str, limit: int = 32):
     """One axes: a mosaic of up to ``limit`` misclassified digits, each captioned
     ``predicted / true`` (one axes keeps matplotlib fast)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: no backend or display is involved
 
     wrong = np.flatnonzero(y_true != y_pred)
     shown = wrong[:limit]
