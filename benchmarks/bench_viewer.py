@@ -13,8 +13,10 @@ Usage: python benchmarks/bench_viewer.py [--runs 10] [--tags 10] [--steps 100000
   (100,000 points to 1,000 pixels), and of the same request with smoothing.
 * TensorBoard (its default loader, the Rust data server when installed): polls
   ``/data/plugin/scalars/scalars?run=run0&tag=tag0`` until the series holds its last step
-  (default 1,000-point reservoir sample), then again with ``--samples_per_plugin scalars=0``
-  until it holds every point. ``--tb-python`` adds a run with ``--load_fast=false`` (slow).
+  (default 1,000-point reservoir sample), then again with ``--samples_per_plugin
+  scalars=STEPS`` until it holds every point. (``scalars=0``, "keep all", is passed to the Rust
+  data server as ``all``, but the scalars plugin then requests ``downsample=0`` and gets empty
+  series: ``--tb-zero`` shows it.) ``--tb-python`` adds ``--load_fast=false`` (slow).
 * Prints a table; figures go by hand into benchmarks/README.md.
 """
 
@@ -163,13 +165,14 @@ def bench_tbx(logdir: Path, steps: int, timeout: float) -> dict:
         poll(lambda: json.loads(get(f"{base}/api/runs")[1] or b"{}").get("loaded"), timeout)
         out["loaded_s"] = time.perf_counter() - t0
         out["rss_mb"] = rss_mb(proc.pid)
+        time.sleep(2)  # the server imports scipy in the background after its first read
         for name, q in (("downsample_1000px", "width=1000"),
                         ("downsample_1000px_smoothed", "width=1000&smoothing=0.6"),
                         ("full_100k", "width=0")):
             url = f"{base}/api/scalars?run=run0&tag=tag1&{q}"
             get(url)
             times = []
-            for _ in range(30):
+            for _ in range(50):
                 t = time.perf_counter()
                 st, body = get(url)
                 times.append(time.perf_counter() - t)
@@ -249,6 +252,7 @@ def bench_tensorboard(logdir: Path, steps: int, timeout: float, extra: list[str]
             out["error"] = "timeout"
             return out
         out["rss_mb"] = rss_mb(proc.pid)
+        time.sleep(2)  # the server imports scipy in the background after its first read
         times = []
         for _ in range(10):
             t = time.perf_counter()
@@ -268,6 +272,9 @@ def main() -> None:
     ap.add_argument("--logdir", type=Path, default=None)
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--skip-tensorboard", action="store_true")
+    ap.add_argument("--tb-zero", action="store_true",
+                    help="also --samples_per_plugin scalars=0 (with the Rust data server the "
+                         "scalars plugin then asks for 0 points and gets empty series)")
     ap.add_argument("--tb-python", action="store_true",
                     help="also TensorBoard's Python loader (--load_fast=false): slow")
     a = ap.parse_args()
@@ -289,10 +296,15 @@ def main() -> None:
         print("tensorboard (default, sampled) ...", file=sys.stderr)
         results["tb_default"] = bench_tensorboard(logdir, a.steps, a.timeout, [], False)
         print(json.dumps(results["tb_default"]), file=sys.stderr)
-        print("tensorboard --samples_per_plugin scalars=0 ...", file=sys.stderr)
+        print(f"tensorboard --samples_per_plugin scalars={a.steps} ...", file=sys.stderr)
         results["tb_all"] = bench_tensorboard(
-            logdir, a.steps, a.timeout, ["--samples_per_plugin", "scalars=0"], True)
+            logdir, a.steps, a.timeout, ["--samples_per_plugin", f"scalars={a.steps}"], True)
         print(json.dumps(results["tb_all"]), file=sys.stderr)
+        if a.tb_zero:
+            print("tensorboard --samples_per_plugin scalars=0 ...", file=sys.stderr)
+            results["tb_zero"] = bench_tensorboard(
+                logdir, a.steps, a.timeout, ["--samples_per_plugin", "scalars=0"], True)
+            print(json.dumps(results["tb_zero"]), file=sys.stderr)
         if a.tb_python:
             print("tensorboard --load_fast=false ...", file=sys.stderr)
             results["tb_python"] = bench_tensorboard(
@@ -304,7 +316,7 @@ def main() -> None:
     if "tb_default" in results:
         d, al = results["tb_default"], results["tb_all"]
         rows += [(f"tensorboard: sampled series ({d.get('points')} pts)", d.get("series_s"), "s"),
-                 ("tensorboard scalars=0: full series", al.get("series_s"), "s")]
+                 (f"tensorboard scalars={a.steps}: full series", al.get("series_s"), "s")]
     if "tb_python" in results:
         rows.append(("tensorboard --load_fast=false: sampled series",
                      results["tb_python"].get("series_s"), "s"))
@@ -319,7 +331,7 @@ def main() -> None:
              ("tbx: 100k points unsampled (HTTP, median)", t.get("full_100k_ms"), "ms")]
     if "tb_default" in results:
         rows += [("tensorboard RSS (default)", results["tb_default"].get("rss_mb"), "MB"),
-                 ("tensorboard RSS (scalars=0)", results["tb_all"].get("rss_mb"), "MB")]
+                 (f"tensorboard RSS (scalars={a.steps})", results["tb_all"].get("rss_mb"), "MB")]
     print()
     for name, v, unit in rows:
         print(f"| {name} | {'—' if v is None else f'{v:,.3g}' if v < 100 else f'{v:,.0f}'} "
