@@ -119,3 +119,16 @@ def test_get_summary_writer_is_shared(tmp_path, monkeypatch):
         assert a.get_logdir().startswith("runs")
     finally:
         a.close()
+
+
+def test_series_key_is_the_tag_argument(logdir):
+    with tbx.GlobalSummaryWriter(logdir) as w:
+        x = np.arange(12.0).reshape(4, 3)
+        w.add_embedding(x)  # tag "default", step 0
+        w.add_embedding(x, tag="b")  # another series: step 0
+        w.add_embedding(x)  # step 1
+        w.add_scalars("grp", {"a": 1.0})
+        w.add_scalars("grp", {"a": 2.0})
+    dirs = sorted(p.relative_to(logdir).as_posix() for p in logdir.glob("0000*/*"))
+    assert dirs == ["00000/b", "00000/default", "00001/default"]
+    assert [s for s, _, _ in values(logdir / "grp" / "a", "grp")] == [0, 1]

@@ -2,9 +2,10 @@
 
 Every ``add_*`` method of :class:`tbx.SummaryWriter` that takes a ``global_step`` is available
 without that argument: the step is a per-(method, tag) counter starting at 0 and incremented by
-each call (``add_scalar("loss", v)`` three times writes steps 0, 1, 2). Methods without a step
-(``add_custom_scalars``, ...) are passed through. The methods are built from SummaryWriter's own
-signatures, so methods added to SummaryWriter later work here too.
+each call (``add_scalar("loss", v)`` three times writes steps 0, 1, 2). The tag is the call's
+``tag`` (or ``main_tag``) argument, defaults included, else its first argument if a str.
+Methods without a step (``add_custom_scalars``, ...) are passed through. The methods are built
+from SummaryWriter's own signatures, so methods added to SummaryWriter later work here too.
 
 As in tensorboardX, the counters live in a ``multiprocessing.Manager`` dict and the calls are
 serialised by a ``multiprocessing.Lock``: processes forked after the writer was created (e.g. a
@@ -27,12 +28,19 @@ __all__ = ["GlobalSummaryWriter"]
 _writer: GlobalSummaryWriter | None = None
 
 
-def _first_str_argument(sig: inspect.Signature, arguments: dict):
-    """The value of the method's first parameter if it is a str (its tag), else None."""
-    for name in sig.parameters:
-        value = arguments.get(name)
-        return value if isinstance(value, str) else None
-    return None
+def _series_key(sig: inspect.Signature, bound: inspect.BoundArguments):
+    """What names the series of a call: its ``tag`` (``main_tag``) argument, defaults
+    included, else its first argument if that is a str, else None."""
+    args = dict(bound.arguments)
+    for name, p in sig.parameters.items():
+        if name not in args and p.default is not inspect.Parameter.empty:
+            args[name] = p.default
+    for name in ("tag", "main_tag"):
+        if isinstance(args.get(name), str):
+            return args[name]
+    first = next(iter(sig.parameters), None)
+    value = args.get(first)
+    return value if isinstance(value, str) else None
 
 
 class GlobalSummaryWriter:
@@ -106,7 +114,7 @@ class GlobalSummaryWriter:
                     call.update(value)
                 else:
                     call[pname] = value
-            key = (name, _first_str_argument(short, bound.arguments))
+            key = (name, _series_key(short, bound))
             with self.lock:
                 step = self._next_step(key)
                 try:
