@@ -652,7 +652,9 @@ class SummaryWriter:
 
     def add_custom_scalars(self, layout: dict) -> None:
         """Log a layout for TensorBoard's custom scalars dashboard: plugin ``custom_scalars``,
-        tag ``custom_scalars__config__`` (step 0), as tensorboardX.
+        tag ``custom_scalars__config__`` (step 0), as tensorboardX. Each call writes a whole
+        layout: TensorBoard shows the latest of each run (merging the runs' layouts), so give
+        all charts of a run in one call.
 
         Args:
             layout: ``{category: {chart_title: ['Multiline', [tag_regex, ...]] or
