@@ -52,7 +52,10 @@ class Histogram(NamedTuple):
     """The content of a ``HistogramProto``.
 
     ``bucket_limits`` (float64, shape (K,)) are the right edges, ``bucket_counts`` (float64,
-    shape (K,)) the counts; bucket ``i`` spans ``(bucket_limits[i-1], bucket_limits[i]]``.
+    shape (K,)) the counts. Written by tbx, bucket ``i > 0`` holds the values ``v`` with
+    ``bucket_limits[i-1] <= v < bucket_limits[i]`` (the last bucket also ``v ==
+    bucket_limits[-1]``): numpy.histogram's rule, as tensorboardX; bucket 0 is empty.
+    TensorFlow's comment reads ``(limit[i-1], limit[i]]``: only values exactly on an edge differ.
     """
 
     min: float
