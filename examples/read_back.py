@@ -22,7 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # draw to a file; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
-from tbx.reader.frames import read  # noqa: E402
+import tbx  # noqa: E402
 
 DEMO_TAGS = ["train/loss", "val/loss", "train/accuracy", "val/accuracy"]
 
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     if not os.path.isdir(args.logdir):
         parser.error(f"{args.logdir} is not a folder; create one with: tbx demo --no-serve")
 
-    data = read(args.logdir)  # every run below logdir, read once (data.refresh() for more)
+    data = tbx.read(args.logdir)  # every run below logdir, read once (data.refresh() for more)
     scalars = data.scalars  # columns run, tag, step, wall_time, value
     if scalars.empty:
         print(f"{args.logdir}: no scalars", file=sys.stderr)

@@ -19,10 +19,10 @@ pytest.importorskip("matplotlib", reason="the demo needs matplotlib (tbx[demo])"
 pytest.importorskip("PIL", reason="the demo needs Pillow (tbx[demo])")
 pytest.importorskip("pandas", reason="the reader's DataFrames need pandas")
 
+from tbx import read  # noqa: E402
 from tbx.cli import main as cli_main  # noqa: E402
 from tbx.demo.mlp import MLP, Adam, cross_entropy, softmax  # noqa: E402
 from tbx.demo.run import DemoConfig, run_name  # noqa: E402
-from tbx.reader.frames import read  # noqa: E402
 
 LRS = DemoConfig().learning_rates
 RUNS = [run_name(lr) for lr in LRS]

@@ -18,7 +18,7 @@ pytest.importorskip("sklearn", reason="the examples use scikit-learn's digits (t
 pytest.importorskip("matplotlib")
 pytest.importorskip("pandas")
 
-from tbx.reader.frames import read  # noqa: E402
+from tbx import read  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
