@@ -104,6 +104,7 @@ class Hub:
         self._thread: threading.Thread | None = None
         self._cache: dict = {}
         self._cache_lock = threading.Lock()
+        self._versions: dict[tuple[str, str], int] = {}  # bumped by each change of a series
 
     # lifecycle -------------------------------------------------------------------------
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -130,6 +131,8 @@ class Hub:
     def refresh_once(self):
         """One ``provider.refresh()``; the changes are pushed to subscribers."""
         changes = self.provider.refresh()
+        for key in (*changes.appended, *changes.purged):
+            self._versions[key] = self._versions.get(key, 0) + 1
         if changes and self._subs:
             msgs = self.messages(changes)
             if msgs and self._loop is not None:
@@ -198,17 +201,21 @@ class Hub:
 
     # data ----------------------------------------------------------------------------------
     def smoothed(self, run: str, tag: str, s, weight: float):
-        """Smoothed values of a scalar series (cached per series snapshot and weight)."""
+        """Smoothed values of a scalar series, cached per weight until the series changes
+        (the reader's snapshots are views of one buffer: same address and length, same
+        refresh generation = same data)."""
         key = (run, tag, weight)
+        ident = (self._versions.get((run, tag), 0), s.value.__array_interface__["data"][0],
+                 len(s.value))
         with self._cache_lock:
             hit = self._cache.get(key)
-        if hit is not None and hit[0] is s.value:
+        if hit is not None and hit[0] == ident:
             return hit[1], hit[2]
         sm, state = S.ema(s.value, weight)
         with self._cache_lock:
-            if len(self._cache) > 2000:
+            if len(self._cache) >= 256:  # ~200 MB at most for 100k-point series
                 self._cache.clear()
-            self._cache[key] = (s.value, sm, state)
+            self._cache[key] = (ident, sm, state)
         return sm, state
 
 
