@@ -558,3 +558,79 @@ def test_fsspec_memory_logdir(impl):
     assert p.scalars("a", "x").value.tolist() == [0, 1, 2, 3]
     assert p.scalars("b/c", "x").value.tolist() == [0, 1, 2, 3]
     fs.rm(root, recursive=True)
+
+
+def test_v2_tensor_forms_of_every_kind(tmp_path, impl):
+    """TensorBoard's v2 (tensor) summaries, as TF 2 writes them: metadata on the first Value
+    of each tag only."""
+    from tensorboard.plugins.histogram import summary_v2 as tb_hist
+
+    from tbx.proto.summary_pb2 import SummaryMetadata
+    from tbx.proto.tensor_pb2 import TensorProto
+    from tbx.proto.tensor_shape_pb2 import TensorShapeProto
+
+    def meta(plugin):
+        return SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name=plugin))
+
+    def strings(vals, shape):
+        return TensorProto(dtype=7, string_val=vals, tensor_shape=TensorShapeProto(
+            dim=[TensorShapeProto.Dim(size=n) for n in shape]))
+
+    hist = Summary.Value.FromString(
+        tb_hist.histogram_pb("h", np.arange(10.0), buckets=5).value[0].SerializeToString())
+    events = [header_event()]
+    for step in range(3):
+        values = [
+            Summary.Value(tag="img", tensor=strings([b"4", b"2", b"png%d" % step], [3])),
+            Summary.Value(tag="snd", tensor=strings([b"wav", b"label"], [1, 2])),
+            Summary.Value(tag="txt", tensor=strings([b"text %d" % step], [])),
+            Summary.Value(tag="h", tensor=hist.tensor),
+        ]
+        if step == 0:
+            for v, plugin in zip(values, ("images", "audio", "text", "histograms"),
+                                 strict=True):
+                v.metadata.CopyFrom(meta(plugin))
+        events.append(Event(wall_time=10.0 + step, step=step, summary=Summary(value=values))
+                      .SerializeToString())
+    write_file(tmp_path / "r", "events.out.tfevents.1", events)
+    p = read_all(tmp_path)
+    tags = p.tags("r")
+    assert {t: (i.plugin_name, i.data_class, i.count) for t, i in tags.items()} == {
+        "img": ("images", "blob", 3), "snd": ("audio", "blob", 3),
+        "txt": ("text", "tensor", 3), "h": ("histograms", "tensor", 3)}
+    assert p.blobs("r", "img").values[2] == [b"4", b"2", b"png2"]
+    assert p.blobs("r", "snd").values[0] == [b"wav", b"label"]
+    assert p.tensors("r", "txt").values[1].tolist() == b"text 1"
+    h = p.tensors("r", "h").values[0]
+    assert h.shape == (5, 3) and h[:, 2].sum() == 10
+    data = tbx.read(tmp_path)
+    assert data.text.text.tolist() == ["text 0", "text 1", "text 2"]
+    assert data.images.image.tolist() == [b"png0", b"png1", b"png2"]
+    assert data.images.width.tolist() == [4, 4, 4]
+    assert data.audio.label.tolist() == ["label"] * 3
+    assert data.histograms.num.tolist() == [10.0] * 3
+
+
+def test_small_blocks_and_records_larger_than_a_block(tmp_path, impl, monkeypatch):
+    from tbx.reader import _core
+
+    w = tbx.SummaryWriter(tmp_path / "r")
+    for i in range(50):
+        w.add_scalar("x", i, i)
+        if i % 10 == 0:
+            w.add_text("big", "y" * 700, i)  # one record larger than the block below
+    w.close()
+    w = tbx.SummaryWriter(tmp_path / "r", purge_step=30)
+    for i in range(30, 35):
+        w.add_scalar("x", 100 + i, i)
+    w.close()
+    whole = read_all(tmp_path)
+    monkeypatch.setattr(_core, "_BLOCK", 256)
+    small = read_all(tmp_path)
+    for tag in ("x",):
+        a, b = whole.scalars("r", tag), small.scalars("r", tag)
+        assert a.step.tolist() == b.step.tolist() and a.value.tolist() == b.value.tolist()
+    assert small.scalars("r", "x").step.tolist() == list(range(35))
+    assert [v.tolist() for v in small.tensors("r", "big/text_summary").values] == \
+        [[b"y" * 700]] * 3
+    assert small.corruptions() == []

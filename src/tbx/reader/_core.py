@@ -353,21 +353,21 @@ class LogdirReader:
         for run, f, size in todo:
             block = _BLOCK
             while f.offset < size:
-                want = min(size - f.offset, block)
-                buf = self._fs.read(f.path, f.offset, want)
+                start = f.offset
+                want = min(size - start, block)
+                buf = self._fs.read(f.path, start, want)
                 if not buf:
                     break
                 end = self._process(run, f, buf, changes)
                 changes.bytes_read += len(buf)
-                if end == 0 and len(buf) == want and f.offset + want < size:
-                    block *= 2  # one record larger than the block
-                    continue
-                f.offset += end
+                f.offset = start + end
                 done += end
                 if progress is not None:
                     progress(done, total)
-                if end < len(buf) or len(buf) < want:
-                    break  # incomplete tail (or corruption awaiting more bytes)
+                if len(buf) < want or start + len(buf) >= size:
+                    break  # what is left is an incomplete tail: resumed by the next refresh
+                if end == 0:
+                    block *= 2  # a record (or a damaged stretch) larger than the block
         if progress is not None:
             progress(total, total)
         return changes
