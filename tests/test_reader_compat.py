@@ -210,3 +210,24 @@ def test_summary_reader_single_file_and_errors(tbx_logdir, tmp_path):
         want_tags = TbparseReader(str(tbx_logdir), event_types={"scalars"}).tags
     assert r.tags == want_tags
     assert want_tags["scalars"] == ["hp/acc", "loss", "acc"]
+
+
+def test_summary_reader_images_and_audio(tmp_path):
+    img = (np.arange(2 * 3 * 4 * 3) % 255).astype(np.uint8).reshape(2, 3, 4, 3)
+    w = tbx.SummaryWriter(tmp_path)
+    w.add_image("img", img[0], 1, dataformats="HWC")
+    w.add_audio("snd", SND, 2, sample_rate=8000)
+    w.close()
+    r = tbx.SummaryReader(tmp_path, extra_columns={"width", "height", "sample_rate",
+                                                   "content_type", "length_frames"})
+    im = r.images
+    assert list(im.columns) == ["step", "tag", "value", "height", "width"]
+    np.testing.assert_array_equal(im["value"][0], img[0])
+    assert (im["height"][0], im["width"][0]) == (3, 4)
+    au = r.audio
+    assert list(au.columns) == ["step", "tag", "value", "content_type", "length_frames",
+                                "sample_rate"]
+    np.testing.assert_allclose(au["value"][0][:, 0], SND)
+    assert au["sample_rate"][0] == 8000 and au["content_type"][0] == "audio/wav"
+    wide = tbx.SummaryReader(tmp_path, pivot=True, event_types={"images"}).images
+    assert list(wide.columns) == ["step", "img"]
