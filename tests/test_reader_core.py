@@ -634,3 +634,23 @@ def test_small_blocks_and_records_larger_than_a_block(tmp_path, impl, monkeypatc
     assert [v.tolist() for v in small.tensors("r", "big/text_summary").values] == \
         [[b"y" * 700]] * 3
     assert small.corruptions() == []
+
+
+def test_out_of_order_steps_without_file_version_match_tensorboard(tmp_path, impl):
+    """Files without file_version >= 2 use TensorBoard's older rule: an out-of-order step
+    drops the later points of that Event's tags only."""
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    events = [scalar_event(t, i, i) for i in range(10) for t in ("a", "b")]
+    events += [scalar_event("a", 100 + i, i) for i in range(5, 8)]
+    events += [scalar_event("b", 200, 10)]
+    write_file(tmp_path, "events.out.tfevents.1", events)
+    acc = ea.EventAccumulator(str(tmp_path), size_guidance={ea.SCALARS: 0})
+    acc.Reload()
+    p = read_all(tmp_path)
+    for tag in ("a", "b"):
+        s = p.scalars(".", tag)
+        want = [(e.step, e.value) for e in acc.Scalars(tag)]
+        assert list(zip(s.step.tolist(), s.value.tolist(), strict=True)) == want, tag
+    assert p.scalars(".", "a").step.tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert p.scalars(".", "b").step.tolist() == list(range(11))

@@ -165,6 +165,17 @@ class _Run:
         self.slots: list[_Series | None] = []
         self.series: dict[str, _Series] = {}
         self.file_version: str | None = None
+        self.most_recent_step = -1  # for the purge rule of runs without file_version >= 2
+
+
+def _legacy(file_version: str | None) -> bool:
+    """True when a run's ``file_version`` ("brain.Event:<n>") is missing or below 2."""
+    if not file_version:
+        return True
+    try:
+        return float(file_version.rpartition(":")[2]) < 2
+    except ValueError:
+        return True
 
 
 def _metadata_for(plugin: str):
@@ -408,13 +419,18 @@ class LogdirReader:
         with self._lock:
             while len(run.slots) < len(run.tags_b):
                 run.slots.append(self._new_slot(run, len(run.slots)))
-            purges, extra = self._handle_others(run, f, buf, others, changes)
+            purges, extra, steps_of_others = self._handle_others(run, f, buf, others, changes)
             pending = self._group(run, rows, vbuf)
             if extra is not None:
                 pending += self._group(run, extra[0], extra[1])
-            if purges:
-                smin = min(s for _, s in purges)
+            tag_purges = self._legacy_purges(run, pending, steps_of_others) \
+                if _legacy(run.file_version) else {}
+            if purges or tag_purges:
                 for tag, s in run.series.items():
+                    mine = purges + tag_purges.get(id(s), [])
+                    if not mine:
+                        continue
+                    smin = min(st for _, st in mine)
                     keep = s.purge(smin)
                     if keep is None:
                         continue
@@ -426,9 +442,10 @@ class LogdirReader:
                     if not keep[:old].all():
                         changes.purged[key] = min(changes.purged.get(key, smin), smin)
             for s, g_rec, g_step, g_wall, g_val, g_raws in pending:
-                if purges:
+                mine = purges + tag_purges.get(id(s), [])
+                if mine:
                     keep = np.ones(len(g_rec), bool)
-                    for o, st in purges:
+                    for o, st in mine:
                         keep &= ~((g_rec < o) & (g_step >= st))
                     if not keep.all():
                         g_step, g_wall = g_step[keep], g_wall[keep]
@@ -450,11 +467,12 @@ class LogdirReader:
         ``[(record ordinal, step)]``, extra Summary rows (as scan rows plus their buffer) or
         ``None``."""
         if not len(others):
-            return [], None
+            return [], None, []
         event_pb2, _ = _pb()
         view = memoryview(buf)
         purges: list[tuple[int, int]] = []
         summaries = []
+        steps: list[tuple[int, int]] = []  # (ordinal, step) of the Events without a Summary
         for ordinal, off, n in others.tolist():
             try:
                 ev = event_pb2.Event.FromString(bytes(view[off : off + n]))
@@ -463,6 +481,8 @@ class LogdirReader:
                              n + record.HEADER_SIZE + record.FOOTER_SIZE, "undecodable Event")
                 continue
             what = ev.WhichOneof("what")
+            if what != "summary":
+                steps.append((ordinal, ev.step))
             if what == "file_version":
                 run.file_version = ev.file_version
                 if ev.step > 0:
@@ -482,7 +502,30 @@ class LogdirReader:
         extra = None
         if summaries:
             extra = self._rows_from_events(run, summaries)
-        return purges, extra
+        return purges, extra, steps
+
+    @staticmethod
+    def _legacy_purges(run: _Run, pending, steps_of_others):
+        """TensorBoard's rule for runs without ``file_version >= 2``: a Summary Event whose step
+        is below the most recent step drops, for its own tags only, the earlier points with a
+        step >= its step. Returns ``{id(series): [(record ordinal, step)]}``."""
+        records: dict[int, list] = {}  # ordinal -> [step, series...]
+        for s, g_rec, g_step, *_ in pending:
+            for o, st in zip(g_rec.tolist(), g_step.tolist(), strict=True):
+                records.setdefault(o, [st]).append(s)
+        for o, st in steps_of_others:
+            records.setdefault(o, [st, None])
+        out: dict[int, list] = {}
+        recent = run.most_recent_step
+        for o in sorted(records):
+            st, *series = records[o]
+            if series and series[0] is not None and st < recent:
+                for s in series:
+                    out.setdefault(id(s), []).append((o, st))
+            else:
+                recent = st
+        run.most_recent_step = recent
+        return out
 
     @staticmethod
     def _blob_event(ev, tag: str, blob: bytes, plugin: str):

@@ -37,6 +37,9 @@ Correctness rules (TensorBoard's ``event_accumulator``):
 * Several event files in one run folder are read in file-name order as one stream.
 * ``SessionLog(status=START)`` at step ``s`` (what ``purge_step`` writes), and a ``file_version``
   Event at a step ``s > 0``, drop every earlier point of the run with ``step >= s``.
+* In a run without a ``file_version >= 2`` Event (files older than 2016), TensorBoard's older rule
+  applies instead: a Summary Event whose step is below the most recent step drops the earlier
+  points of its own tags with ``step >=`` its step.
 * A record with a bad CRC is skipped and reported in :meth:`LogdirProvider.corruptions`; the
   records after it are still read.
 
