@@ -326,3 +326,38 @@ def test_dashboard_screenshots(page, dash):
         assert _canvas_ink(page, sel) > 200
     page.wait_for_timeout(300)
     _shot(page, dash)
+
+
+def test_filters_legend_and_hparams_link(page):
+    _wait_drawn(page, "loss")
+    page.fill("#tag-filter", "^metrics/")
+    page.wait_for_function("() => document.querySelectorAll('.chart-card').length === 1")
+    assert page.locator(".chart-card .card-title").all_inner_texts() == ["metrics/acc"]
+    page.fill("#tag-filter", "")
+    page.wait_for_function("() => document.querySelectorAll('.chart-card').length > 1")
+    _wait_drawn(page, "loss")
+    assert _card(page, "loss").get_attribute("data-series") == "2"
+    page.locator("#run-list label.run", has_text="eval").locator("input").uncheck()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.chart-card')]
+                 .find(e => e.dataset.title === 'loss').dataset.series === '1'""")
+    page.locator("#run-list label.run", has_text="eval").locator("input").check()
+    page.fill("#run-filter", "^eval$")
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.chart-card')]
+                 .find(e => e.dataset.title === 'loss').dataset.series === '1'""")
+    assert page.locator("#run-list .run-name").all_inner_texts() == ["eval"]
+    page.fill("#run-filter", "(")  # invalid regex: flagged, nothing breaks
+    assert "invalid" in page.locator("#run-filter").get_attribute("class")
+    page.fill("#run-filter", "")
+    page.goto(page.url.split("#")[0] + "#hparams")
+    page.locator(".hp-table tbody tr").nth(1).wait_for()
+    page.locator(".hp-table th", has_text="hp/final").click()
+    page.locator(".hp-table th", has_text="hp/final").click()  # descending
+    assert page.locator(".hp-table tbody tr td a").first.inner_text() == "train/hp2"
+    page.fill(".hp-filter", "sgd")
+    page.wait_for_function("() => document.querySelectorAll('.hp-table tbody tr').length === 1")
+    page.locator(".hp-table tbody tr td a").first.click()
+    page.wait_for_function("() => document.body.dataset.dashboard === 'scalars'")
+    assert page.locator("#run-filter").input_value() == "^train/hp2$"
+    _wait_drawn(page, "hp/final")
