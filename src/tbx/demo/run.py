@@ -57,6 +57,7 @@ __all__ = [
 
 N_CLASSES = 10
 IMAGE_SIDE = 8
+SERVE_PACE = 0.25  # seconds of pause per epoch while the viewer watches (about 10 s in all)
 UPSCALE = 4  # sample digits are logged as 40x40 images (1-pixel border, 4x) to be visible
 
 
@@ -640,7 +641,7 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
         default=None,
         metavar="S",
         help="seconds to pause after each epoch so the live view can be followed "
-        "(default 0.5 while serving, 0 with --no-serve)",
+        "(default 0.25 while serving, 0 with --no-serve)",
     )
     p.add_argument(
         "--no-graph", action="store_true", help="do not log the model graph (skips importing torch)"
@@ -688,7 +689,7 @@ def demo_main(args) -> int:
         learning_rates=tuple(args.lr),
         seed=args.seed,
         graph=not args.no_graph,
-        pace=(0.0 if args.no_serve else 0.5) if args.pace is None else args.pace,
+        pace=(0.0 if args.no_serve else SERVE_PACE) if args.pace is None else args.pace,
     )
     existing = [
         run_name(lr)
