@@ -479,37 +479,37 @@ def _blob(request: Request):
 
 
 def _hparams(request: Request):
-    from google.protobuf.json_format import MessageToDict
-
-    from tbx.proto.plugin_hparams_pb2 import HParamsPluginData
+    """Sessions (runs with a ``session_start_info``), decoded by :mod:`tbx.summary.hparams`;
+    a session's metrics are the last values of the experiment's metric tags in its run."""
+    from tbx.proto.summary_pb2 import Summary
+    from tbx.summary import hparams as H
 
     p = request.app.state.hub.provider
     hp_names: dict[str, None] = {}
     metrics: dict[str, None] = {}
     sessions = []
     for run in p.runs():
-        tags = p.tags(run)
         start = None
-        for tag, info in tags.items():
-            if info.plugin_name != "hparams":
+        for tag, info in p.tags(run).items():
+            if info.plugin_name != H.PLUGIN_NAME:
                 continue
             try:
-                data = HParamsPluginData.FromString(p.metadata(run, tag).plugin_data.content)
-            except Exception:
+                d = H.decode(Summary.Value(tag=tag, metadata=p.metadata(run, tag)))
+            except ValueError:
                 continue
-            kind = data.WhichOneof("data")
-            if kind == "experiment":
-                for h in data.experiment.hparam_infos:
-                    hp_names.setdefault(h.name)
-                for m in data.experiment.metric_infos:
-                    metrics.setdefault(m.name.tag)
-            elif kind == "session_start_info":
-                start = data.session_start_info
+            if d.kind == "experiment":
+                for name in d.data["hparams"]:
+                    hp_names.setdefault(name)
+                for m in d.data["metrics"]:
+                    metrics.setdefault(m)
+            elif d.kind == "session_start_info":
+                start = d.data
         if start is not None:
-            values = {k: MessageToDict(v) for k, v in start.hparams.items()}
-            for k in values:
+            values = {k: (v if not isinstance(v, float) else V.finite_or_none(v))
+                      for k, v in start["hparams"].items()}
+            for k in sorted(values):  # a protobuf map has no order
                 hp_names.setdefault(k)
-            sessions.append({"run": run, "hparams": values, "group": start.group_name})
+            sessions.append({"run": run, "hparams": values, "group": start["group_name"]})
     for sess in sessions:
         run = sess["run"]
         tags = p.tags(run)
@@ -524,7 +524,11 @@ def _hparams(request: Request):
 
 
 def _custom_scalars(request: Request):
-    from tbx.proto.layout_pb2 import Layout
+    """Layouts of every run (the last one each run wrote), decoded by
+    :mod:`tbx.summary.custom_scalars`, merged by category title; identical charts once."""
+    from tbx.proto.summary_pb2 import Summary
+    from tbx.summary import custom_scalars as C
+    from tbx.summary.tensor import numpy_to_tensor
 
     p = request.app.state.hub.provider
     cats: dict[str, dict] = {}
@@ -533,27 +537,22 @@ def _custom_scalars(request: Request):
             if info.plugin_name != "custom_scalars" or info.data_class != "tensor":
                 continue
             s = p.tensors(run, tag)
-            if not len(s):
+            if not len(s) or s.values[-1] is None:
                 continue
-            raw = np.asarray(s.values[-1], dtype=object).reshape(-1)
             try:
-                layout = Layout.FromString(bytes(raw[0]))
-            except Exception:
+                layout = C.decode(Summary.Value(tag=tag, tensor=numpy_to_tensor(
+                    np.asarray(s.values[-1], dtype=object))))
+            except (ValueError, TypeError):
                 continue
-            for c in layout.category:
-                cat = cats.setdefault(c.title, {"title": c.title, "closed": c.closed,
-                                                "charts": []})
-                for ch in c.chart:
-                    kind = ch.WhichOneof("content")
-                    if kind == "multiline":
-                        chart = {"title": ch.title, "kind": "multiline",
-                                 "tags": list(ch.multiline.tag)}
-                    elif kind == "margin":
-                        chart = {"title": ch.title, "kind": "margin", "series": [
-                            {"value": m.value, "lower": m.lower, "upper": m.upper}
-                            for m in ch.margin.series]}
+            for title, charts in layout.items():
+                cat = cats.setdefault(title, {"title": title, "closed": False, "charts": []})
+                for name, (kind, spec) in charts.items():
+                    if kind == "Multiline":
+                        chart = {"title": name, "kind": "multiline", "tags": list(spec)}
                     else:
-                        continue
+                        triples = [spec] if spec and isinstance(spec[0], str) else spec
+                        chart = {"title": name, "kind": "margin", "series": [
+                            {"value": v, "lower": lo, "upper": hi} for v, lo, hi in triples]}
                     if chart not in cat["charts"]:
                         cat["charts"].append(chart)
     return JSONResponse({"categories": list(cats.values())})
