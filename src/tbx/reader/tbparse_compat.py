@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from tbx.reader.provider import BLOB, SCALAR
 
 __all__ = ["SummaryReader", "ALL_EVENT_TYPES", "ALL_EXTRA_COLUMNS"]
@@ -240,25 +242,88 @@ class SummaryReader:
         parts = []
         value_cols: list[str] = []
         for dir_name, run, tag, info in self._series_of(event_type):
-            part, value_cols = self._part(event_type, run, tag, info)
+            part, cols = self._part(event_type, run, tag, info)
             if part is None or not len(part["step"]):
                 continue
-            part["tag"] = [_display_tag(event_type, tag)] * len(part["step"])
-            if "dir_name" in self._extra:
-                part["dir_name"] = [dir_name] * len(part["step"])
+            value_cols = cols
+            files = None
             if "file_name" in self._extra:
                 ids, names = self._reader.file_ids(run, tag)
-                part["file_name"] = [names[i] for i in ids.tolist()]
-            parts.append(pd.DataFrame(part))
+                files = np.asarray(names, dtype=object)[ids] if len(names) else None
+            parts.append((_display_tag(event_type, tag), dir_name, files, part))
         if not parts:
             return pd.DataFrame()
-        long = pd.concat(parts, ignore_index=True)
-        order = ["step", "tag", *value_cols, *[c for c in _TRAILING if c in long.columns]]
-        long = long[order]
         group = [c for c in ("dir_name", "file_name") if c in self._extra]
+        if self._pivot and event_type == SCALARS and "wall_time" not in self._extra:
+            fast = self._pivot_unique(pd, parts, group)
+            if fast is not None:
+                return fast
+        long = self._long(pd, parts, value_cols)
         if not self._pivot:
-            return long.sort_values(group + ["tag", "step"], kind="stable", ignore_index=True)
+            return long
         return self._pivot_frame(pd, long, group + ["step"], value_cols)
+
+    def _long(self, pd, parts, value_cols):
+        """The long frame, sorted (stable) by dir_name / file_name when requested, tag, step;
+        built from numpy columns (no Python object per point for numbers)."""
+        lengths = [len(p["step"]) for _, _, _, p in parts]
+        tags = sorted({t for t, _, _, _ in parts})
+        tag_rank = {t: i for i, t in enumerate(tags)}
+        tag_codes = np.repeat([tag_rank[t] for t, _, _, _ in parts], lengths)
+        step = np.concatenate([np.asarray(p["step"], np.int64) for _, _, _, p in parts])
+        keys = [step, tag_codes]
+        data: dict[str, object] = {}
+        if "dir_name" in self._extra:
+            dirs = sorted({d for _, d, _, _ in parts})
+            dir_rank = {d: i for i, d in enumerate(dirs)}
+            dir_codes = np.repeat([dir_rank[d] for _, d, _, _ in parts], lengths)
+        if "file_name" in self._extra:
+            file_col = np.concatenate([f if f is not None else np.full(n, "", object)
+                                       for (_, _, f, _), n in zip(parts, lengths, strict=True)])
+            names, file_codes = np.unique(file_col.astype(str), return_inverse=True)
+            keys.append(file_codes)
+        if "dir_name" in self._extra:
+            keys.append(dir_codes)
+        order = np.lexsort(keys)  # stable; the last key sorts first
+        data["step"] = step[order]
+        data["tag"] = np.asarray(tags, dtype=object)[tag_codes[order]]
+        for c in value_cols:
+            col = [p[c] for _, _, _, p in parts]
+            if all(isinstance(x, np.ndarray) and x.dtype != object for x in col):
+                data[c] = np.concatenate(col)[order]
+            else:
+                flat = np.empty(sum(lengths), dtype=object)
+                flat[:] = [v for x in col for v in x]
+                data[c] = flat[order]
+        if "wall_time" in self._extra:
+            data["wall_time"] = np.concatenate(
+                [np.asarray(p["wall_time"], np.float64) for _, _, _, p in parts])[order]
+        if "dir_name" in self._extra:
+            data["dir_name"] = np.asarray(dirs, dtype=object)[dir_codes[order]]
+        if "file_name" in self._extra:
+            data["file_name"] = np.asarray(names, dtype=object)[file_codes[order]]
+        return pd.DataFrame(data)
+
+    def _pivot_unique(self, pd, parts, group):
+        """Wide frame of one-value-per-cell data, or ``None`` when a (key, tag) repeats."""
+        by_tag: dict[str, list] = {}
+        for tag, dir_name, files, p in parts:
+            idx = {"step": np.asarray(p["step"], np.int64)}
+            if "dir_name" in group:
+                idx["dir_name"] = np.full(len(idx["step"]), dir_name, dtype=object)
+            if "file_name" in group:
+                idx["file_name"] = files
+            index = pd.MultiIndex.from_arrays([idx[k] for k in (*group, "step")],
+                                              names=[*group, "step"])
+            by_tag.setdefault(tag, []).append(pd.Series(np.asarray(p["value"]), index=index))
+        columns = []
+        for tag in sorted(by_tag):
+            col = pd.concat(by_tag[tag]) if len(by_tag[tag]) > 1 else by_tag[tag][0]
+            if not col.index.is_unique:
+                return None
+            columns.append(col.rename(tag))
+        wide = pd.concat(columns, axis=1, sort=True).reset_index()
+        return wide[["step", *sorted(by_tag), *group]]
 
     def _part(self, event_type: str, run: str, tag: str, info):
         """Columns (dict of lists/arrays) of one tag, and the names of its value columns."""
