@@ -231,3 +231,31 @@ def test_summary_reader_images_and_audio(tmp_path):
     assert au["sample_rate"][0] == 8000 and au["content_type"][0] == "audio/wav"
     wide = tbx.SummaryReader(tmp_path, pivot=True, event_types={"images"}).images
     assert list(wide.columns) == ["step", "img"]
+
+
+@pytest.mark.parametrize("extra", [None, {"dir_name"}, {"file_name"}])
+def test_summary_reader_pivot_without_duplicates_matches_tbparse(tmp_path, extra):
+    import tensorboardX
+    from tbparse import SummaryReader as TbparseReader
+
+    for run, n in (("x", 4), ("y/z", 6)):
+        w = tensorboardX.SummaryWriter(str(tmp_path / run))
+        for i in range(n):
+            w.add_scalar("b", i * 0.5, i)
+            if i % 2:
+                w.add_scalar("a", -i, i)
+        w.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = TbparseReader(str(tmp_path), pivot=True, extra_columns=extra).scalars
+    got = tbx.SummaryReader(tmp_path, pivot=True, extra_columns=extra).scalars
+    assert list(got.columns) == list(want.columns)
+    assert got.shape == want.shape
+
+    def canon(v):
+        if isinstance(v, list):
+            return sorted(v)
+        return "nan" if isinstance(v, float) and v != v else v
+
+    for col in got.columns:
+        assert [canon(v) for v in got[col]] == [canon(v) for v in want[col]], col
