@@ -654,3 +654,25 @@ def test_out_of_order_steps_without_file_version_match_tensorboard(tmp_path, imp
         assert list(zip(s.step.tolist(), s.value.tolist(), strict=True)) == want, tag
     assert p.scalars(".", "a").step.tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
     assert p.scalars(".", "b").step.tolist() == list(range(11))
+
+
+def test_fsspec_segments_written_by_tbx_read_incrementally(impl):
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    root = "/tbx-reader-segments"
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
+    w = tbx.SummaryWriter(f"memory://{root}/run")
+    w.add_scalar("x", 1.0, 1)
+    w.flush()
+    p = LogdirProvider(f"memory://{root}")
+    p.refresh()
+    assert p.scalars("run", "x").value.tolist() == [1.0]
+    for i in range(2, 5):
+        w.add_scalar("x", float(i), i)
+        w.flush()
+    w.close()
+    ch = p.refresh()
+    assert ch.appended == {("run", "x"): 3}
+    assert p.scalars("run", "x").step.tolist() == [1, 2, 3, 4]
+    fs.rm(root, recursive=True)
