@@ -676,3 +676,79 @@ def test_fsspec_segments_written_by_tbx_read_incrementally(impl):
     assert ch.appended == {("run", "x"): 3}
     assert p.scalars("run", "x").step.tolist() == [1, 2, 3, 4]
     fs.rm(root, recursive=True)
+
+
+def _random_events(rng, n):
+    """Well-formed Events of many shapes: simple values, one-number tensors of every dtype and
+    form, metadata on some, several Values per Summary, node_name, other payloads."""
+    from tbx.proto.summary_pb2 import HistogramProto, SummaryMetadata
+    from tbx.proto.tensor_pb2 import TensorProto
+    from tbx.proto.tensor_shape_pb2 import TensorShapeProto
+    from tbx.summary.tensor import numpy_to_tensor
+
+    tags = ["a", "b/c", "ü", "", "scal", "t2"]
+    out = [header_event()]
+    for _ in range(n):
+        values = []
+        for _ in range(rng.integers(1, 4)):
+            tag = tags[rng.integers(len(tags))]
+            kind = rng.integers(6)
+            v = Summary.Value(tag=tag)
+            if kind == 0:
+                v.simple_value = float(rng.normal())
+            elif kind == 1:
+                dt = ["float16", "float32", "float64", "int32", "int64"][rng.integers(5)]
+                v.tensor.CopyFrom(numpy_to_tensor(np.array(rng.normal() * 10, dtype=dt)))
+            elif kind == 2:
+                field = ["float_val", "double_val", "int_val", "int64_val"][rng.integers(4)]
+                dtype = {"float_val": 1, "double_val": 2, "int_val": 3, "int64_val": 9}[field]
+                shape = TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)] * rng.integers(3))
+                v.tensor.CopyFrom(TensorProto(dtype=dtype, tensor_shape=shape,
+                                              **{field: [int(rng.integers(-50, 50))]}))
+            elif kind == 3:
+                v.tensor.CopyFrom(numpy_to_tensor(rng.normal(size=(2, 3))))
+            elif kind == 4:
+                v.histo.CopyFrom(HistogramProto(min=0, max=1, num=2, bucket_limit=[0.5, 1],
+                                                bucket=[1, 1]))
+            else:
+                v.tensor.CopyFrom(TensorProto(dtype=1))  # no values: zero
+            if rng.random() < 0.3:
+                v.metadata.CopyFrom(SummaryMetadata(display_name="d", plugin_data=(
+                    SummaryMetadata.PluginData(plugin_name=["scalars", "", "custom"][
+                        rng.integers(3)]))))
+            if rng.random() < 0.2:
+                v.node_name = "node"
+            values.append(v)
+        ev = Event(wall_time=float(rng.random() * 1e9), step=int(rng.integers(-5, 1 << 40)),
+                   summary=Summary(value=values))
+        out.append(ev.SerializeToString())
+    return out
+
+
+def test_kernel_and_python_decode_random_events_identically(tmp_path):
+    if not HAVE_KERNEL:
+        pytest.skip("tbx._speedups is not built")
+    rng = np.random.default_rng(5)
+    for k in range(3):
+        write_file(tmp_path / f"r{k}", "events.out.tfevents.1", _random_events(rng, 300))
+    results = []
+    for kernel in (True, False):
+        record.use_speedups(kernel)
+        p = read_all(tmp_path)
+        snap = {}
+        for run in p.runs():
+            for tag, info in p.tags(run).items():
+                if info.data_class == "scalar":
+                    s = p.scalars(run, tag)
+                    vals = (s.step.tolist(), s.wall_time.tolist(), s.value.tolist())
+                else:
+                    s = p.tensors(run, tag)
+                    vals = (s.step.tolist(), s.wall_time.tolist(),
+                            [None if v is None else (v.dtype.str, v.tolist()) for v in s.values])
+                snap[(run, tag)] = (info, repr(p.metadata(run, tag)), vals)
+        results.append(snap)
+        assert p.corruptions() == []
+    record.use_speedups(True)
+    assert results[0].keys() == results[1].keys()
+    for key in results[0]:
+        assert results[0][key] == results[1][key], key
