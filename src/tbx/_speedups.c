@@ -262,6 +262,8 @@ static PyObject *py_frame_records(PyObject *self, PyObject *arg) {
     out = PyBytes_FromStringAndSize(NULL, total);
     if (!out) goto done;
     uint8_t *w = (uint8_t *)PyBytes_AS_STRING(out);
+    /* The views are held and `out` is not shared yet: the training thread may run meanwhile. */
+    Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
         size_t len = (size_t)views[i].len;
         wr64(w, (uint64_t)len);
@@ -270,6 +272,7 @@ static PyObject *py_frame_records(PyObject *self, PyObject *arg) {
         wr32(w + 12 + len, masked(crc32c(w + 12, len)));
         w += len + 16;
     }
+    Py_END_ALLOW_THREADS
 done:
     for (Py_ssize_t i = 0; i < got; i++) PyBuffer_Release(&views[i]);
     PyMem_Free(views);
