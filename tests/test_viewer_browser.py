@@ -184,6 +184,12 @@ def test_chart_draws(page):
     ink = _canvas_ink(page, '.chart-card[data-title="loss"]')
     assert ink > 500, f"chart canvas looks blank ({ink} inked pixels)"
     assert _card(page, "loss").get_attribute("data-series") == "2"
+    # hover: the legend shows a value for every run (and the step)
+    box = _card(page, "loss").locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    values = _card(page, "loss").locator(".u-legend .u-value").all_inner_texts()
+    assert len(values) == 5 and all(v and v != "–" for v in values), values
+    _shot(page, "scalars-hover")
 
 
 def test_live_point_within_two_seconds(page, server):

@@ -21,6 +21,25 @@ function fmtDuration(s) {
   return `${Number((s / 3600).toPrecision(4))}h`;
 }
 
+// Legend value at the cursor: the series' own point there, or (runs logged at other steps, or
+// downsampled differently) its nearest point, shown with that point's x.
+function hoverValue(u, v, si, idx) {
+  if (v != null || idx == null) return fmtNum(v);
+  const ys = u.data[si];
+  const xs = u.data[0];
+  for (let d = 1; d < 200; d++) {
+    for (const j of [idx - d, idx + d]) {
+      if (j >= 0 && j < ys.length && ys[j] != null) {
+        const x = xs[j];
+        const at = state.xaxis === 'step' ? fmtNum(x) : state.xaxis === 'relative' ? fmtDuration(x)
+          : new Date(x * 1000).toLocaleTimeString();
+        return `${fmtNum(ys[j])} @${at}`;
+      }
+    }
+  }
+  return '–';
+}
+
 function concat(a, b) {
   const out = new Float64Array(a.length + b.length);
   out.set(a, 0);
@@ -204,15 +223,15 @@ export class ScalarChart {
       index.set(`${s.run}\0${s.tag}`, series.length);
       const color = this.spec.color ? this.spec.color(s.run, s.tag) : runColor(s.run);
       if (bounds.has(s.tag)) {
-        series.push({ label: `${s.run} · ${s.tag}`, stroke: color + '66', width: 1, dash: [4, 3], value: (u, v) => fmtNum(v) });
+        series.push({ label: `${s.run} · ${s.tag}`, stroke: color + '66', width: 1, dash: [4, 3], value: hoverValue });
         continue;
       }
       const name = this.spec.label ? this.spec.label(s.run, s.tag) : (multiTag ? `${s.run} · ${s.tag}` : s.run);
       series.push({
         label: smooth ? `${name} (raw)` : name, stroke: smooth ? color + '55' : color, width: smooth ? 1 : 1.5,
-        value: (u, v) => fmtNum(v),
+        value: hoverValue,
       });
-      if (smooth) series.push({ label: name, stroke: color, width: 1.5, value: (u, v) => fmtNum(v) });
+      if (smooth) series.push({ label: name, stroke: color, width: 1.5, value: hoverValue });
     }
     const bands = [];
     for (const m of this.spec.margin || []) {
