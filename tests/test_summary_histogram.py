@@ -144,9 +144,27 @@ def test_fast_path_equals_binary_search(dtype):
         -np.zeros(10, dtype),
     ]
     data = data[np.isfinite(data)]
-    got = H._default_counts(g, data, closed_top=False)
+    got, vmin, vmax, total, squares = H._default_fast(g, data)
     want, _ = np.histogram(data.astype(np.float64), bins=g.edges)
     np.testing.assert_array_equal(got, want)
+    d = data.astype(np.float64)
+    assert (vmin, vmax) == (d.min(), d.max())
+    # the stats, on well-conditioned data (the edges above cancel catastrophically)
+    normal = rng.standard_normal(100_000).astype(dtype) * dtype(3)
+    _, vmin, vmax, total, squares = H._default_fast(g, normal)
+    d = normal.astype(np.float64)
+    assert (vmin, vmax) == (d.min(), d.max())
+    assert total == pytest.approx(d.sum(), rel=1e-9)
+    assert squares == pytest.approx(np.sum(d * d), rel=1e-12)
+
+
+def test_fast_path_stops_at_non_finite():
+    g = H._get_grid()
+    data = rng.standard_normal(100_000)
+    data[77_777] = np.nan
+    assert H._default_fast(g, data) is None
+    data[77_777] = -np.inf
+    assert H._default_fast(g, data) is None
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # TensorBoard's
