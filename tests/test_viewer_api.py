@@ -542,3 +542,21 @@ def test_serve_command_bad_arguments(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["serve", str(tmp_path), "--reload-interval", "0"]) == 2
     assert main(["serve", str(tmp_path), "--port", "70000"]) == 2
+
+
+def test_undecodable_points_are_skipped(provider, client):
+    """The reader keeps a point it cannot decode as None: views skip it."""
+    h = np.array([[0.0, 1.0, 1.0]])
+    provider.add_tensors("train", "bad_hist", "histograms", [0, 1, 2], [h, None, h])
+    provider.add_tensors("train", "bad_text", "text", [0, 1],
+                         [None, np.array([b"ok"], dtype=object)])
+    provider.add_blobs("train", "bad_img", "images", [0, 1], [None, [b"4", b"2", PNG]])
+    pts = client.get("/api/histograms", params={"run": "train", "tag": "bad_hist"}).json()
+    assert [p["step"] for p in pts["points"]] == [0, 2]
+    d = client.get("/api/distributions", params={"run": "train", "tag": "bad_hist"}).json()
+    assert len(d["points"]) == 2
+    t = client.get("/api/text", params={"run": "train", "tag": "bad_text"}).json()
+    assert [p["step"] for p in t["points"]] == [1]
+    im = client.get("/api/images", params={"run": "train", "tag": "bad_img"}).json()
+    assert [p["index"] for p in im["points"]] == [1]
+    _err(client.get("/api/blob", params={"run": "train", "tag": "bad_img", "index": 0}), 404)

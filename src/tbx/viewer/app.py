@@ -443,7 +443,7 @@ def _text(request: Request):
     s = hub.provider.tensors(run, tag)
     pts = [{"step": int(s.step[i]), "wall_time": float(s.wall_time[i]),
             "html": text_html(V.text_value(s.values[i]))}
-           for i in V.sample_indices(len(s), samples)[::-1]]
+           for i in V.sample_indices(len(s), samples)[::-1] if s.values[i] is not None]
     return JSONResponse({"run": run, "tag": tag, "total": len(s), "points": pts})
 
 

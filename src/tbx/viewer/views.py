@@ -62,6 +62,8 @@ def histogram_points(series, samples: int) -> list[dict]:
     bucket edges and counts as lists of floats; non-finite edges as ``None``)."""
     out = []
     for i in sample_indices(len(series), samples):
+        if series.values[i] is None:  # a point the reader could not decode
+            continue
         h = _hist(series.values[i])
         out.append({
             "step": int(series.step[i]),
@@ -105,7 +107,7 @@ def distribution_points(series, samples: int) -> list[dict]:
     return [
         {"step": int(series.step[i]), "wall_time": float(series.wall_time[i]),
          "bps": percentiles(series.values[i])}
-        for i in sample_indices(len(series), samples)
+        for i in sample_indices(len(series), samples) if series.values[i] is not None
     ]
 
 
@@ -114,6 +116,8 @@ def pr_curve_points(series, samples: int) -> list[dict]:
     ``{"step", "wall_time", "precision", "recall", "thresholds", "tp", "fp", "tn", "fn"}``."""
     out = []
     for i in sample_indices(len(series), samples):
+        if series.values[i] is None:
+            continue
         a = np.asarray(series.values[i], dtype=np.float64)
         if a.ndim != 2 or a.shape[0] != 6:
             raise ValueError(f"PR curve tensor of shape {list(a.shape)}, expected [6, T]")
@@ -145,6 +149,8 @@ def image_points(series) -> list[dict]:
     out = []
     for i in range(len(series)):
         v = series.values[i]
+        if v is None:
+            continue
         try:
             w, h = int(v[0]), int(v[1])
         except (ValueError, IndexError, TypeError):
@@ -160,6 +166,8 @@ def audio_points(series) -> list[dict]:
     out = []
     for i in range(len(series)):
         v = series.values[i]
+        if v is None:
+            continue
         out.append({"step": int(series.step[i]), "wall_time": float(series.wall_time[i]),
                     "index": i, "count": (len(v) + 1) // 2,
                     "labels": [_s(v[j]) for j in range(1, len(v), 2)]})
@@ -173,7 +181,7 @@ def blob_item(plugin: str, values: list, item: int) -> bytes:
     Raises:
         IndexError: no such item.
     """
-    if item < 0:
+    if item < 0 or values is None:
         raise IndexError(item)
     pos = {"images": 2 + item, "audio": 2 * item}.get(plugin, item)
     if pos >= len(values):
