@@ -14,6 +14,7 @@ never opens a tag, costs no decoding).
 from __future__ import annotations
 
 import re
+import struct
 import threading
 
 import numpy as np
@@ -275,24 +276,106 @@ class _Rows:
             moff, mlen = 0, -1
         c[5] += (row, voff, len(raw), moff, mlen)
 
+    def add_simple(self, tid: int, ordinal: int, step: int, wall: float, value: float) -> None:
+        c = self.cols.get(tid)
+        if c is None:
+            c = self.cols[tid] = [[] for _ in range(6)]
+        c[0].append(ordinal)
+        c[1].append(step)
+        c[2].append(wall)
+        c[3].append(value)
+        c[4].append(_KIND_SIMPLE)
+
     def result(self) -> dict[int, tuple]:
         return {t: tuple(np.asarray(col, dt).tobytes() for col, dt in
                          zip(c, (*_ROW_DTYPES, np.int64), strict=True))
                 for t, c in self.cols.items()}
 
 
+_unpack_d = struct.Struct("<d").unpack_from
+_unpack_f = struct.Struct("<f").unpack_from
+
+
+def _varint(b: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        c = b[pos]
+        pos += 1
+        result |= (c & 0x7F) << shift
+        if c < 0x80:
+            return result, pos
+        shift += 7
+        if shift >= 70:
+            raise ValueError("varint too long")
+
+
+def _simple_event(b: bytes):
+    """``(wall_time, step, [(tag bytes, value)])`` of an Event that is exactly ``wall_time,
+    step, Summary(Value(tag, simple_value)...)`` in canonical field order (what every scalar
+    writer produces), else ``None`` (protobuf decodes it)."""
+    n = len(b)
+    pos = 0
+    wall = 0.0
+    step = 0
+    try:
+        if b[0] == 0x09:
+            (wall,) = _unpack_d(b, 1)
+            pos = 9
+        if b[pos] == 0x10:
+            step, pos = _varint(b, pos + 1)
+            if step >= 1 << 63:
+                step -= 1 << 64
+        if b[pos] != 0x2A:
+            return None
+        size = b[pos + 1]
+        if size < 0x80:
+            pos += 2
+        else:
+            size, pos = _varint(b, pos + 1)
+        if pos + size != n:
+            return None
+        out = []
+        while pos < n:
+            size = b[pos + 1]
+            if b[pos] != 0x0A or size >= 0x80 or b[pos + 2] != 0x0A:
+                return None  # a Value longer than 127 bytes is no plain scalar
+            end = pos + 2 + size
+            tsize = b[pos + 3]
+            p = pos + 4 + tsize
+            if tsize >= 0x80 or p + 5 != end or end > n or b[p] != 0x15:
+                return None
+            tag = b[pos + 4 : p]
+            tag.decode("utf-8")  # protobuf rejects invalid UTF-8 in a string field
+            out.append((tag, _unpack_f(b, p + 1)[0]))
+            pos = end
+        return wall, step, out
+    except (IndexError, ValueError, struct.error):
+        return None
+
+
 def _scan_events_py(buf, tags_b: list[bytes], tag_index: dict[bytes, int]):
-    """Pure-Python twin of ``tbx._speedups.scan_events`` (same outputs, through protobuf). Row
-    byte ranges refer to the returned ``vbuf`` (serialized Values and metadata), ``others`` to
-    ``buf``."""
+    """Pure-Python twin of ``tbx._speedups.scan_events`` (same outputs; plain scalar Events
+    parsed by hand, every other through protobuf). Row byte ranges refer to the returned
+    ``vbuf`` (serialized Values and metadata), ``others`` to ``buf``."""
     event_pb2, _ = _pb()
     scan = record._scan_records_py(buf, 0, strict=False)
     rows = _Rows()
     others: list[int] = []
     view = memoryview(buf)
     for ordinal, (s, n) in enumerate(zip(scan.starts, scan.lengths, strict=True)):
+        data = bytes(view[s : s + n])
+        simple = _simple_event(data)
+        if simple is not None:
+            wall, step, values = simple
+            for key, value in values:
+                tid = tag_index.get(key)
+                if tid is None:
+                    tid = tag_index[key] = len(tags_b)
+                    tags_b.append(key)
+                rows.add_simple(tid, ordinal, step, wall, value)
+            continue
         try:
-            ev = event_pb2.Event.FromString(bytes(view[s : s + n]))
+            ev = event_pb2.Event.FromString(data)
         except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends
             others += (ordinal, s, n)
             continue
