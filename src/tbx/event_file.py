@@ -5,9 +5,10 @@ The caller hands over serialized Events (``bytes``); a background thread frames 
 lock, no protobuf object, no system call.
 
 File name: ``events.out.tfevents.<10-digit seconds>.<hostname>.<pid>.<counter><filename_suffix>``
-(TensorBoard's ``events.out.tfevents.<seconds>.<hostname>`` plus pid and a per-process counter, so
-two writers of one process, or two processes in the same second, never share a file). The first
-record is ``Event(wall_time, file_version="brain.Event:2")``.
+(TensorBoard's ``events.out.tfevents.<seconds>.<hostname>`` plus the pid and a per-process
+counter of 6 digits, so two writers of one process, or two processes in the same second, never
+share a file, and a process's files sort in creation order). The first record is
+``Event(wall_time, file_version="brain.Event:2")``.
 
 Where the data goes:
 
@@ -74,12 +75,14 @@ def is_url(path: str) -> bool:
 def event_file_name(filename_suffix: str = "", wall_time: float | None = None) -> str:
     """A new event file name: ``events.out.tfevents.<seconds>.<host>.<pid>.<counter><suffix>``.
 
-    The counter is unique within the process, so names never repeat in one process.
+    The counter is unique within the process, so names never repeat in one process; it is
+    zero-padded to 6 digits so that a process's files sort in creation order (TensorBoard reads
+    a run's files in name order).
     """
     seconds = int(time.time() if wall_time is None else wall_time)
     return (
         f"events.out.tfevents.{seconds:010d}.{socket.gethostname()}."
-        f"{os.getpid()}.{next(_counter)}{filename_suffix}"
+        f"{os.getpid()}.{next(_counter):06d}{filename_suffix}"
     )
 
 
