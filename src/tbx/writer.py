@@ -354,6 +354,10 @@ class SummaryWriter:
             global_step = self._default_step
         if type(global_step) is int and global_step == self._last_step:
             sb = self._last_step_bytes
+        elif type(global_step) is int and 0 < global_step < 0x10000000:
+            sb = b"\x10" + varint(global_step)
+            self._last_step = global_step
+            self._last_step_bytes = sb
         else:
             step = to_step(global_step)
             sb = b"\x10" + varint(step) if step else b""
