@@ -1,4 +1,4 @@
-"""Helpers of the tests of histograms, PR curves, hparams, custom scalars and meshes."""
+"""Helpers shared by the tests of every data kind (tests/test_summary_*.py)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,13 @@ def tags(logdir) -> list[str]:
 
 
 def accumulator(logdir):
-    """TensorBoard's EventAccumulator over ``logdir`` (one run folder), everything kept."""
+    """TensorBoard's EventAccumulator over ``logdir`` (one run folder), everything kept,
+    loaded."""
     from tensorboard.backend.event_processing import event_accumulator as ea
 
-    acc = ea.EventAccumulator(
-        str(logdir),
-        size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0, ea.TENSORS: 0, ea.COMPRESSED_HISTOGRAMS: 0},
-    )
+    kinds = [ea.SCALARS, ea.HISTOGRAMS, ea.COMPRESSED_HISTOGRAMS, ea.TENSORS, ea.IMAGES, ea.AUDIO,
+             ea.GRAPH, ea.RUN_METADATA]
+    acc = ea.EventAccumulator(str(logdir), size_guidance=dict.fromkeys(kinds, 0))
     acc.Reload()
     return acc
 

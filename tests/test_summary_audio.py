@@ -10,7 +10,7 @@ import wave
 
 import numpy as np
 import pytest
-from summary_helpers import accumulator, assert_kept_after_error, values
+from kinds_helpers import accumulator, assert_kept_after_error, values
 
 import tbx
 from tbx.summary import audio as audio_mod

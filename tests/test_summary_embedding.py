@@ -10,7 +10,7 @@ import types
 
 import numpy as np
 import pytest
-from summary_helpers import assert_kept_after_error
+from kinds_helpers import assert_kept_after_error
 
 import tbx
 from tbx.summary import embedding as emb

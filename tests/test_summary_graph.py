@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from conftest import read_logdir_events
-from summary_helpers import accumulator, assert_kept_after_error
+from kinds_helpers import accumulator, assert_kept_after_error
 
 import tbx
 from tbx.proto.graph_pb2 import RunMetadata

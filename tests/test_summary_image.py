@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from summary_helpers import accumulator, assert_kept_after_error, values
+from kinds_helpers import accumulator, assert_kept_after_error, values
 
 import tbx
 from tbx.summary import image as image_mod

@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 import pytest
-from summary_helpers import accumulator, assert_kept_after_error, values
+from kinds_helpers import accumulator, assert_kept_after_error, values
 
 import tbx
 from tbx.summary import video as video_mod
