@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -194,3 +195,93 @@ def test_add_text_property(tmp_path_factory, calls):
         (t + "/text_summary", s) for t, s in accepted
     ]
     assert all(isinstance(t, str) and t and isinstance(s, str) for t, s in accepted)
+
+
+def _values_of(logdir):
+    return [v for p in event_files(logdir) for e in read_events(p) if e.HasField("summary")
+            for v in e.summary.value]
+
+
+arrays = hnp.arrays(
+    dtype=st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.uint8, np.int64,
+                           np.bool_]),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6),
+    elements=None,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(st.one_of(arrays, st.none(), st.text(max_size=3),
+                                st.lists(st.floats(), max_size=5)), min_size=1, max_size=6))
+def test_add_histogram_property(tmp_path_factory, calls):
+    """Every histogram written is self-consistent and matches the finite input values; every
+    refusal is a TypeError/ValueError; nothing else reaches the file."""
+    from tbx.summary.histogram import decode
+
+    logdir = tmp_path_factory.mktemp("hist")
+    accepted = []
+    with tbx.SummaryWriter(logdir) as w, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, values in enumerate(calls):
+            try:
+                w.add_histogram("h", values, i)
+            except (TypeError, ValueError) as exc:
+                assert str(exc)
+                continue
+            accepted.append((i, values))
+    got = _values_of(logdir)
+    steps_written = [i for i, _ in accepted]
+    assert len(got) <= len(accepted)  # an all-non-finite input may write nothing
+    for v in got:
+        h = decode(v)
+        assert h.num == float(np.sum(h.bucket_counts))
+        assert h.min <= h.max
+    for (i, values), v in zip(
+        [a for a in accepted if np.isfinite(np.asarray(a[1], dtype=np.float64)).any()],
+        got,
+        strict=True,
+    ):
+        x = np.asarray(values, dtype=np.float64).ravel()
+        x = x[np.isfinite(x)]
+        h = decode(v)
+        assert h.num == x.size and i in steps_written
+        assert h.min == x.min() and h.max == x.max()
+        assert h.sum == pytest.approx(float(x.sum()), rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])
+@given(
+    img=hnp.arrays(
+        dtype=np.float32,
+        shape=st.tuples(st.integers(0, 5), st.integers(0, 9), st.integers(0, 9)),
+        elements=st.floats(-2, 3, width=32),
+    ),
+    dtype=st.sampled_from([np.uint8, np.float32, np.float64]),
+    fmt=st.sampled_from(["CHW", "HWC", "HW", "NCHW", "XYZ", 5]),
+)
+def test_add_image_property(tmp_path_factory, img, dtype, fmt):
+    """An image is written and decodes to the expected pixels, or is refused with a clear
+    error; the earlier image survives either way."""
+    from tbx.summary.image import decode
+
+    img = (img * 80).clip(0, 255).astype(dtype) if dtype == np.uint8 else img.astype(dtype)
+    logdir = tmp_path_factory.mktemp("img")
+    with tbx.SummaryWriter(logdir) as w:
+        w.add_image("first", np.zeros((3, 2, 2), np.uint8), 0)
+        try:
+            w.add_image("img", img, 1, dataformats=fmt)
+            ok = True
+        except (TypeError, ValueError) as exc:
+            assert str(exc)
+            ok = False
+    values = _values_of(logdir)
+    assert [v.tag for v in values] == (["first", "img"] if ok else ["first"])
+    if not ok:
+        return
+    assert fmt in ("CHW", "HWC")
+    hwc = img if fmt == "HWC" else np.transpose(img, (1, 2, 0))
+    if hwc.dtype != np.uint8:
+        hwc = (np.clip(hwc, 0, 1) * 255).astype(np.uint8)  # tensorboardX's rounding: truncate
+    assert np.array_equal(decode(values[1]), hwc)
