@@ -152,3 +152,11 @@ def test_console_script_installed():
         pytest.skip("tbx console script not installed")
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "export" in proc.stdout and "inspect" in proc.stdout
+
+
+@pytest.mark.parametrize("out", ["missing/dir/out.csv", "."])
+def test_export_unwritable_output_is_a_clean_error(logdir, tmp_path, capsys, out):
+    target = str(tmp_path / out)
+    assert main(["export", str(logdir), "-o", target, "--format", "csv"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tbx export: error: ") and "Traceback" not in err

@@ -145,3 +145,12 @@ def test_memory_filesystem_segments():
     events = read_stream(fs, "/tbx-test/run")
     assert [(e.step, e.summary.value[0].simple_value) for e in events if e.HasField("summary")] \
         == [(1, 1.0), (2, 2.0)]
+
+
+def test_missing_store_package_names_the_extra():
+    import importlib.util
+
+    if importlib.util.find_spec("gcsfs") is not None:
+        pytest.skip("gcsfs is installed")
+    with pytest.raises(ImportError, match=r'pip install "tbx\[gcs\]"'):
+        tbx.SummaryWriter("gs://bucket/run")

@@ -752,3 +752,14 @@ def test_kernel_and_python_decode_random_events_identically(tmp_path):
     assert results[0].keys() == results[1].keys()
     for key in results[0]:
         assert results[0][key] == results[1][key], key
+
+
+def test_symlink_loop_is_read_once(tmp_path):
+    import tbx
+
+    with tbx.SummaryWriter(tmp_path / "r3") as w:
+        w.add_scalar("x", 1.0, 1)
+    os.symlink("..", tmp_path / "r3" / "loop")
+    provider = LogdirProvider(str(tmp_path))
+    provider.refresh()
+    assert provider.runs() == ["r3"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
-pytest.importorskip("httpx")
+pytest.importorskip("starlette.testclient")  # needs httpx2 (or httpx), in the dev extra
 pytest.importorskip("nh3")
 pytest.importorskip("tsdownsample")
 
@@ -560,3 +560,29 @@ def test_undecodable_points_are_skipped(provider, client):
     im = client.get("/api/images", params={"run": "train", "tag": "bad_img"}).json()
     assert [p["index"] for p in im["points"]] == [1]
     _err(client.get("/api/blob", params={"run": "train", "tag": "bad_img", "index": 0}), 404)
+
+
+def test_non_finite_wall_times_in_a_file_do_not_break_the_api(tmp_path):
+    """A file from any writer may hold NaN/Inf wall times: every JSON route still answers."""
+    from starlette.testclient import TestClient
+
+    from tbx.event_file import EventFileWriter
+    from tbx.proto.event_pb2 import Event
+    from tbx.reader import LogdirProvider
+    from tbx.viewer.app import create_app
+
+    run = tmp_path / "nanwt"
+    w = EventFileWriter(run)
+    for step, wall in [(1, float("nan")), (2, float("inf")), (3, 5.0)]:
+        e = Event(wall_time=wall, step=step)
+        e.summary.value.add(tag="x", simple_value=float(step))
+        w.add_event(e)
+    w.close()
+    provider = LogdirProvider(str(tmp_path))
+    provider.refresh()
+    with TestClient(create_app(provider, refresh=False)) as c:
+        tags = c.get("/api/tags")
+        assert tags.status_code == 200, tags.text
+        assert c.get("/api/runs").status_code == 200
+        r = c.get("/api/scalars", params={"run": "nanwt", "tag": "x", "width": 0})
+        assert r.status_code == 200

@@ -283,3 +283,54 @@ def test_add_scalar_bytes_equal_protobuf(tmp_path):
     data = open(path, "rb").read()
     got = [bytes(p) for p in scan_records(data).payloads(data)][1:]
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda w: w.add_scalars("../../x", {"a": 1.0}, 1),
+        lambda w: w.add_scalars("/abs/path", {"a": 1.0}, 1),
+        lambda w: w.add_scalars("m", {"ok": 1.0, "../../../escape": 1.0}, 1),
+        lambda w: w.add_scalars("m", {"..": 1.0}, 1),
+        lambda w: w.add_hparams({"lr": 0.1}, {"m": 1.0}, name="../../esc_hp"),
+    ],
+)
+def test_sub_runs_never_leave_the_run_folder(tmp_path, call):
+    w = tbx.SummaryWriter(tmp_path / "a" / "b")
+    w.add_scalar("before", 1.0, 0)
+    with pytest.raises(ValueError, match=r"sub-run folder inside the run's folder"):
+        call(w)
+    w.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["b"]
+    assert [p.name for p in (tmp_path / "a" / "b").iterdir() if p.is_dir()] == []
+    assert [t for t, *_ in summaries(tmp_path / "a" / "b")] == ["before"]
+
+
+def test_bad_constructor_arguments(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        tbx.SummaryWriter(tmp_path / "file")
+    with pytest.raises(TypeError, match="logdir must be a str"):
+        tbx.SummaryWriter(123)
+    with pytest.raises(TypeError, match="flush_sec"):
+        tbx.SummaryWriter(tmp_path / "r", flush_sec=5)
+
+
+@pytest.mark.parametrize("wall", [math.nan, math.inf, -math.inf])
+def test_non_finite_walltime_refused(logdir, wall):
+    w = tbx.SummaryWriter(logdir)
+    w.add_scalar("x", 1.0, 1, walltime=5.0)
+    with pytest.raises(ValueError, match="walltime must be a finite number"):
+        w.add_scalar("x", 2.0, 2, walltime=wall)
+    with pytest.raises(ValueError, match="walltime must be a finite number"):
+        w.add_text("t", "x", 2, walltime=wall)
+    w.close()
+    assert [(t, s, wt) for t, s, wt, _ in summaries(logdir)] == [("x", 1, 5.0)]
+
+
+def test_huge_python_int_scalar(logdir):
+    with tbx.SummaryWriter(logdir) as w:
+        w.add_scalar("big", 10**400, 1)
+        w.add_scalar("big", -(10**400), 2)
+    assert [v.simple_value for *_, v in summaries(logdir)] == [math.inf, -math.inf]

@@ -314,11 +314,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UsageError as exc:
         parser.error(str(exc))  # exits with status 2
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        print(f"tbx {args.command}: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a missing logdir, an output path in a missing folder, ...
+        print(f"tbx {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

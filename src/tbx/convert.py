@@ -88,8 +88,8 @@ def to_float(value, arg: str = "scalar_value") -> float:
     if t is int or t is bool:
         try:
             return float(value)
-        except OverflowError:
-            return math.copysign(math.inf, value)
+        except OverflowError:  # an int beyond float64's range
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, np.generic) and value.dtype.kind in "biuf":
         return float(value)
     arr = to_numpy(value, arg)
@@ -132,15 +132,17 @@ def to_step(value, arg: str = "global_step") -> int:
 
 
 def to_walltime(value, arg: str = "walltime") -> float:
-    """Seconds since the epoch as a float.
+    """Seconds since the epoch as a finite float.
 
     Raises:
         TypeError: not a real number.
+        ValueError: NaN or ±Inf.
     """
-    if type(value) is float:
-        return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
+        if math.isfinite(value):
+            return value
+        raise ValueError(f"{arg} must be a finite number of seconds since the epoch, got {value}")
     raise TypeError(f"{arg} must be a number of seconds since the epoch, got {_type_name(value)}")
 
 

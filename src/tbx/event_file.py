@@ -129,14 +129,24 @@ class _LocalFile:
         self.fd = -1
 
 
+#: URL protocol -> tbx extra that installs its fsspec implementation.
+_STORE_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
+
+
 class _SegmentStore:
     """Immutable segments on an fsspec filesystem: every write() is one new object."""
 
     def __init__(self, logdir: str, name: str):
         import fsspec  # optional dependency: `pip install "tbx[fsspec]"`
 
-        self.fs, self.root = fsspec.core.url_to_fs(logdir)
         self.protocol = logdir.partition("://")[0]
+        try:
+            self.fs, self.root = fsspec.core.url_to_fs(logdir)
+        except ImportError as exc:
+            extra = _STORE_EXTRAS.get(self.protocol)
+            hint = f'pip install "tbx[{extra}]"' if extra else "install its fsspec package"
+            raise ImportError(f"logging to {logdir!r} needs the store's package: {hint} "
+                              f"({exc})") from exc
         self.stem = name  # events.out.tfevents.<secs>.<host>.<pid>.<counter>
         self.suffix = ""
         self.segment = 0

@@ -159,7 +159,9 @@ class SummaryWriter:
     writes into the same run folder through a file of its own, created on its first event.
 
     Raises:
-        TypeError, ValueError: an argument of the wrong type or range (named in the message).
+        TypeError, ValueError: an argument of the wrong type or range (named in the message),
+            or an unknown keyword argument (TypeError).
+        NotADirectoryError: ``logdir`` is an existing file.
         OSError: the folder or event file cannot be created.
     """
 
@@ -194,7 +196,18 @@ class SummaryWriter:
                 raise TypeError(f"comment must be a str, got {type(comment).__name__}")
             stamp = datetime.now().strftime("%b%d_%H-%M-%S")
             logdir = os.path.join("runs", f"{stamp}_{socket.gethostname()}{comment}")
+        if not isinstance(logdir, (str, os.PathLike)):
+            raise TypeError(
+                f"logdir must be a str or os.PathLike (a folder or an fsspec URL), got "
+                f"{type(logdir).__name__}"
+            )
         logdir = os.fspath(logdir)
+        if os.path.isfile(logdir):
+            raise NotADirectoryError(f"logdir {logdir!r} is a file, not a folder")
+        if kwargs:
+            raise TypeError(
+                f"SummaryWriter got unexpected keyword arguments: {', '.join(sorted(kwargs))}"
+            )
         self._config = dict(
             logdir=logdir, max_queue=max_queue, flush_secs=flush_secs,
             filename_suffix=filename_suffix, write_to_disk=write_to_disk,
@@ -250,6 +263,21 @@ class SummaryWriter:
             state["filename_suffix"], state["write_to_disk"], None, state["distributed"],
             state["kwargs"], lazy=True,
         )
+
+    def _sub_run(self, *parts: tuple[str, str]) -> str:
+        """``<logdir>/<part>/...`` for sub-runs named by the user (add_scalars, add_hparams).
+
+        Raises:
+            ValueError: a part is absolute or has a ``..`` component, so that the sub-run
+                would not be inside the run's folder (tensorboardX joins such paths as given).
+        """
+        for arg, part in parts:
+            if os.path.isabs(part) or ".." in part.replace("\\", "/").split("/"):
+                raise ValueError(
+                    f"{arg} names a sub-run folder inside the run's folder: no '..' and no "
+                    f"absolute path, got {part!r}"
+                )
+        return os.path.join(self.logdir, *(part for _, part in parts))
 
     def _get_file_writer(self) -> FileWriter | None:
         """The run's FileWriter (``None`` with ``write_to_disk=False``)."""
@@ -385,7 +413,8 @@ class SummaryWriter:
 
         Raises:
             TypeError: ``tag_scalar_dict`` not a dict, a key not a str, a value not a number.
-            ValueError: empty ``main_tag`` or key.
+            ValueError: empty ``main_tag`` or key; a ``..`` component or an absolute path in
+                either (the sub-run would leave the run's folder).
         """
         check_tag(main_tag, "main_tag")
         if not isinstance(tag_scalar_dict, dict):
@@ -398,8 +427,12 @@ class SummaryWriter:
             for k, v in tag_scalar_dict.items()
         }
         step, wall = self._step_wall(global_step, walltime)
+        sub_runs = {  # every argument checked before anything is written
+            tag: self._sub_run(("main_tag", main_tag), ("tag_scalar_dict key", tag))
+            for tag in values
+        }
         for tag, value in values.items():
-            fw_tag = os.path.join(self.logdir, main_tag, tag)
+            fw_tag = sub_runs[tag]
             if self._write_to_disk:
                 self._get_file_writer()
                 fw = self.all_writers.get(fw_tag)
@@ -645,7 +678,7 @@ class SummaryWriter:
         if not self._write_to_disk:
             return
         self._get_file_writer()
-        path = os.path.join(self.logdir, name)
+        path = self._sub_run(("name", name))
         fw = self.all_writers.get(path)
         if fw is None:
             fw = self.all_writers[path] = self._new_file_writer(path)

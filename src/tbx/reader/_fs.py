@@ -53,7 +53,13 @@ class LocalLogdir:
         """``run -> [(path, size in bytes), ...]`` in file-name order."""
         self.check()
         runs: dict[str, list[tuple[str, int]]] = {}
+        seen: set[str] = set()  # real paths of folders walked: a symlink loop is walked once
         for folder, dirs, files in os.walk(self.root, followlinks=True):
+            real = os.path.realpath(folder)
+            if real in seen:
+                dirs.clear()
+                continue
+            seen.add(real)
             dirs.sort()
             found = []
             for name in sorted(files, key=file_order):

@@ -400,7 +400,8 @@ def histogram_raw_summary(
         bucket_counts: count of each bucket, shape (K,).
 
     Raises:
-        ValueError: ``bucket_limits`` and ``bucket_counts`` differ in length or are not 1-D.
+        ValueError: ``bucket_limits`` and ``bucket_counts`` differ in length or are not 1-D;
+            ``bucket_limits`` decreases somewhere; a count is negative or not finite.
         TypeError: a field is not a number / array of numbers.
     """
     from tbx.convert import to_numpy
@@ -417,6 +418,10 @@ def histogram_raw_summary(
             f"bucket_limits and bucket_counts must have the same length, got {limits.size} and "
             f"{counts.size} (bucket_limits are the right edges: numpy.histogram's edges[1:])"
         )
+    if limits.size and not np.all(limits[1:] >= limits[:-1]):
+        raise ValueError("bucket_limits must be non-decreasing (the buckets' right edges)")
+    if counts.size and not (np.all(np.isfinite(counts)) and np.all(counts >= 0)):
+        raise ValueError("bucket_counts must be finite and >= 0")
     h = Histogram(
         _number(min, "min"),
         _number(max, "max"),

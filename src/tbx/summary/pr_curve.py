@@ -58,11 +58,18 @@ class PrCurve(NamedTuple):
     num_thresholds: int
 
 
+#: Largest ``num_thresholds``: a curve is a [6, N] float32 tensor (24 bytes a threshold), and one
+#: record must stay far below protobuf's 2 GiB message limit (a million thresholds: 24 MB).
+MAX_THRESHOLDS = 1_000_000
+
+
 def _check_num_thresholds(num_thresholds) -> int:
     if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, (int, np.integer)):
         raise TypeError(f"num_thresholds must be an int >= 2, got {type(num_thresholds).__name__}")
-    if num_thresholds < 2:
-        raise ValueError(f"num_thresholds must be an int >= 2, got {num_thresholds}")
+    if not 2 <= num_thresholds <= MAX_THRESHOLDS:
+        raise ValueError(
+            f"num_thresholds must be an int in [2, {MAX_THRESHOLDS:,}], got {num_thresholds}"
+        )
     return int(num_thresholds)
 
 

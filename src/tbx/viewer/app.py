@@ -55,17 +55,28 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
-    JSONResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
     StreamingResponse,
 )
+from starlette.responses import JSONResponse as _StarletteJSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tbx.viewer import series as S
 from tbx.viewer import views as V
+
+
+class JSONResponse(_StarletteJSONResponse):
+    """Starlette's JSONResponse, except that a non-finite float (a NaN wall time or value in a
+    file written by any writer) becomes ``null`` instead of failing the request with a 500."""
+
+    def render(self, content) -> bytes:
+        try:
+            return super().render(content)
+        except ValueError:
+            return super().render(V.json_safe(content))
 
 __all__ = ["create_app", "Hub", "STATIC_DIR"]
 
@@ -229,7 +240,7 @@ def _warm_up() -> None:
 
 
 def _sse(event: str, data) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+    return f"event: {event}\ndata: {json.dumps(V.json_safe(data), separators=(',', ':'))}\n\n"
 
 
 # parameters -------------------------------------------------------------------------------

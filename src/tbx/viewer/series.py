@@ -33,6 +33,8 @@ import struct
 
 import numpy as np
 
+from tbx.viewer.views import json_safe
+
 __all__ = [
     "MAGIC",
     "ema",
@@ -168,7 +170,8 @@ def pack(series: list[tuple[dict, list[np.ndarray]]]) -> bytes:
 
     Each ``columns`` list holds the arrays named by ``descriptor["columns"]``, all of length
     ``descriptor["n"]``; they are converted to little-endian float64."""
-    header = json.dumps([d for d, _ in series], allow_nan=False, separators=(",", ":")).encode()
+    header = json.dumps(json_safe([d for d, _ in series]), allow_nan=False,
+                        separators=(",", ":")).encode()
     pad = (-(_HEADER.size + len(header))) % 8
     chunks = [_HEADER.pack(MAGIC, VERSION, len(series), len(header) + pad), header, b" " * pad]
     for desc, cols in series:

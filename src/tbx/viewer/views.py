@@ -30,6 +30,18 @@ __all__ = [
 DISTRIBUTION_BPS = (0, 668, 1587, 3085, 5000, 6915, 8413, 9332, 10000)
 
 
+def json_safe(obj):
+    """``obj`` (dicts, lists, tuples, floats, ...) with every NaN/±Inf float replaced by None:
+    JSON has no such numbers, and event files from any writer may hold them."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
 def finite_or_none(x) -> float | None:
     """A float for JSON: ``None`` for NaN and +-inf."""
     x = float(x)
