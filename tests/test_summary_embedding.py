@@ -293,3 +293,14 @@ def test_tensors_tsv_bit_exact_for_every_kind_of_float32(logdir):
     first = (logdir / "00000/default/tensors.tsv").read_text().split("\n")[0].split("\t")
     assert first[:4] == ["+0.00000000e+00", "-0.00000000e+00", "+1.00000000e+00",
                          "-1.00000000e+00"]
+
+
+def test_metadata_rows_wider_than_a_one_name_header(tmp_path):
+    import tbx
+
+    w = tbx.SummaryWriter(tmp_path)
+    with pytest.raises(ValueError, match=r"metadata\[0\] has 2 values but metadata_header has 1"):
+        w.add_embedding(np.zeros((2, 3)), metadata=[["a", "b"], ["c", "d"]],
+                        metadata_header=["name"])
+    w.close()
+    assert not list(tmp_path.glob("*/*/metadata.tsv"))

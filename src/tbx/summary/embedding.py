@@ -108,6 +108,11 @@ def _metadata_lines(metadata, n: int, metadata_header) -> list[str]:
     if header is not None and len(header) == 0:
         header = None
     if header is not None and len(header) == 1:
+        for i, row in enumerate(labels):
+            if isinstance(row, (list, tuple)) and len(row) != 1:
+                raise ValueError(
+                    f"metadata[{i}] has {len(row)} values but metadata_header has 1 column"
+                )
         warnings.warn(
             "metadata_header with a single column is not written: TensorBoard's projector "
             "rejects a header on single-column metadata",
