@@ -1,4 +1,5 @@
-/* tbx._speedups: the hot loops of tbx's TFRecord framing and scalar decoding, in C.
+/* tbx._speedups: the hot loops of tbx's TFRecord framing, scalar decoding and default histogram
+ * buckets, in C.
  *
  * Optional: every function has a pure-Python equivalent in tbx.record / tbx.reader, which tbx uses
  * when this module is missing or TBX_NO_SPEEDUPS=1 is set. Semantics are documented (and tested
@@ -13,11 +14,14 @@
  *   frame_records(payloads) -> bytes             frame each bytes-like payload, concatenated
  *   scan_records(buf, start, strict) -> (starts, lengths, end, corruptions)
  *   scan_events(buf, start, tags, tag_index) -> (end, corruptions, nrec, rows, others)
+ *   histogram(values, is_f64, table, nbins, shift) -> None | (counts, ambiguous, min, max,
+ *                                                             sum, sum_squares)
  * See the docstrings below for the layouts.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 
@@ -849,6 +853,85 @@ done:
     return res;
 }
 
+/* ------------------------------------------------------------------ histogram
+ *
+ * One pass over float32 or float64 values for tbx.summary.histogram's default buckets: the bin of
+ * a value is table[bits(float32(value)) >> shift] (int16), where the table maps every range of
+ * neighbouring float32s to its bin, or to `nbins` ("ambiguous") when the range straddles a bucket
+ * edge; the caller places ambiguous values by binary search. Also min, max, sum (compensated,
+ * so that cancelling values keep their exact sum) and sum of squares, in float64. Returns None at the first NaN or +-Inf (the caller then takes its general
+ * path). */
+
+static PyObject *py_histogram(PyObject *self, PyObject *args) {
+    Py_buffer xv, tv;
+    Py_ssize_t nbins;
+    int is_f64, shift;
+    if (!PyArg_ParseTuple(args, "y*py*ni", &xv, &is_f64, &tv, &nbins, &shift)) return NULL;
+    PyObject *res = NULL;
+    int64_t *counts = NULL, *amb = NULL;
+    Py_ssize_t namb = 0, camb = 0;
+    size_t itemsize = is_f64 ? 8 : 4;
+    Py_ssize_t n = xv.len / (Py_ssize_t)itemsize;
+    if (shift < 0 || shift > 31 || nbins < 1 || nbins > 32767 ||
+        tv.len != ((Py_ssize_t)1 << (32 - shift)) * 2 || xv.len % (Py_ssize_t)itemsize) {
+        PyErr_SetString(PyExc_ValueError, "histogram: bad table, shift, nbins or buffer size");
+        goto done;
+    }
+    counts = calloc((size_t)nbins + 1, sizeof(int64_t));
+    if (!counts) { PyErr_NoMemory(); goto done; }
+    const int16_t *tab = (const int16_t *)tv.buf;
+    const float *x32 = (const float *)xv.buf;
+    const double *x64 = (const double *)xv.buf;
+    double mn = INFINITY, mx = -INFINITY, s = 0.0, c = 0.0, q = 0.0;
+    int bad = 0, nomem = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double d;
+        float f;
+        if (is_f64) {
+            d = x64[i];
+            f = fabs(d) > 3.4028234663852886e38 ? (float)copysign(INFINITY, d) : (float)d;
+        } else {
+            f = x32[i];
+            d = (double)f;
+        }
+        if (!isfinite(d)) { bad = 1; break; }
+        if (d < mn) mn = d;
+        if (d > mx) mx = d;
+        double t = s + d; /* Neumaier's compensated sum: values may cancel */
+        c += fabs(s) >= fabs(d) ? (s - t) + d : (d - t) + s;
+        s = t;
+        q += d * d;
+        uint32_t bits;
+        memcpy(&bits, &f, 4);
+        int16_t b = tab[bits >> shift];
+        if (b < 0 || b > nbins) b = (int16_t)nbins;
+        counts[b]++;
+        if (b == nbins) {
+            if (namb == camb) {
+                Py_ssize_t nc = camb ? camb * 2 : 1024;
+                int64_t *na = realloc(amb, (size_t)nc * sizeof(int64_t));
+                if (!na) { nomem = 1; break; }
+                amb = na;
+                camb = nc;
+            }
+            amb[namb++] = i;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (nomem) { PyErr_NoMemory(); goto done; }
+    if (bad) { res = Py_None; Py_INCREF(res); goto done; }
+    res = Py_BuildValue("(y#y#dddd)", (const char *)counts,
+                        (Py_ssize_t)((nbins + 1) * sizeof(int64_t)), amb ? (const char *)amb : "",
+                        (Py_ssize_t)(namb * sizeof(int64_t)), mn, mx, s + c, q);
+done:
+    free(counts);
+    free(amb);
+    PyBuffer_Release(&xv);
+    PyBuffer_Release(&tv);
+    return res;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
@@ -873,6 +956,12 @@ static PyMethodDef methods[] = {
      "(list of bytes); new tags are appended to it and to `tag_index` (dict bytes -> id). "
      "others: int64 triples (record ordinal, data offset, length) of records left to "
      "protobuf."},
+    {"histogram", py_histogram, METH_VARARGS,
+     "histogram(values, is_f64, table, nbins, shift) -> None | (counts, ambiguous, min, max, "
+     "sum, sum_squares)\n\nvalues: C-contiguous native float32 (is_f64 False) or float64 "
+     "buffer; table: int16 buffer of 2**(32 - shift) bins. counts: native int64 buffer of "
+     "nbins + 1 (the last counts ambiguous values); ambiguous: native int64 indices of the "
+     "values to place by binary search. None when a value is NaN or +-Inf."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "tbx._speedups",
