@@ -633,7 +633,9 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
     p.add_argument(
-        "--port", type=_port, default=6006, help="viewer port (default 6006; 0 = any free)"
+        "--port", type=_port, default=6006,
+        help="viewer port (default 6006; if it is taken, a free one is used and printed; "
+        "0 = any free)",
     )
     p.add_argument(
         "--pace",
