@@ -34,3 +34,16 @@ def read_logdir_events(logdir: str | os.PathLike) -> list:
 def logdir(tmp_path):
     """A fresh run folder path (not yet created)."""
     return tmp_path / "run"
+
+
+@pytest.fixture(params=["c", "python"])
+def impl(request):
+    """Runs the test with tbx's C kernel (``tbx._speedups``) and with the pure-Python / numpy
+    fallback; skips the C run when the kernel is not built."""
+    from tbx import record
+
+    if request.param == "c" and not record.use_speedups(True):
+        pytest.skip("tbx._speedups is not built")
+    record.use_speedups(request.param == "c")
+    yield request.param
+    record.use_speedups(True)

@@ -9,18 +9,6 @@ import numpy as np
 import pytest
 
 import tbx
-from tbx import record
-
-HAVE_KERNEL = record.use_speedups(True)
-
-
-@pytest.fixture(params=["c", "python"])
-def impl(request):
-    if request.param == "c" and not HAVE_KERNEL:
-        pytest.skip("tbx._speedups is not built")
-    record.use_speedups(request.param == "c")
-    yield request.param
-    record.use_speedups(True)
 
 
 def _writer(kind, logdir):

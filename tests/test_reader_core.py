@@ -24,14 +24,6 @@ from tbx.record import frame_record, masked_crc32c
 HAVE_KERNEL = record.use_speedups(True)
 
 
-@pytest.fixture(params=["c", "python"])
-def impl(request):
-    if request.param == "c" and not HAVE_KERNEL:
-        pytest.skip("tbx._speedups is not built")
-    record.use_speedups(request.param == "c")
-    yield request.param
-    record.use_speedups(True)
-
 
 @pytest.fixture(autouse=True)
 def _quiet_corruption_warnings():

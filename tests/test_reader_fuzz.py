@@ -23,21 +23,8 @@ import numpy as np
 import pytest
 
 import tbx
-from tbx import record
 from tbx.reader import LogdirProvider
 from tbx.record import frame_record
-
-HAVE_KERNEL = record.use_speedups(True)
-
-
-@pytest.fixture(params=["c", "python"])
-def impl(request):
-    """Run the test with the C kernel and with the pure-Python fallback."""
-    if request.param == "c" and not HAVE_KERNEL:
-        pytest.skip("C kernel not built")
-    record.use_speedups(request.param == "c")
-    yield request.param
-    record.use_speedups(True)
 
 REGRESSIONS = Path(__file__).parent / "fuzz_regressions"
 SECONDS = float(os.environ.get("TBX_FUZZ_SECONDS", "8"))

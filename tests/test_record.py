@@ -22,15 +22,6 @@ from tbx.record import (
 HAVE_KERNEL = record.use_speedups(True)
 
 
-@pytest.fixture(params=["c", "python"])
-def impl(request):
-    """Runs the test with the C kernel and with the pure-Python fallback."""
-    if request.param == "c" and not HAVE_KERNEL:
-        pytest.skip("tbx._speedups is not built")
-    record.use_speedups(request.param == "c")
-    yield request.param
-    record.use_speedups(True)
-
 
 def payloads(n=40, seed=0):
     rng = random.Random(seed)

@@ -11,20 +11,10 @@ import pytest
 from kinds_helpers import accumulator, assert_kept_after_error, values
 
 import tbx
-from tbx import record
 from tbx.summary import histogram as H
 
-HAVE_KERNEL = record.use_speedups(True) and hasattr(record.speedups(), "histogram")
-
-
-@pytest.fixture(autouse=True, params=["c", "python"])
-def impl(request):
-    """Every test runs with the C kernel's one-pass histogram and with the numpy fallback."""
-    if request.param == "c" and not HAVE_KERNEL:
-        pytest.skip("C kernel not built")
-    record.use_speedups(request.param == "c")
-    yield request.param
-    record.use_speedups(True)
+# Every test runs with the C kernel's one-pass histogram and with the numpy fallback.
+pytestmark = pytest.mark.usefixtures("impl")
 
 
 def read_hist(logdir, tag):
