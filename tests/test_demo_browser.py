@@ -9,46 +9,21 @@ packages are missing.
 
 from __future__ import annotations
 
-import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-for _module in ("sklearn", "matplotlib", "PIL", "starlette", "uvicorn", "nh3", "tsdownsample"):
+for _module in ("sklearn", "matplotlib", "PIL"):
     pytest.importorskip(_module)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("chromium not installed (apt-get install -y chromium)", allow_module_level=True)
-
-from tbx.viewer.app import DIST_DIR  # noqa: E402
-
-if not (DIST_DIR / "main.js").is_file():
-    pytest.skip(
-        "viewer front end not built (npm ci && npm run build in web/)", allow_module_level=True
-    )
+from browser_helpers import browser, page_at, screenshot  # noqa: E402, F401 (fixture)
 
 from tbx.demo.run import DemoConfig, run_name  # noqa: E402
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RUNS = [run_name(lr) for lr in DemoConfig().learning_rates]
 
 
@@ -99,25 +74,10 @@ def demo(tmp_path_factory):
     assert proc.returncode == 0, "".join(output)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def page(browser, demo):
-    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
-    pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(demo["url"] + "#scalars")
-    pg.wait_for_selector("body[data-ready=true]", timeout=15_000)
-    yield pg
-    ctx.close()
-    assert not errors, errors
+def page(browser, demo):  # noqa: F811 (browser is the shared fixture)
+    with page_at(browser, demo["url"]) as pg:
+        yield pg
 
 
 def _dashboard(pg, name: str) -> None:
@@ -126,8 +86,7 @@ def _dashboard(pg, name: str) -> None:
 
 
 def _shot(pg, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"demo-{name}.png"), full_page=False)
+    screenshot(pg, f"demo-{name}")
 
 
 def _canvas_ink(pg, selector: str) -> int:

@@ -9,36 +9,16 @@ both).
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_helpers import browser, page_at, screenshot  # noqa: F401 (fixture)
 
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
-pytest.importorskip("nh3")
-pytest.importorskip("tsdownsample")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+import tbx
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("chromium not installed (apt-get install -y chromium)", allow_module_level=True)
-
-from tbx.viewer.app import DIST_DIR  # noqa: E402
-
-if not (DIST_DIR / "main.js").is_file():
-    pytest.skip("viewer front end not built (npm ci && npm run build in web/)",
-                allow_module_level=True)
-
-import tbx  # noqa: E402
-
-ARTIFACTS = Path(__file__).parent / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 EVIL_TAG = "<script>window.__pwned=1</script>"
 EVIL_TEXT = "**bold** <script>window.__pwned=2</script> <img src=x onerror=window.__pwned=3>"
 DENSE = 20_000
@@ -106,30 +86,14 @@ def server(tmp_path_factory):
         w.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def page(browser, server):
-    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
-    pg = ctx.new_page()
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(server["url"] + "#scalars")
-    pg.wait_for_selector("body[data-ready=true]", timeout=15_000)
-    yield pg
-    ctx.close()
-    assert not errors, errors
+def page(browser, server):  # noqa: F811 (browser is the shared fixture)
+    with page_at(browser, server["url"]) as pg:
+        yield pg
 
 
 def _shot(pg, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"viewer-{name}.png"), full_page=False)
+    screenshot(pg, f"viewer-{name}")
 
 
 def _card(pg, title):
