@@ -109,17 +109,32 @@ def test_demo_printed_the_url_before_training(demo):
     assert first[1].startswith("Training an MLP")
 
 
+def _wait_texts(pg, selector: str, expected, timeout: int = 15_000) -> None:
+    """Wait until the inner texts of ``selector`` include every string of ``expected`` (the
+    viewer may still be ingesting the demo's last records when the page first loads)."""
+    pg.wait_for_function(
+        """([sel, want]) => { const have = new Set([...document.querySelectorAll(sel)]
+                                 .map(e => e.innerText.trim()));
+                              return want.every(w => have.has(w)); }""",
+        arg=[selector, sorted(expected)],
+        timeout=timeout,
+    )
+
+
 def test_scalars(page):
-    runs = page.locator("#run-list .run-name").all_inner_texts()
-    assert set(RUNS) <= set(runs)
-    titles = set(page.locator(".chart-card .card-title").all_inner_texts())
-    assert {"train/loss", "train/accuracy", "train/lr", "val/loss", "val/accuracy"} <= titles
+    _wait_texts(page, "#run-list .run-name", RUNS)
+    _wait_texts(page, ".chart-card .card-title",
+                {"train/loss", "train/accuracy", "train/lr", "val/loss", "val/accuracy"})
     card = '.chart-card[data-title="train/loss"]'
     page.wait_for_function(
         """sel => { const c = document.querySelector(sel);
                return c && Number(c.dataset.points) > 0 && c.querySelector('canvas'); }""",
         arg=card,
         timeout=15_000,
+    )
+    page.wait_for_function(
+        "([sel, n]) => document.querySelector(sel).dataset.series === n",
+        arg=[card, str(len(RUNS))], timeout=15_000,
     )
     assert page.locator(card).get_attribute("data-series") == str(len(RUNS))
     assert _canvas_ink(page, card) > 500
@@ -132,8 +147,12 @@ def test_scalars(page):
 def test_tensor_dashboards(page, dash, selector):
     _dashboard(page, dash)
     page.wait_for_selector(f"{selector} canvas", timeout=15_000)
-    page.wait_for_timeout(300)
-    assert page.locator(selector).count() >= (10 if dash == "pr_curves" else 6)
+    want = 10 if dash == "pr_curves" else 6
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel + ' canvas').length >= n",
+        arg=[selector, want], timeout=15_000,
+    )
+    assert page.locator(selector).count() >= want
     assert _canvas_ink(page, selector) > 200
     _shot(page, dash)
 
@@ -147,26 +166,34 @@ def test_images(page):
                  .some(i => i.complete && i.naturalWidth === 320 && i.naturalHeight === 160)""",
         timeout=15_000,
     )
-    tags = {
-        page.locator(".images-card").nth(i).get_attribute("data-tag")
-        for i in range(page.locator(".images-card").count())
-    }
-    assert {"inputs/train_samples", "val/confusion_matrix", "val/misclassified"} <= tags
+    want = ["inputs/train_samples", "val/confusion_matrix", "val/misclassified"]
+    page.wait_for_function(
+        """want => { const have = new Set([...document.querySelectorAll('.images-card')]
+                                     .map(c => c.dataset.tag));
+                     return want.every(w => have.has(w)); }""",
+        arg=want, timeout=15_000,
+    )
     _shot(page, "images")
 
 
 def test_text(page):
     _dashboard(page, "text")
     page.locator(".text-card .markdown table").first.wait_for(timeout=15_000)
-    text = page.locator(".text-card").first.inner_text()
-    assert "learning rate" in text and "digits" in text
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.text-card')]
+                 .some(c => c.innerText.includes('learning rate') && c.innerText.includes('digits'))""",
+        timeout=15_000,
+    )
     _shot(page, "text")
 
 
 def test_hparams(page):
     _dashboard(page, "hparams")
     rows = page.locator(".hp-table tbody tr")
-    rows.nth(len(RUNS) - 1).wait_for(timeout=15_000)
+    page.wait_for_function(
+        "n => document.querySelectorAll('.hp-table tbody tr').length === n",
+        arg=len(RUNS), timeout=15_000,
+    )
     assert rows.count() == len(RUNS)
     head = " ".join(page.locator(".hp-table th").all_inner_texts())
     assert "lr" in head and "hparam/val_accuracy" in head
@@ -186,6 +213,10 @@ def test_custom_scalars(page):
         timeout=15_000,
     )
     # train/loss and val/loss of every run in one chart
+    page.wait_for_function(
+        "([sel, n]) => document.querySelector(sel).dataset.series === n",
+        arg=[card, str(2 * len(RUNS))], timeout=15_000,
+    )
     assert int(page.locator(card).get_attribute("data-series")) == 2 * len(RUNS)
     assert _canvas_ink(page, card) > 500
     _shot(page, "custom_scalars")
