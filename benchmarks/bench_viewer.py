@@ -133,28 +133,56 @@ def poll(check, timeout: float) -> float | None:
     return None
 
 
-def bench_tbx(logdir: Path, steps: int, timeout: float) -> dict:
-    from tbx.viewer.series import unpack
+def _unpack(body: bytes):
+    try:
+        from tbx.viewer.plugins.scalars.series import unpack
+    except ImportError:  # before the plugin API (a --baseline-src tree)
+        from tbx.viewer.series import unpack
+    return unpack(body)
 
+
+def bench_tbx(logdir: Path, steps: int, timeout: float, src: str | None = None) -> dict:
+    """``tbx serve`` of this tbx, or (``src``) of the tbx source tree at ``src`` (its ``src/``
+    folder on PYTHONPATH): the same measurements for both, so two versions compare in one run."""
     port = free_port()
     exe = shutil.which("tbx")
-    cmd = ([exe, "serve"] if exe and _has_serve(exe) else [sys.executable, "-m", "tbx.viewer"])
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = src
+        cmd = [sys.executable, "-m", "tbx.viewer"]
+    else:
+        cmd = ([exe, "serve"] if exe and _has_serve(exe) else [sys.executable, "-m", "tbx.viewer"])
     cmd += [str(logdir), "--port", str(port), "--reload-interval", "5"]
     base = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    full = f"{base}/api/scalars?run=run0&tag=tag0&width=0"
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # the scalars plugin's route; before the plugin API it was /api/scalars
+    route = [f"{base}/api/plugins/scalars/series"]
+
+    def series_url(q: str) -> str:
+        return f"{route[0]}?{q}"
+
+    def find_route():
+        st, _ = get(f"{base}/api/runs")
+        if st != 200:
+            return False
+        if get(series_url("run=run0&tag=tag0&width=1"))[0] == 404 and \
+                get(f"{base}/api/plugins")[0] == 404:
+            route[0] = f"{base}/api/scalars"
+        return True
+
     got = {}
 
     def complete():
-        st, body = get(full)
+        st, body = get(series_url("run=run0&tag=tag0&width=0"))
         if st != 200:
             return False
-        (d, cols), = unpack(body)
+        (d, cols), = _unpack(body)
         got["n"] = d["n"]
         return d["total"] == steps and d["n"] == steps
 
     try:
+        poll(find_route, timeout)
         took = poll(complete, timeout)
         out = {"full_series_s": took}
         if took is None:
@@ -169,7 +197,7 @@ def bench_tbx(logdir: Path, steps: int, timeout: float) -> dict:
         for name, q in (("downsample_1000px", "width=1000"),
                         ("downsample_1000px_smoothed", "width=1000&smoothing=0.6"),
                         ("full_100k", "width=0")):
-            url = f"{base}/api/scalars?run=run0&tag=tag1&{q}"
+            url = series_url(f"run=run0&tag=tag1&{q}")
             get(url)
             times = []
             for _ in range(50):
@@ -190,7 +218,7 @@ def bench_in_process() -> dict:
     1,000 pixels, debiased EMA, and the whole route body (select + downsample + pack)."""
     import numpy as np
 
-    from tbx.viewer import series as S
+    from tbx.viewer.plugins.scalars import series as S
 
     rng = np.random.default_rng(0)
     step = np.arange(100_000, dtype=np.int64)
@@ -272,6 +300,9 @@ def main() -> None:
     ap.add_argument("--logdir", type=Path, default=None)
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--skip-tensorboard", action="store_true")
+    ap.add_argument("--baseline-src", default=None, metavar="DIR",
+                    help="also measure the tbx of another source tree (its src/ folder), e.g. "
+                         "the main branch, in the same run; prints this/baseline ratios")
     ap.add_argument("--tb-zero", action="store_true",
                     help="also --samples_per_plugin scalars=0 (with the Rust data server the "
                          "scalars plugin then asks for 0 points and gets empty series)")
@@ -292,6 +323,13 @@ def main() -> None:
     print("tbx serve ...", file=sys.stderr)
     results["tbx"] = bench_tbx(logdir, a.steps, a.timeout)
     print(json.dumps(results["tbx"]), file=sys.stderr)
+    if a.baseline_src:
+        print(f"tbx serve from {a.baseline_src} ...", file=sys.stderr)
+        results["tbx_baseline"] = bench_tbx(logdir, a.steps, a.timeout, a.baseline_src)
+        print(json.dumps(results["tbx_baseline"]), file=sys.stderr)
+        print("tbx serve (again, after the baseline) ...", file=sys.stderr)
+        results["tbx_again"] = bench_tbx(logdir, a.steps, a.timeout)
+        print(json.dumps(results["tbx_again"]), file=sys.stderr)
     if not a.skip_tensorboard:
         print("tensorboard (default, sampled) ...", file=sys.stderr)
         results["tb_default"] = bench_tensorboard(logdir, a.steps, a.timeout, [], False)
@@ -332,6 +370,18 @@ def main() -> None:
     if "tb_default" in results:
         rows += [("tensorboard RSS (default)", results["tb_default"].get("rss_mb"), "MB"),
                  (f"tensorboard RSS (scalars={a.steps})", results["tb_all"].get("rss_mb"), "MB")]
+    if "tbx_baseline" in results:
+        b, t2 = results["tbx_baseline"], results["tbx_again"]
+        print()
+        print("| tbx: this / baseline (two runs of this, one of the baseline) | this | again "
+              "| baseline | ratio (best of this / baseline) |")
+        print("|---|---:|---:|---:|---:|")
+        for key in ("full_series_s", "loaded_s", "rss_mb", "downsample_1000px_ms",
+                    "downsample_1000px_smoothed_ms", "full_100k_ms"):
+            x, y, z = t.get(key), t2.get(key), b.get(key)
+            if None in (x, y, z):
+                continue
+            print(f"| {key} | {x:,.3g} | {y:,.3g} | {z:,.3g} | {min(x, y) / z:.2f} |")
     print()
     for name, v, unit in rows:
         print(f"| {name} | {'—' if v is None else f'{v:,.3g}' if v < 100 else f'{v:,.0f}'} "

@@ -20,8 +20,17 @@ from viewer_fakes import FakeProvider  # noqa: E402
 from tbx.proto.layout_pb2 import Category, Chart, Layout, MultilineChartContent  # noqa: E402
 from tbx.proto.plugin_hparams_pb2 import HParamsPluginData  # noqa: E402
 from tbx.proto.summary_pb2 import SummaryMetadata  # noqa: E402
-from tbx.viewer import series as S  # noqa: E402
 from tbx.viewer.app import create_app  # noqa: E402
+from tbx.viewer.plugins.scalars import series as S  # noqa: E402
+
+SERIES = "/api/plugins/scalars/series"
+CSV = SERIES + ".csv"
+
+
+def P(plugin: str, route: str = "points") -> str:
+    """URL of a plugin's route."""
+    return f"/api/plugins/{plugin}/{route}"
+
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 WAV = b"RIFF\x24\0\0\0WAVEfmt " + b"\0" * 24
@@ -104,7 +113,7 @@ def test_security_headers(client):
 
 
 def test_scalars_binary_downsampled(client):
-    r = client.get("/api/scalars", params={"run": ["train", "eval"], "tag": "loss", "width": 500})
+    r = client.get(SERIES, params={"run": ["train", "eval"], "tag": "loss", "width": 500})
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/x-tbx-series"
     assert r.content[:4] == b"TBXS"
@@ -122,7 +131,7 @@ def test_scalars_binary_downsampled(client):
 
 
 def test_scalars_zoom_returns_raw_points(client):
-    r = client.get("/api/scalars", params={"run": "train", "tag": "loss", "width": 800,
+    r = client.get(SERIES, params={"run": "train", "tag": "loss", "width": 800,
                                             "xmin": 1000, "xmax": 2000})
     (d, cols), = S.unpack(r.content)
     assert not d["downsampled"]
@@ -131,7 +140,7 @@ def test_scalars_zoom_returns_raw_points(client):
 
 
 def test_scalars_full_and_smoothing(client, provider):
-    r = client.get("/api/scalars", params={"run": "eval", "tag": "loss", "width": 0,
+    r = client.get(SERIES, params={"run": "eval", "tag": "loss", "width": 0,
                                             "smoothing": 0.5})
     (d, cols), = S.unpack(r.content)
     assert d["columns"] == ["step", "wall_time", "value", "smoothed"]
@@ -143,10 +152,10 @@ def test_scalars_full_and_smoothing(client, provider):
     assert np.allclose(cols["smoothed"], out)
     assert d["ema"][1] == 100 and d["ema"][0] == pytest.approx(acc)
     # smoothing is computed before downsampling: zooming does not change it
-    full = client.get("/api/scalars", params={"run": "train", "tag": "loss", "width": 0,
+    full = client.get(SERIES, params={"run": "train", "tag": "loss", "width": 0,
                                                "smoothing": 0.9})
     (_, fc), = S.unpack(full.content)
-    zoom = client.get("/api/scalars", params={"run": "train", "tag": "loss", "width": 300,
+    zoom = client.get(SERIES, params={"run": "train", "tag": "loss", "width": 300,
                                                "smoothing": 0.9, "xmin": 3000, "xmax": 3500})
     (_, zc), = S.unpack(zoom.content)
     idx = zc["step"].astype(int)
@@ -154,18 +163,18 @@ def test_scalars_full_and_smoothing(client, provider):
 
 
 def test_scalars_relative_and_wall_axes(client):
-    r = client.get("/api/scalars", params={"run": "eval", "tag": "loss", "x": "relative",
+    r = client.get(SERIES, params={"run": "eval", "tag": "loss", "x": "relative",
                                             "xmin": 0, "xmax": 5000})
     (d, cols), = S.unpack(r.content)
     assert cols["step"][-1] == 6000 and d["first_wall_time"] == pytest.approx(1.7e9)
-    r = client.get("/api/scalars", params={"run": "eval", "tag": "loss", "x": "wall_time",
+    r = client.get(SERIES, params={"run": "eval", "tag": "loss", "x": "wall_time",
                                             "xmin": 1.7e9 + 10_000, "xmax": 1.7e9 + 20_000})
     (d, cols), = S.unpack(r.content)
     assert cols["step"][0] == 9000 and cols["step"][-1] == 21000
 
 
 def test_scalars_several_tags_skip_missing(client):
-    r = client.get("/api/scalars", params={"run": ["train", "eval"],
+    r = client.get(SERIES, params={"run": ["train", "eval"],
                                             "tag": ["loss", "acc/top1"]})
     keys = [(d["run"], d["tag"]) for d, _ in S.unpack(r.content)]
     assert keys == [("train", "loss"), ("train", "acc/top1"), ("eval", "loss")]
@@ -190,37 +199,37 @@ def test_scalars_several_tags_skip_missing(client):
     ({"run": "train", "tag": "loss", "width": ["1", "2"]}, 400),
 ])
 def test_scalars_bad_params(client, params, status):
-    _err(client.get("/api/scalars", params=params), status)
+    _err(client.get(SERIES, params=params), status)
 
 
 def test_scalars_csv(client):
-    r = client.get("/api/scalars.csv", params={"run": "eval", "tag": "loss"})
+    r = client.get(CSV, params={"run": "eval", "tag": "loss"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     lines = r.text.strip().split("\n")
     assert lines[0] == "run,tag,step,wall_time,value"
     assert len(lines) == 101
     assert lines[2].split(",")[:3] == ["eval", "loss", "1000"]
-    _err(client.get("/api/scalars.csv", params={"run": "../etc", "tag": "loss"}), 404)
+    _err(client.get(CSV, params={"run": "../etc", "tag": "loss"}), 404)
 
 
 def test_histograms_and_distributions(client):
-    r = client.get("/api/histograms", params={"run": "train", "tag": "weights", "samples": 3})
+    r = client.get(P("histograms"), params={"run": "train", "tag": "weights", "samples": 3})
     pts = r.json()["points"]
     assert [p["step"] for p in pts] == [0, 2, 4]
     assert pts[0]["left"] == [0, 1, 2] and pts[0]["count"] == [3, 5, 2]
-    d = client.get("/api/distributions", params={"run": "train", "tag": "weights"}).json()
+    d = client.get(P("distributions"), params={"run": "train", "tag": "weights"}).json()
     bps = d["points"][0]["bps"]
     assert len(bps) == 9 and bps[0] == 0 and bps[-1] == 3
     assert bps[4] == pytest.approx(1.4)  # median: 5 of 10 at 1 + (5-3)/5
     assert bps == sorted(bps)
-    _err(client.get("/api/histograms", params={"run": "train", "tag": "loss"}), 400)
-    _err(client.get("/api/histograms", params={"run": "train", "tag": "weights",
+    _err(client.get(P("histograms"), params={"run": "train", "tag": "loss"}), 400)
+    _err(client.get(P("histograms"), params={"run": "train", "tag": "weights",
                                                 "samples": "0"}), 400)
 
 
 def test_text_is_sanitised(client):
-    r = client.get("/api/text", params={"run": "train", "tag": "note/text_summary"})
+    r = client.get(P("text"), params={"run": "train", "tag": "note/text_summary"})
     pts = r.json()["points"]
     assert [p["step"] for p in pts] == [1, 0]  # newest first
     html0 = pts[1]["html"]
@@ -232,34 +241,35 @@ def test_text_is_sanitised(client):
 
 
 def test_pr_curves(client):
-    pts = client.get("/api/pr_curves", params={"run": "train", "tag": "pr"}).json()["points"]
+    pts = client.get(P("pr_curves"), params={"run": "train", "tag": "pr"}).json()["points"]
     assert len(pts) == 2 and pts[0]["precision"][0] == 1.0 and pts[0]["recall"][-1] == 0.0
     assert pts[0]["thresholds"] == [0, 0.25, 0.5, 0.75, 1]
 
 
 def test_images_audio_blob(client):
-    pts = client.get("/api/images", params={"run": "train", "tag": "img"}).json()["points"]
+    pts = client.get(P("images"), params={"run": "train", "tag": "img"}).json()["points"]
     assert pts == [
         {"step": 0, "wall_time": 1.7e9, "index": 0, "width": 4, "height": 2, "count": 1},
         {"step": 1, "wall_time": 1.7e9 + 1, "index": 1, "width": 4, "height": 2, "count": 2}]
-    r = client.get("/api/blob", params={"run": "train", "tag": "img", "index": 1, "item": 1})
+    r = client.get(P("images", "blob"),
+                   params={"run": "train", "tag": "img", "index": 1, "item": 1})
     assert r.status_code == 200 and r.content == PNG
     assert r.headers["content-type"] == "image/png"
     assert "sandbox" in r.headers["content-security-policy"]
-    a = client.get("/api/audio", params={"run": "train", "tag": "snd"}).json()["points"]
+    a = client.get(P("audio"), params={"run": "train", "tag": "snd"}).json()["points"]
     assert a[0]["labels"] == ["hello"] and a[0]["count"] == 1
-    r = client.get("/api/blob", params={"run": "train", "tag": "snd", "index": 0})
+    r = client.get(P("audio", "blob"), params={"run": "train", "tag": "snd", "index": 0})
     assert r.content == WAV and r.headers["content-type"] == "audio/wav"
-    _err(client.get("/api/blob", params={"run": "train", "tag": "img", "index": 5}), 404)
-    _err(client.get("/api/blob", params={"run": "train", "tag": "img", "index": 0,
+    _err(client.get(P("images", "blob"), params={"run": "train", "tag": "img", "index": 5}), 404)
+    _err(client.get(P("images", "blob"), params={"run": "train", "tag": "img", "index": 0,
                                           "item": 1}), 404)
-    _err(client.get("/api/blob", params={"run": "train", "tag": "img"}), 400)
-    _err(client.get("/api/blob", params={"run": "train", "tag": "loss", "index": 0}), 400)
-    _err(client.get("/api/images", params={"run": "train", "tag": "snd"}), 400)
+    _err(client.get(P("images", "blob"), params={"run": "train", "tag": "img"}), 400)
+    _err(client.get(P("images", "blob"), params={"run": "train", "tag": "loss", "index": 0}), 400)
+    _err(client.get(P("images"), params={"run": "train", "tag": "snd"}), 400)
 
 
 def test_hparams(client):
-    h = client.get("/api/hparams").json()
+    h = client.get(P("hparams", "sessions")).json()
     assert h["hparams"] == ["lr", "opt"] and h["metrics"] == ["loss"]
     (s,) = h["sessions"]
     assert s["run"] == "train" and s["hparams"] == {"lr": 0.1, "opt": "adam"}
@@ -267,7 +277,7 @@ def test_hparams(client):
 
 
 def test_custom_scalars(client):
-    c = client.get("/api/custom_scalars").json()
+    c = client.get(P("custom_scalars", "layout")).json()
     assert c == {"categories": [{"title": "cat", "closed": False, "charts": [
         {"title": "losses", "kind": "multiline", "tags": ["^loss$"]}]}]}
 
@@ -288,8 +298,8 @@ def test_no_path_traversal_static(client, path):
     assert "root:" not in r.text and "import" not in r.text
 
 
-@pytest.mark.parametrize("route", ["/api/scalars", "/api/histograms", "/api/images",
-                                   "/api/text", "/api/blob", "/api/scalars.csv"])
+@pytest.mark.parametrize("route", [SERIES, P("histograms"), P("images"),
+                                   P("text"), P("images", "blob"), CSV])
 @pytest.mark.parametrize("run", ["../../etc", "/etc", "..", "train/../../..", "C:\\Windows"])
 def test_no_path_traversal_runs(client, route, run):
     r = client.get(route, params={"run": run, "tag": "passwd", "index": 0})
@@ -344,7 +354,7 @@ def test_live_messages(provider):
     """The hub's SSE messages: appended points as base64 float64 columns, and cuts."""
     import base64
 
-    from tbx.viewer.app import Hub
+    from tbx.viewer.hub import Hub
 
     hub = Hub(provider)
     provider.add_scalars("eval", "loss", [100_000, 101_000], [7.0, 8.0])
@@ -447,7 +457,7 @@ def test_downsample_speed():
 
 
 def test_text_table_render():
-    from tbx.viewer.render import text_html
+    from tbx.viewer.plugins.text.render import text_html
 
     h = text_html([["<b>x</b>", "`c`"], ["[l](javascript:alert(1))", "y"]])
     assert "<b>" not in h and "<code>c</code>" in h and "href=\"javascript" not in h
@@ -460,7 +470,7 @@ def test_real_provider_appends_and_cuts(tmp_path):
 
     import tbx
     from tbx.reader.provider import LogdirProvider
-    from tbx.viewer.app import Hub
+    from tbx.viewer.hub import Hub
 
     w = tbx.SummaryWriter(str(tmp_path / "run"))
     for i in range(10):
@@ -471,7 +481,7 @@ def test_real_provider_appends_and_cuts(tmp_path):
     hub = Hub(provider)
     hub.messages(provider.refresh())
     with TestClient(app) as c:
-        (d, cols), = S.unpack(c.get("/api/scalars", params={"run": "run", "tag": "loss"}).content)
+        (d, cols), = S.unpack(c.get(SERIES, params={"run": "run", "tag": "loss"}).content)
         assert cols["value"].tolist() == [float(i) for i in range(10)]
     w.add_scalar("loss", 10.0, 10)
     w.flush()
@@ -551,15 +561,16 @@ def test_undecodable_points_are_skipped(provider, client):
     provider.add_tensors("train", "bad_text", "text", [0, 1],
                          [None, np.array([b"ok"], dtype=object)])
     provider.add_blobs("train", "bad_img", "images", [0, 1], [None, [b"4", b"2", PNG]])
-    pts = client.get("/api/histograms", params={"run": "train", "tag": "bad_hist"}).json()
+    pts = client.get(P("histograms"), params={"run": "train", "tag": "bad_hist"}).json()
     assert [p["step"] for p in pts["points"]] == [0, 2]
-    d = client.get("/api/distributions", params={"run": "train", "tag": "bad_hist"}).json()
+    d = client.get(P("distributions"), params={"run": "train", "tag": "bad_hist"}).json()
     assert len(d["points"]) == 2
-    t = client.get("/api/text", params={"run": "train", "tag": "bad_text"}).json()
+    t = client.get(P("text"), params={"run": "train", "tag": "bad_text"}).json()
     assert [p["step"] for p in t["points"]] == [1]
-    im = client.get("/api/images", params={"run": "train", "tag": "bad_img"}).json()
+    im = client.get(P("images"), params={"run": "train", "tag": "bad_img"}).json()
     assert [p["index"] for p in im["points"]] == [1]
-    _err(client.get("/api/blob", params={"run": "train", "tag": "bad_img", "index": 0}), 404)
+    _err(client.get(P("images", "blob"),
+                    params={"run": "train", "tag": "bad_img", "index": 0}), 404)
 
 
 def test_non_finite_wall_times_in_a_file_do_not_break_the_api(tmp_path):
@@ -584,5 +595,5 @@ def test_non_finite_wall_times_in_a_file_do_not_break_the_api(tmp_path):
         tags = c.get("/api/tags")
         assert tags.status_code == 200, tags.text
         assert c.get("/api/runs").status_code == 200
-        r = c.get("/api/scalars", params={"run": "nanwt", "tag": "x", "width": 0})
+        r = c.get(SERIES, params={"run": "nanwt", "tag": "x", "width": 0})
         assert r.status_code == 200

@@ -27,6 +27,11 @@ export async function getJSON(path, params = {}, signal) {
   return (await check(res)).json();
 }
 
+export async function getBinary(path, params = {}, signal) {
+  const res = await fetch(`${path}?${query(params)}`, { signal, credentials: 'same-origin' });
+  return (await check(res)).arrayBuffer();
+}
+
 // Decode the binary series transport (layout in tbx/viewer/series.py):
 // "TBXS" | u32 version | u32 count | u32 json length | JSON descriptors | float64 columns.
 export function decodeSeries(buf) {
@@ -46,8 +51,10 @@ export function decodeSeries(buf) {
   });
 }
 
+export const SERIES_URL = '/api/plugins/scalars/series';
+
 export async function getSeries(params, signal) {
-  const res = await fetch(`/api/scalars?${query(params)}`, { signal, credentials: 'same-origin' });
+  const res = await fetch(`${SERIES_URL}?${query(params)}`, { signal, credentials: 'same-origin' });
   return decodeSeries(await (await check(res)).arrayBuffer());
 }
 

@@ -1,12 +1,12 @@
 // A scalar chart: fetches downsampled series for its pixel width, redraws with uPlot,
 // re-queries on zoom, appends live deltas.
 import uPlot from 'uplot';
-import { getSeries, query } from './api.js';
+import { SERIES_URL, getSeries, query } from './api.js';
 import { state, runColor, scheduleDraw, el } from './state.js';
 
 const HEIGHT = 240;
 
-function fmtNum(v) {
+export function fmtNum(v) {
   if (v == null || Number.isNaN(v)) return '–';
   const a = Math.abs(v);
   if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(4);
@@ -89,7 +89,7 @@ export class ScalarChart {
   async load() {
     const { run, tag } = this.pairs();
     this.stale = false;
-    this.csv.href = `/api/scalars.csv?${query({ run, tag })}`;
+    this.csv.href = `${SERIES_URL}.csv?${query({ run, tag })}`;
     this.csv.setAttribute('download', '');
     if (!run.length) {
       this.series.clear();

@@ -3,7 +3,7 @@
 
 export const state = {
   runs: [],            // every run, sorted
-  tags: {},            // run -> tag -> info
+  loaded: false,       // the server has read the logdir once
   hidden: new Set(),   // runs switched off in the legend
   runRe: '',
   tagRe: '',
@@ -43,9 +43,10 @@ export function safeRegex(src) {
   }
 }
 
-export function visibleRuns() {
+// Runs matching the run filter; with legend = true, also switched on in the legend.
+export function filteredRuns(legend = true) {
   const re = safeRegex(state.runRe);
-  return state.runs.filter((r) => !state.hidden.has(r) && (!re || re.test(r)));
+  return state.runs.filter((r) => (!legend || !state.hidden.has(r)) && (!re || re.test(r)));
 }
 
 // Charts (objects with .el, .visible, .stale, .load(), .draw()) watched for visibility.
@@ -74,11 +75,16 @@ export const observer = new IntersectionObserver((entries) => {
   }
 }, { rootMargin: '200px' });
 
+// Every watched chart or card of the page (window.__tbx.charts(), for tests).
+export const live = new Set();
+
 export function watch(chart) {
+  live.add(chart);
   observer.observe(chart.el);
 }
 
 export function unwatch(chart) {
+  live.delete(chart);
   observer.unobserve(chart.el);
   if (chart.destroy) chart.destroy();
 }

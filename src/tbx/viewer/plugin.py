@@ -1,0 +1,287 @@
+"""The viewer's plugin API (public): what a dashboard is, and what its data routes receive.
+
+A dashboard, built in or installed, is one :class:`Plugin` object: its name, the
+SummaryMetadata ``plugin_name`` values it reads, its tab, how it lists its tags, its data routes
+(mounted under ``/api/plugins/<name>/<route>``) and its front-end ES module. A route handler is a
+plain function ``handler(ctx: PluginContext, req: PluginRequest)`` run in a worker thread; it
+returns a JSON-able object (NaN/inf become ``null``), a :meth:`PluginRequest.binary` response, or
+any starlette ``Response``. It reports bad input by raising :class:`PluginError`.
+
+Built-in plugins live in ``tbx.viewer.plugins.<name>`` (one registration line each in
+``tbx/viewer/plugins/__init__.py``); others are found through the ``tbx.plugins`` entry-point
+group, whose objects are :class:`Plugin` instances. See ``docs/plugins.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["Plugin", "PluginContext", "PluginRequest", "PluginError", "Handler", "RESERVED"]
+
+#: Route names the host serves itself for every plugin: ``tags`` (its tag listing),
+#: ``module/<file>`` (files beside its ES module) and ``static/<file>`` (its ``static_dir``).
+RESERVED = frozenset({"tags", "module", "static"})
+_NAME = re.compile(r"[a-z0-9_]+\Z")
+_ROUTE = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\Z")
+
+
+class PluginError(Exception):
+    """Raised by a route handler for bad input: answered as ``{"error": message}`` with
+    ``status`` (default 400; 404 for an unknown run or tag, 422 for data it cannot show)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = str(message)
+        self.status = int(status)
+
+
+Handler = Callable[["PluginContext", "PluginRequest"], Any]
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """One dashboard of the viewer.
+
+    Attributes:
+        name: URL-safe id, ``[a-z0-9_]+``; its routes are ``/api/plugins/<name>/<route>`` and
+            its tab is ``#<name>``.
+        title: the tab's title, e.g. ``"Confusion matrix"``.
+        plugin_names: the SummaryMetadata ``plugin_data.plugin_name`` values whose tags it
+            shows (``("histograms",)``); may be empty for a plugin that lists tags itself.
+        order: tab position, lower first (built-ins use 10..90; default 100).
+        routes: ``route -> handler``; a route is ``[A-Za-z0-9_.-]+`` segments (not ``.`` or
+            ``..``) joined by ``/``, not starting with ``tags``, ``module`` or ``static`` (the
+            host serves those).
+        module: path of the front-end ES module (a ``.js`` file whose default export is
+            ``render(root, api)``); files in its folder with web extensions (``.js``, ``.mjs``,
+            ``.css``, ``.json``, ``.wasm``, ``.svg``, ``.png``) are served beside it, so it may
+            import its siblings. ``None``: no tab.
+        static_dir: optional folder served as ``/api/plugins/<name>/static/<file>``.
+        list_tags: ``list_tags(ctx) -> {run: {tag: info dict}}`` (info as ``/api/tags``).
+            Default: every tag whose plugin is in ``plugin_names``.
+        is_active: ``is_active(ctx) -> bool``: whether the tab has data (an inactive tab is
+            shown greyed). Default: :attr:`list_tags` returns any tag.
+
+    Raises:
+        ValueError: a bad ``name``, ``title``, route name or ``order``.
+        TypeError: a handler or callback that is not callable, a ``plugin_names`` that is a
+            plain string.
+    """
+
+    name: str
+    title: str
+    plugin_names: tuple[str, ...] = ()
+    order: int = 100
+    routes: Mapping[str, Handler] = field(default_factory=dict)
+    module: str | Path | None = None
+    static_dir: str | Path | None = None
+    list_tags: Callable[[PluginContext], dict] | None = None
+    is_active: Callable[[PluginContext], bool] | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise ValueError(f"Plugin name must match [a-z0-9_]+, got {self.name!r}")
+        if not isinstance(self.title, str) or not self.title.strip():
+            raise ValueError(f"Plugin {self.name!r}: title must be a non-empty string")
+        if isinstance(self.plugin_names, str):
+            raise TypeError(f"Plugin {self.name!r}: plugin_names must be a tuple of str, got "
+                            f"the string {self.plugin_names!r} (write ({self.plugin_names!r},))")
+        object.__setattr__(self, "plugin_names", tuple(str(p) for p in self.plugin_names))
+        if isinstance(self.order, bool) or not isinstance(self.order, int):
+            raise ValueError(f"Plugin {self.name!r}: order must be an int, got {self.order!r}")
+        routes = dict(self.routes)
+        for route, fn in routes.items():
+            if (not isinstance(route, str) or not _ROUTE.match(route)
+                    or any(set(seg) == {"."} for seg in route.split("/"))):
+                raise ValueError(f"Plugin {self.name!r}: bad route name {route!r} "
+                                 "(segments of [A-Za-z0-9_.-] joined by '/')")
+            if route.split("/")[0] in RESERVED:
+                raise ValueError(f"Plugin {self.name!r}: route {route!r} is reserved "
+                                 f"({', '.join(sorted(RESERVED))})")
+            if not callable(fn):
+                raise TypeError(f"Plugin {self.name!r}: handler of route {route!r} "
+                                "is not callable")
+        object.__setattr__(self, "routes", MappingProxyType(routes))
+        for attr in ("list_tags", "is_active"):
+            fn = getattr(self, attr)
+            if fn is not None and not callable(fn):
+                raise TypeError(f"Plugin {self.name!r}: {attr} must be callable or None")
+        if self.module is not None:
+            object.__setattr__(self, "module", Path(self.module))
+        if self.static_dir is not None:
+            object.__setattr__(self, "static_dir", Path(self.static_dir))
+
+
+class PluginContext:
+    """What a handler may use besides its request: the provider and per-plugin state.
+
+    Attributes:
+        provider: the :class:`tbx.reader.provider.LogdirProvider` (``runs()``, ``tags(run)``,
+            ``scalars()``, ``tensors()``, ``blobs()``, ``metadata()``, ``logdir``).
+        plugin: this :class:`Plugin`.
+        cache: a dict private to this plugin, emptied when a run disappears or a series is
+            purged (key entries by :meth:`version` to keep them fresh).
+    """
+
+    def __init__(self, plugin: Plugin, hub):
+        self.plugin = plugin
+        self._hub = hub
+        self.provider = hub.provider
+        self.cache: dict = {}
+
+    def version(self, run: str | None = None, tag: str | None = None) -> int:
+        """A counter that grows with every refresh that changed anything (no arguments), or
+        with every change of one series (``run`` and ``tag``): a cache key."""
+        if run is None:
+            return self._hub.version
+        return self._hub.series_version(run, tag)
+
+    def run_dir(self, run: str) -> str:
+        """The folder of ``run`` (a known run name): a local path, or an fsspec URL when the
+        logdir is one. Files beside the event files (e.g. ``projector_config.pbtxt``) are read
+        from here.
+
+        Raises:
+            PluginError: (404) unknown run.
+        """
+        if run not in self.provider.runs():
+            raise PluginError(f"unknown run {run!r}", 404)
+        root = str(self.provider.logdir).rstrip("/")
+        return root if run == "." else f"{root}/{run}"
+
+    def tags(self, plugin_names=None) -> dict[str, dict[str, Any]]:
+        """``{run: {tag: TagInfo}}`` of the tags whose plugin is in ``plugin_names`` (default:
+        this plugin's); runs without such tags are left out."""
+        names = set(self.plugin.plugin_names if plugin_names is None else plugin_names)
+        out = {}
+        for run in self.provider.runs():
+            try:
+                infos = self.provider.tags(run)
+            except KeyError:  # vanished between the two calls
+                continue
+            got = {t: i for t, i in infos.items() if i.plugin_name in names}
+            if got:
+                out[run] = got
+        return out
+
+
+def tag_info_json(info) -> dict:
+    """A :class:`~tbx.reader.provider.TagInfo` as the JSON of ``/api/tags``."""
+    return {"plugin": info.plugin_name, "class": info.data_class, "count": info.count,
+            "first_step": info.first_step, "last_step": info.last_step,
+            "first_wall_time": info.first_wall_time, "last_wall_time": info.last_wall_time}
+
+
+class PluginRequest:
+    """One request to a plugin route: checked access to its query parameters.
+
+    Every method raises :class:`PluginError` (400, or 404 for an unknown run or tag) with a
+    message naming the parameter.
+
+    Attributes:
+        path: the route (``"points"``).
+        request: the starlette ``Request`` (headers, raw query).
+    """
+
+    def __init__(self, request, route: str, ctx: PluginContext):
+        self.request = request
+        self.path = route
+        self._ctx = ctx
+
+    @property
+    def params(self):
+        """The query parameters (a starlette ``QueryParams``: ``get``, ``getlist``)."""
+        return self.request.query_params
+
+    def one(self, name: str, required: bool = True) -> str | None:
+        """The single value of query parameter ``name``; ``None`` when absent and not
+        ``required``. Errors: absent and required, or given more than once."""
+        vals = self.request.query_params.getlist(name)
+        if not vals:
+            if required:
+                raise PluginError(f"missing query parameter {name!r}")
+            return None
+        if len(vals) > 1:
+            raise PluginError(f"query parameter {name!r} given {len(vals)} times, expected once")
+        return vals[0]
+
+    def int(self, name: str, default: int | None, lo: int, hi: int) -> int | None:
+        """Integer parameter in ``[lo, hi]``; ``default`` when absent or empty."""
+        v = self.one(name, required=False)
+        if v is None or v == "":
+            return default
+        try:
+            x = int(v)
+        except ValueError:
+            raise PluginError(f"{name} must be an integer, got {v!r}") from None
+        if not lo <= x <= hi:
+            raise PluginError(f"{name} must be in [{lo}, {hi}], got {x}")
+        return x
+
+    def float(self, name: str, default: float | None, lo: float = -math.inf,
+              hi: float = math.inf, hi_open: bool = False) -> float | None:
+        """Finite float parameter in ``[lo, hi]`` (``[lo, hi)`` with ``hi_open``); ``default``
+        when absent or empty."""
+        v = self.one(name, required=False)
+        if v is None or v == "":
+            return default
+        try:
+            x = float(v)
+        except ValueError:
+            raise PluginError(f"{name} must be a number, got {v!r}") from None
+        if not math.isfinite(x) or x < lo or (x >= hi if hi_open else x > hi):
+            rng = f"[{lo}, {hi})" if hi_open else f"[{lo}, {hi}]"
+            raise PluginError(f"{name} must be a finite number in {rng}, got {v!r}")
+        return x
+
+    def choice(self, name: str, default: str, choices) -> str:
+        """String parameter among ``choices``; ``default`` when absent."""
+        v = self.one(name, required=False)
+        if v is None or v == "":
+            return default
+        if v not in choices:
+            raise PluginError(f"{name} must be one of {', '.join(choices)}; got {v!r}")
+        return v
+
+    def run(self, name: str = "run") -> str:
+        """The ``run`` parameter, a known run (else 404)."""
+        run = self.one(name)
+        if run not in self._ctx.provider.runs():
+            raise PluginError(f"unknown run {run!r}", 404)
+        return run
+
+    def tag(self, run: str, plugin_names=None, name: str = "tag"):
+        """The ``tag`` parameter, a tag of ``run`` whose plugin is in ``plugin_names``
+        (default: this plugin's; ``()`` accepts any). Returns ``(tag, TagInfo)``.
+
+        Errors: 404 for a tag ``run`` does not have, 400 for a tag of another plugin."""
+        tag = self.one(name)
+        info = self._ctx.provider.tags(run).get(tag)
+        if info is None:
+            raise PluginError(f"unknown tag {tag!r} in run {run!r}", 404)
+        names = self._ctx.plugin.plugin_names if plugin_names is None else tuple(plugin_names)
+        if names and info.plugin_name not in names:
+            raise PluginError(f"tag {tag!r} of run {run!r} is plugin {info.plugin_name!r}, "
+                              f"not {' or '.join(map(repr, names))}")
+        return tag, info
+
+    @staticmethod
+    def binary(data: bytes, media_type: str | None = None, *, cache_seconds: int = 0):
+        """A response of raw bytes (``media_type`` default: sniffed from magic bytes, else
+        ``application/octet-stream``), sandboxed by its own CSP so it can never run script."""
+        from starlette.responses import Response
+
+        from tbx.viewer.views import sniff_media_type
+
+        data = bytes(data)
+        cache = f"private, max-age={cache_seconds}" if cache_seconds > 0 else "no-store"
+        return Response(data, media_type=media_type or sniff_media_type(data), headers={
+            "Cache-Control": cache,
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        })

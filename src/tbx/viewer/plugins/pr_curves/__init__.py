@@ -1,0 +1,33 @@
+"""PR curves: precision against recall per step, with a step slider. Routes: ``http_api.md``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tbx.viewer.plugin import Plugin, PluginError
+from tbx.viewer.plugins.pr_curves.data import pr_curve_points
+
+
+def points(ctx, req):
+    """``points?run&tag&samples``: sampled steps' curves."""
+    run = req.run()
+    tag, info = req.tag(run)
+    samples = req.int("samples", 100, 1, 10000)
+    if info.data_class != "tensor":
+        raise PluginError(f"tag {tag!r} of run {run!r} holds {info.data_class} data, not tensor")
+    s = ctx.provider.tensors(run, tag)
+    try:
+        pts = pr_curve_points(s, samples)
+    except ValueError as e:
+        raise PluginError(f"cannot show {run!r}/{tag!r}: {e}", 422) from None
+    return {"run": run, "tag": tag, "total": len(s), "points": pts}
+
+
+PLUGIN = Plugin(
+    name="pr_curves",
+    title="PR curves",
+    plugin_names=("pr_curves",),
+    order=80,
+    routes={"points": points},
+    module=Path(__file__).with_name("index.js"),
+)

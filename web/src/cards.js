@@ -1,0 +1,224 @@
+// Building blocks shared by dashboards (api.charts): a card per (run, tag) that loads its data
+// when it scrolls into view, a step-slider card, a keyed set of cards grouped in sections.
+import { el, runColor, scheduleDraw, state, unwatch, watch } from './state.js';
+
+// A card of one run's tag: fetches `api.fetchJSON(route, {run, tag, ...params()})` when visible
+// and stale, then draw() (subclasses) renders this.data into this.body.
+export class Card {
+  constructor(api, run, tag, { route = 'points', kind = api.name } = {}) {
+    this.api = api;
+    this.run = run;
+    this.tag = tag;
+    this.kind = kind;
+    this.route = route;
+    this.visible = false;
+    this.stale = true;
+    this.data = null;
+    this.el = el('div', { class: `card ${kind}-card` });
+    this.el.dataset.run = run;
+    this.el.dataset.tag = tag;
+    const head = el('div', { class: 'card-head' });
+    const sw = el('span', { class: 'swatch' });
+    sw.style.background = runColor(run);
+    head.append(sw, el('span', { class: 'card-title', text: tag }), el('span', { class: 'card-run', text: run }));
+    this.body = el('div', { class: 'card-body' });
+    this.el.append(head, this.body);
+    this.el.__chart = this;
+  }
+
+  async load() {
+    this.stale = false;
+    try {
+      this.data = await this.api.fetchJSON(this.route, { run: this.run, tag: this.tag, ...this.params() });
+    } catch (e) {
+      this.body.replaceChildren(el('div', { class: 'error', text: e.message }));
+      return;
+    }
+    this.el.dataset.loaded = 'true';
+    scheduleDraw(this);
+  }
+
+  params() { return {}; }
+
+  draw() {}
+
+  empty() {
+    const pts = this.data ? this.data.points : [];
+    if (pts && pts.length) return false;
+    this.body.replaceChildren(el('div', { class: 'empty', text: 'no data' }));
+    return true;
+  }
+}
+
+// A card showing one step at a time (this.data.points), with a slider that follows the newest
+// step until moved; subclasses return the step's nodes from media(point).
+export class SliderCard extends Card {
+  constructor(api, run, tag, opts) {
+    super(api, run, tag, opts);
+    this.follow = true;
+  }
+
+  draw() {
+    if (this.empty()) return;
+    const pts = this.data.points;
+    if (this.pos == null || this.pos >= pts.length || this.follow) this.pos = pts.length - 1;
+    const label = el('span', { class: 'step-label' });
+    const slider = el('input', { type: 'range', min: '0', max: String(pts.length - 1), value: String(this.pos), class: 'step-slider' });
+    const media = el('div', { class: 'media' });
+    const show = () => {
+      const p = pts[this.pos];
+      label.textContent = `step ${p.step}  (${this.pos + 1}/${pts.length})`;
+      this.el.dataset.step = String(p.step);
+      media.replaceChildren(...this.media(p));
+    };
+    slider.addEventListener('input', () => {
+      this.pos = Number(slider.value);
+      this.follow = this.pos === pts.length - 1;
+      show();
+    });
+    show();
+    this.body.replaceChildren(el('div', { class: 'slider-row' }, slider, label), media);
+  }
+
+  media() { return []; }
+}
+
+export function groupOf(tag) {
+  const i = tag.indexOf('/');
+  return i > 0 ? tag.slice(0, i) : '(no prefix)';
+}
+
+// A collapsible section: [details element, grid element to append cards to].
+export function section(title, count, open = true) {
+  const d = el('details', { class: 'group' });
+  if (open) d.setAttribute('open', '');
+  d.append(el('summary', {}, el('span', { text: title }), el('span', { class: 'count', text: ` ${count}` })));
+  const grid = el('div', { class: 'grid' });
+  d.append(grid);
+  return [d, grid];
+}
+
+// The dashboard's "nothing to show" line.
+export function emptyDashboard() {
+  return el('div', { class: 'empty-dash', text: state.loaded ? 'No data for this dashboard (check the filters).' : 'Reading the logdir…' });
+}
+
+export function openFull(src, title) {
+  const dlg = el('div', { class: 'overlay', role: 'dialog' });
+  const img = el('img', { src, class: 'full', alt: title });
+  dlg.append(el('div', { class: 'overlay-title', text: title }), img);
+  dlg.addEventListener('click', () => dlg.remove());
+  document.body.append(dlg);
+}
+
+// The cards of one dashboard, kept across re-renders by key (so a re-render after a filter
+// change does not refetch), watched for visibility, reacting to the page's changes.
+export class CardSet {
+  constructor() { this.cards = new Map(); }
+
+  // items: [[key, make]] -> the cards in that order (made when new, reused otherwise).
+  sync(items) {
+    const next = new Map();
+    for (const [key, make] of items) next.set(key, this.cards.get(key) || make());
+    for (const [k, c] of this.cards) if (!next.has(k)) unwatch(c);
+    for (const [k, c] of next) if (!this.cards.has(k)) watch(c);
+    this.cards = next;
+    return [...next.values()];
+  }
+
+  // items: [[key, group title, make]] -> <details> sections, one per group, in first-seen order.
+  sections(items) {
+    const cards = this.sync(items.map(([k, , make]) => [k, make]));
+    const groups = new Map();
+    items.forEach(([, g], i) => {
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push(cards[i]);
+    });
+    return [...groups].map(([g, cs]) => {
+      const [d, grid] = section(g, cs.length);
+      grid.append(...cs.map((c) => c.el));
+      return d;
+    });
+  }
+
+  restale() {
+    for (const c of this.cards.values()) {
+      c.stale = true;
+      if (c.visible) c.load();
+    }
+  }
+
+  redraw() {
+    for (const c of this.cards.values()) {
+      if (c.visible) c.draw();
+      else c.stale = true;
+    }
+  }
+
+  // The usual reaction to a page change (see docs/plugins.md for the change kinds).
+  react(change) {
+    const cards = [...this.cards.values()];
+    switch (change.kind) {
+      case 'legend':
+        this.redraw();
+        break;
+      case 'settings':
+        if (change.key === 'xaxis') for (const c of cards) c.zoom = null;
+        if (change.key === 'smoothing' || change.key === 'xaxis') this.restale();
+        else this.redraw();
+        break;
+      case 'filter':
+        if (change.what === 'run') this.restale();
+        break;
+      case 'resize':
+        for (const c of cards) if (c.resize) c.resize();
+        break;
+      case 'scalars':
+        for (const d of change.series) {
+          for (const c of cards) {
+            if (!c.series || !c.spec.tags.includes(d.tag)) continue;
+            c.delta(d);
+            if (c.stale && c.visible) c.load();
+          }
+        }
+        break;
+      case 'data':
+        for (const d of change.series) {
+          for (const c of cards) {
+            if (c.run === d.run && c.tag === d.tag) { c.stale = true; if (c.visible) c.load(); }
+          }
+        }
+        break;
+      default:
+    }
+  }
+
+  destroy() {
+    for (const c of this.cards.values()) unwatch(c);
+    this.cards = new Map();
+  }
+}
+
+// A whole dashboard of one card per (run, tag) of the plugin's tags, grouped by tag prefix:
+// render(root, api) { return cardDashboard(root, api, (run, tag) => new MyCard(api, run, tag)); }
+export function cardDashboard(root, api, make) {
+  const cards = new CardSet();
+  function build() {
+    const tags = api.tags();
+    const items = [];
+    for (const run of api.runs({ legend: false })) {
+      for (const tag of Object.keys(tags[run] || {})) items.push([`${run}\0${tag}`, groupOf(tag), () => make(run, tag)]);
+    }
+    const nodes = cards.sections(items);
+    root.replaceChildren(...(nodes.length ? nodes : [emptyDashboard()]));
+  }
+  build();
+  return {
+    cards,
+    update(change) {
+      if (change.kind === 'filter' || change.kind === 'tags') build();
+      cards.react(change);
+    },
+    destroy() { cards.destroy(); },
+  };
+}
