@@ -35,7 +35,7 @@ export class Card {
       return;
     }
     this.el.dataset.loaded = 'true';
-    scheduleDraw(this);
+    scheduleDraw(this, true);
   }
 
   params() { return {}; }

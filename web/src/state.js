@@ -53,14 +53,20 @@ export function filteredRuns(legend = true) {
 const dirty = new Set();
 let frame = 0;
 
-export function scheduleDraw(chart) {
+const forced = new Set();
+
+// Draw the chart in the next animation frame if it is visible then; with force (data it
+// fetched has arrived), even if it scrolled out of view meanwhile.
+export function scheduleDraw(chart, force = false) {
   dirty.add(chart);
+  if (force) forced.add(chart);
   if (!frame) {
     frame = requestAnimationFrame(() => {
       frame = 0;
       const list = [...dirty];
       dirty.clear();
-      for (const c of list) if (c.visible) c.draw();
+      for (const c of list) if (c.visible || forced.has(c)) c.draw();
+      forced.clear();
     });
   }
 }
