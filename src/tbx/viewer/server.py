@@ -3,6 +3,7 @@
 ``tbx serve LOGDIR [--host 127.0.0.1] [--port 6006] [--reload-interval S] [--no-auth]``
 prints the URL to open and opens nothing. On a host other than the loopback it requires a
 random token (in the printed URL, then kept in a cookie) unless ``--no-auth`` is given.
+``tbx serve --plugins`` lists the viewer's plugins (built-in and installed) and exits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import ipaddress
 import secrets
 import sys
 
-__all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security"]
+__all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security", "list_plugins"]
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -42,7 +43,8 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "serve", help="view a logdir in the browser (live)",
         description="Serve the tbx viewer for LOGDIR and print its URL.")
-    p.add_argument("logdir", help="folder (or fsspec URL) holding runs of event files")
+    p.add_argument("logdir", nargs="?",
+                   help="folder (or fsspec URL) holding runs of event files")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; any other needs the token)")
     p.add_argument("--port", type=int, default=6006, help="port (default 6006; 0 = any free)")
@@ -51,6 +53,9 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true",
                    help="serve a non-loopback host without the token (anyone who can reach "
                         "it can read the logdir)")
+    p.add_argument("--plugins", action="store_true",
+                   help="list the viewer's plugins (built-in, and installed ones found through "
+                        "the tbx.plugins entry points) and exit; status 1 if one failed to load")
     p.set_defaults(func=serve_main)
     return p
 
@@ -58,6 +63,15 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
 def serve_main(args) -> int:
     """Run :func:`serve` from parsed arguments; exit status 2 (with a message) when the viewer
     extra is missing or an argument is bad."""
+    if args.plugins:
+        try:
+            return list_plugins()
+        except ImportError as exc:
+            print(f"tbx serve: error: {exc}", file=sys.stderr)
+            return 2
+    if args.logdir is None:
+        print("tbx serve: error: the following arguments are required: logdir", file=sys.stderr)
+        return 2
     if not 0 <= args.port <= 65535:
         print(f"tbx serve: error: --port must be in 0..65535, got {args.port}", file=sys.stderr)
         return 2
@@ -70,6 +84,40 @@ def serve_main(args) -> int:
     except ImportError as exc:
         print(f"tbx serve: error: {exc}", file=sys.stderr)
         return 2
+
+
+def list_plugins(file=None) -> int:
+    """Print one line per plugin (name, tab title, source, ``ok`` or the load error), in tab
+    order; return 0, or 1 when a plugin failed to load.
+
+    Raises:
+        ImportError: the ``viewer`` extra is not installed.
+    """
+    import logging
+
+    try:
+        from tbx.viewer.host import discover
+    except ImportError as e:
+        raise ImportError(
+            f"tbx serve needs the viewer extra: pip install 'tbx[viewer]' ({e})") from e
+    file = sys.stdout if file is None else file
+    logger = logging.getLogger("tbx.viewer")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)  # load errors are in the table, not logged too
+    try:
+        found = discover()
+    finally:
+        logger.setLevel(level)
+    found.sort(key=lambda e: (e.plugin.order if e.plugin else 1000, e.name))
+    rows = [("NAME", "TITLE", "SOURCE", "STATUS")]
+    for e in found:
+        rows.append((e.name, e.plugin.title if e.plugin else "-", e.source,
+                     "ok" if e.error is None else f"error: {e.error}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        cells = [c.ljust(w) for c, w in zip(r[:3], widths, strict=True)]
+        print("  ".join([*cells, r[3]]), file=file)
+    return 1 if any(e.error for e in found) else 0
 
 
 def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval: float = 1.0,
