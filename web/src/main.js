@@ -55,7 +55,10 @@ async function mount() {
   const name = current();
   unmount();
   const seq = ++host.seq;
-  document.querySelectorAll('#tabs a').forEach((a) => a.classList.toggle('active', a.dataset.dash === name));
+  document.querySelectorAll('#tabs a').forEach((a) => {
+    a.classList.toggle('active', a.dataset.dash === name);
+    if (a.dataset.dash === name && a.scrollIntoView) a.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  });
   document.body.dataset.dashboard = name;
   const p = host.plugins.find((x) => x.name === name);
   const root = el('div', { class: 'plugin-root', 'data-plugin': name });
