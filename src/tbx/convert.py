@@ -1,9 +1,14 @@
 """Tensor-likes to numpy, and argument checks shared by every ``add_*`` method.
 
 Accepted inputs: Python numbers and (nested) lists, numpy arrays and scalars, PyTorch tensors (any
-device, any dtype including bfloat16, with ``requires_grad``), JAX arrays, and anything else with
-``__array__``. No framework is imported here: a framework's tensor is recognised by the module
-its type comes from, so ``import tbx`` never pulls in torch or jax.
+device, any dtype including bfloat16, with ``requires_grad``), and, recognised by the protocols they
+implement (duck typing), every other array library: device arrays with
+``__cuda_array_interface__`` (CuPy's ``.get()``, Numba's ``.copy_to_host()``), anything with
+``__array__`` (JAX, TensorFlow eager tensors, pandas, xarray, ...), ``__dlpack__`` (CPU arrays of
+any DLPack producer) or a ``.numpy()`` method (TensorFlow eager tensors and variables), then
+buffers and sequences through ``numpy.asarray``. No framework is ever imported here: a PyTorch
+tensor is recognised by the module its type comes from, everything else by its attributes, so
+``import tbx`` never pulls in torch, jax, tensorflow or cupy.
 """
 
 from __future__ import annotations
@@ -36,17 +41,46 @@ def _torch_to_numpy(value) -> np.ndarray:
     return t.numpy()
 
 
+def _convert(value) -> np.ndarray:
+    """The conversion by protocol, most specific first (see the module's docstring).
+
+    Raises whatever the object's own method raises; ``LookupError`` for a device array without
+    a method that copies it to host memory.
+    """
+    if type(value).__module__.startswith("torch"):
+        return _torch_to_numpy(value)
+    if hasattr(value, "__cuda_array_interface__"):
+        for method in ("get", "copy_to_host"):  # CuPy, Numba
+            fn = getattr(value, method, None)
+            if callable(fn):
+                return np.asarray(fn())
+        raise LookupError("a device array with neither .get() nor .copy_to_host()")
+    if hasattr(value, "__array__"):
+        return np.asarray(value)
+    if hasattr(value, "__dlpack__"):
+        return np.from_dlpack(value)
+    to_np = getattr(value, "numpy", None)
+    if callable(to_np):
+        return np.asarray(to_np())
+    return np.asarray(value)
+
+
 def to_numpy(value, arg: str = "value") -> np.ndarray:
     """Convert a tensor-like to a numpy array (no copy when already one).
 
     Args:
-        value: a number, list, numpy array or scalar, torch tensor, jax array, or object with
-            ``__array__``.
+        value: a number, (nested) list, numpy array or scalar, torch tensor, or any array object
+            implementing ``__cuda_array_interface__`` (with ``.get()`` or ``.copy_to_host()``),
+            ``__array__``, ``__dlpack__`` (CPU memory) or ``.numpy()``: CuPy, Numba, JAX,
+            TensorFlow, ... (tried in this order; none of these packages is imported).
+            A bfloat16 array becomes float32 (which holds every bfloat16 value exactly).
         arg: the argument's name, used in error messages.
 
     Raises:
-        TypeError: ``value`` is None, a string, bytes, a dict or set, or an object numpy can only
-            hold as ``dtype=object``.
+        TypeError: ``value`` is None, a string, bytes, a dict or set, an object numpy can only
+            hold as ``dtype=object``, or an array object whose conversion failed (a device array
+            without a host copy method, a DLPack array outside CPU memory, ...; the cause is
+            quoted).
     """
     if isinstance(value, np.ndarray):
         return value
@@ -54,21 +88,19 @@ def to_numpy(value, arg: str = "value") -> np.ndarray:
         raise TypeError(
             f"{arg} must be a number, array or tensor, got {_type_name(value)}"
         )
-    module = type(value).__module__
-    if module.startswith("torch"):
-        return _torch_to_numpy(value)
-    if module.startswith(("jax", "jaxlib")):
-        return np.asarray(value)
     try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as exc:
+        arr = _convert(value)
+    except (TypeError, ValueError, RuntimeError, BufferError, LookupError) as exc:
         raise TypeError(
-            f"{arg} must be a number, array or tensor, got {_type_name(value)}: {exc}"
-        ) from None
+            f"{arg} must be a number, array or tensor, got {_type_name(value)} that could not "
+            f"be converted to a numpy array ({type(exc).__name__}: {exc})"
+        ) from exc
     if arr.dtype == object:
         raise TypeError(
             f"{arg} must be a number, array or tensor of numbers, got {_type_name(value)}"
         )
+    if arr.dtype.name == "bfloat16":  # ml_dtypes' (JAX, TensorFlow): numpy cannot compute on it
+        arr = arr.astype(np.float32)
     return arr
 
 
