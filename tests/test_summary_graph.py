@@ -256,3 +256,31 @@ def test_graph_events_not_written_with_write_to_disk_false(tmp_path):
     w.close()
     assert not (tmp_path / "off").exists()
     assert np is not None
+
+
+def test_keras_model_summary_as_tensorboard_reads_it(logdir):
+    """The conceptual-graph Summary Keras writes (tag "keras", plugin graph_keras_model, a
+    scalar string tensor): TensorBoard's accumulator returns the JSON, its keras_util draws it."""
+    pytest.importorskip("tensorboard")
+    import json
+
+    from tensorboard.plugins.graph import keras_util
+    from tensorboard.util import tensor_util
+
+    model = {"class_name": "Sequential", "config": {"name": "seq", "layers": [
+        {"class_name": "Dense", "config": {"name": "d1", "units": 2}},
+        {"class_name": "Dense", "config": {"name": "d2", "units": 1}}]}}
+    summary = graph_mod.keras_model_summary(json.dumps(model))
+    value = summary.value[0]
+    assert value.tag == "keras" and value.metadata.plugin_data.plugin_name == "graph_keras_model"
+    assert value.metadata.plugin_data.content == b"1"
+    assert graph_mod.decode_keras_model(value) == json.dumps(model)
+    with tbx.SummaryWriter(logdir) as w:
+        w.file_writer.add_summary(summary, 0)
+    acc = accumulator(logdir)
+    text = tensor_util.make_ndarray(acc.Tensors("keras")[0].tensor_proto).item()
+    assert json.loads(text) == model
+    graph = keras_util.keras_model_to_graph_def(json.loads(text))
+    assert [n.name for n in graph.node] == ["seq/d1", "seq/d2"]
+    with pytest.raises(TypeError, match="model_json must be a str"):
+        graph_mod.keras_model_summary(model)

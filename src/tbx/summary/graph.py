@@ -20,6 +20,12 @@ which TensorBoard draws as nested boxes. Every tensor-valued node has attr ``_ou
 ONNX (:func:`onnx_graph`): graph inputs become ``Variable`` nodes (attrs ``dtype``, ``shape``),
 each operation a node named by its first output (op the ONNX ``op_type``, attr ``parameters``
 its attributes as text), each graph output a node ``output/<name>``, op ``IO Node``.
+
+Keras (:func:`keras_model_summary`): not an op graph but the model's configuration, which
+TensorBoard's graphs dashboard draws as a conceptual graph: a Summary value (tag ``keras``)
+whose ``SummaryMetadata`` names plugin ``graph_keras_model`` with content ``b"1"`` and whose
+tensor is a ``DT_STRING`` scalar holding ``model.to_json()``, as Keras' own TensorBoard callback
+writes it (step 0).
 """
 
 from __future__ import annotations
@@ -36,13 +42,19 @@ from tbx.proto.graph_pb2 import (
     StepStats,
     VersionDef,
 )
+from tbx.proto.summary_pb2 import Summary, SummaryMetadata
+from tbx.proto.tensor_pb2 import TensorProto
 from tbx.proto.tensor_shape_pb2 import TensorShapeProto
 
-__all__ = ["PLUGIN_NAME", "PRODUCER", "torch_graph", "onnx_graph", "onnx_graph_def", "decode"]
+__all__ = [
+    "PLUGIN_NAME", "PRODUCER", "KERAS_PLUGIN_NAME", "torch_graph", "onnx_graph", "onnx_graph_def",
+    "decode", "keras_model_summary", "decode_keras_model",
+]
 
 PLUGIN_NAME = "graphs"
 PRODUCER = 22
 RUN_METADATA_TAG = "profiler"
+KERAS_PLUGIN_NAME = "graph_keras_model"
 
 
 def import_torch(what: str = "add_graph"):
@@ -296,3 +308,31 @@ def onnx_graph_def(onnx_model_file) -> GraphDef:
 def decode(graph_def: bytes) -> GraphDef:
     """The GraphDef of an ``Event.graph_def`` payload."""
     return GraphDef.FromString(graph_def)
+
+
+def keras_model_summary(model_json: str, tag: str = "keras") -> Summary:
+    """A Keras model's configuration (the JSON of ``model.to_json()``) as a Summary for the
+    graphs dashboard's conceptual graph (format in the module's docstring).
+
+    Raises:
+        TypeError: ``model_json`` is not a ``str``.
+    """
+    if not isinstance(model_json, str):
+        raise TypeError(f"model_json must be a str, got {type(model_json).__name__}")
+    metadata = SummaryMetadata(
+        plugin_data=SummaryMetadata.PluginData(plugin_name=KERAS_PLUGIN_NAME, content=b"1")
+    )
+    tensor = TensorProto(dtype="DT_STRING", string_val=[model_json.encode("utf-8")],
+                         tensor_shape=TensorShapeProto())
+    return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=tensor)])
+
+
+def decode_keras_model(value: Summary.Value) -> str:
+    """The model JSON of a ``graph_keras_model`` Summary value.
+
+    Raises:
+        ValueError: the value holds no string tensor.
+    """
+    if not value.tensor.string_val:
+        raise ValueError(f"{value.tag!r} holds no Keras model (no string tensor)")
+    return value.tensor.string_val[0].decode("utf-8")
