@@ -1,12 +1,14 @@
 """Each script of ``examples/`` runs (as a user would: ``python examples/<name>.py`` in a fresh
 folder) with small sizes, and what it wrote is checked with ``tbx.read``.
 
-The PyTorch example is skipped when torch is not installed.
+The PyTorch example is skipped when torch is not installed, each framework's example when that
+framework is not installed (the ``dev`` extra installs them all).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +42,8 @@ def run_example(name: str, *args: str, cwd: Path) -> str:
 
 
 def test_every_example_is_tested():
-    tested = {"numpy_quickstart.py", "pytorch_finetune.py", "read_back.py"}
+    tested = {"numpy_quickstart.py", "pytorch_finetune.py", "read_back.py",
+              "lightning_logger.py", "keras_callback.py", "transformers_trainer.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -124,3 +127,58 @@ def test_pytorch_finetune(tmp_path):
     assert grads.step.min() == 2 * steps_per_epoch
     assert data.hparams.set_index("run").loc["finetune", "shots"] == 20
     assert "__run_graph__" in data.tags["pretrain"]
+
+
+def _printed(name: str, out: str) -> float:
+    """The value the example printed for ``name`` (4 decimals)."""
+    return float(re.search(rf"{re.escape(name)} ([0-9.]+)", out).group(1))
+
+
+def test_lightning_logger(tmp_path):
+    pytest.importorskip("lightning", reason='pip install "tbx[lightning]"')
+    out = run_example("lightning_logger.py", "--epochs", "2", "--limit-batches", "3",
+                      "--logdir", "lt", cwd=tmp_path)
+    data = read(tmp_path / "lt")
+    assert data.runs == ["digits/version_0"]
+    acc = data.scalar_series("digits/version_0", "val/accuracy")
+    assert acc.value[-1] == pytest.approx(_printed("val/accuracy", out), abs=5e-5)
+    assert acc.step.tolist() == [2, 5]  # optimizer steps at the end of each epoch
+    hp = data.hparams.iloc[0]
+    assert (hp["lr"], hp["hidden"]) == (0.1, 64.0)
+    assert hp["hp_metric"] == acc.value[-1]  # the hparams table's metric: the last accuracy
+    assert "__run_graph__" in data.tags["digits/version_0"]
+    assert (tmp_path / "lt/digits/version_0/hparams.yaml").read_text() == "hidden: 64\nlr: 0.1\n"
+
+
+def test_keras_callback(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("keras") is None:  # not imported here: its backend is torch there
+        pytest.skip('pip install "tbx[keras]"')
+    out = run_example("keras_callback.py", "--epochs", "2", "--examples", "200",
+                      "--logdir", "k", cwd=tmp_path)
+    assert "backend torch" in out
+    data = read(tmp_path / "k")
+    assert data.runs == ["train", "validation"]
+    acc = data.scalar_series("validation", "epoch_accuracy")
+    assert acc.step.tolist() == [0, 1]
+    assert acc.value[-1] == pytest.approx(_printed("val_accuracy", out), abs=5e-5)
+    # 160 training examples in batches of 64: 3 batches an epoch, batch values every 5th
+    assert data.scalar_series("train", "batch_loss").step.tolist() == [5]
+    h = data.histograms
+    assert sorted(set(h[h.tag == "sequential/dense/kernel/histogram"].step)) == [0, 1]
+    assert set(h.num) == {64 * 64, 64, 64 * 10, 10}
+
+
+def test_transformers_trainer(tmp_path):
+    pytest.importorskip("transformers", reason='pip install "tbx[transformers]"')
+    pytest.importorskip("accelerate", reason='pip install "tbx[transformers]"')
+    out = run_example("transformers_trainer.py", "--epochs", "2", "--examples", "64",
+                      "--logdir", "hf", cwd=tmp_path)
+    data = read(tmp_path / "hf")
+    assert data.runs == ["."]
+    acc = data.scalar_series(".", "eval/accuracy")
+    assert acc.step.tolist() == [2, 4]  # 64 examples in batches of 32, evaluated every epoch
+    assert acc.value[-1] == pytest.approx(_printed("eval_accuracy", out), abs=5e-5)
+    assert data.scalar_series(".", "train/loss").step.tolist() == [4]  # logging_steps=4
+    assert "args/text_summary" in data.tags["."]
