@@ -25,6 +25,10 @@ pytest.importorskip("pandas")
 from tbx import read  # noqa: E402
 from tbx.integrations.keras import TensorBoard  # noqa: E402
 
+# Keras' own conversions to numpy warn under numpy 2 (keras/src/backend/...: np.array(x))
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
 
 class Recorder(keras.callbacks.Callback):
     """What Keras hands the callbacks: batch logs in order, evaluation logs with iterations."""
@@ -181,3 +185,15 @@ def test_epoch_only_by_default(tmp_path):
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         TensorBoard("logs", **kwargs)
+
+
+def test_evaluate_alone(tmp_path):
+    model, _, _ = _fit(tmp_path / "fit", epochs=1, write_graph=False)
+    x = np.ones((4, 4), dtype="float32")
+    y = np.zeros(4, dtype="int64")
+    result = model.evaluate(x, y, verbose=0, return_dict=True,
+                            callbacks=[TensorBoard(tmp_path / "eval", write_graph=False)])
+    data = read(tmp_path / "eval")  # readable before the callback is closed
+    ev = data.scalar_series("validation", "evaluation_loss_vs_iterations")
+    assert ev.step.tolist() == [2]  # the optimizer's iterations after one epoch of 2 batches
+    assert ev.value.tolist() == _f32([result["loss"]])

@@ -246,3 +246,27 @@ def test_pickled_logger_reopens(tmp_path):
     data = read(tmp_path)
     assert data.scalar_series("lightning_logs/version_0", "b").value.tolist() == [2.0]
     assert data.scalar_series("lightning_logs/version_0", "a").value.tolist() == [1.0]
+
+
+def test_standalone_pytorch_lightning_when_lightning_is_missing(tmp_path):
+    pytest.importorskip("pytorch_lightning")
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['lightning'] = None  # as if only pytorch_lightning were installed\n"
+        "import pytorch_lightning as pl\n"
+        "from tbx.integrations import lightning as m\n"
+        f"logger = m.TbxLogger({str(tmp_path)!r})\n"
+        "logger.log_metrics({'a': 2.0}, step=3)\n"
+        "logger.finalize('success')\n"
+        "print(m.pl.__name__, isinstance(logger, pl.loggers.Logger),\n"
+        "      isinstance(logger, pl.loggers.TensorBoardLogger))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["pytorch_lightning", "True", "True"]
+    s = read(tmp_path).scalar_series("lightning_logs/version_0", "a")
+    assert (s.step.tolist(), s.value.tolist()) == ([3], [2.0])

@@ -253,6 +253,7 @@ class TensorBoard(keras.callbacks.Callback):
         writer = self._writer("validation")
         for name, value in logs.items():
             writer.add_scalar(f"evaluation_{name}_vs_iterations", value, step)
+        writer.flush()  # model.evaluate() alone ends without on_train_end
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.write_steps_per_second:
