@@ -48,6 +48,35 @@ def _discard(data: bytes) -> None:
     """Sink of a writer created with ``write_to_disk=False``."""
 
 
+def _parse(cls, message, arg: str):
+    """``message`` (a protobuf message of any generated class with ``cls``'s wire format, e.g.
+    tensorboardX's, tensorboard's or TensorFlow's ``Summary``; or its serialized bytes) as a
+    new ``cls``: serialized and parsed again, so no other package is imported."""
+    if isinstance(message, cls):
+        copy = cls()
+        copy.CopyFrom(message)
+        return copy
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        data = bytes(message)
+    else:
+        serialize = getattr(message, "SerializeToString", None)
+        name = getattr(getattr(message, "DESCRIPTOR", None), "name", cls.__name__)
+        if not callable(serialize) or name != cls.__name__:
+            article = "an" if cls.__name__[0] in "AEIOU" else "a"
+            raise TypeError(
+                f"{arg} must be {article} {cls.__name__} protobuf message (of tbx, tensorboardX, "
+                f"torch.utils.tensorboard or TensorFlow) or its serialized bytes, got "
+                f"{type(message).__module__}.{type(message).__qualname__}"
+            )
+        data = serialize()
+    from google.protobuf.message import DecodeError
+
+    try:
+        return cls.FromString(data)
+    except DecodeError as exc:
+        raise ValueError(f"{arg}: the bytes are not a {cls.__name__} message: {exc}") from None
+
+
 class FileWriter:
     """Writes Events and Summaries to an event file in ``logdir`` (tensorboardX's FileWriter).
 
@@ -81,26 +110,55 @@ class FileWriter:
     def add_event(self, event, step=None, walltime=None) -> None:
         """Write an ``Event`` proto, setting its ``step`` and ``wall_time`` (default: now).
 
+        Args:
+            event: an ``Event`` message of tbx, tensorboardX, torch.utils.tensorboard
+                (tensorboard's) or TensorFlow -- any object whose ``SerializeToString()`` gives
+                an Event's bytes -- or those bytes. It is copied, never changed.
+            step: int64 step, or None to keep the event's own.
+            walltime: seconds since the epoch (default: now).
+
         Raises:
-            TypeError, ValueError: ``step`` is not an int64 or ``walltime`` not a number.
+            TypeError: ``event`` is neither; ``step`` not an int64 or ``walltime`` not a number.
+            ValueError: ``event``'s bytes are not a protobuf message.
         """
+        from tbx.proto.event_pb2 import Event
+
+        copy = _parse(Event, event, "event")
         if walltime is None:
             walltime = self._default_walltime
-        event.wall_time = _time() if walltime is None else to_walltime(walltime)
+        copy.wall_time = _time() if walltime is None else to_walltime(walltime)
         if step is None:
             step = self._default_step
         if step is not None:
-            event.step = to_step(step, "step")
-        self.event_writer.add_event_bytes(event.SerializeToString())
+            copy.step = to_step(step, "step")
+        self.event_writer.add_event_bytes(copy.SerializeToString())
 
     def add_summary(self, summary, global_step=None, walltime=None) -> None:
-        """Write a ``Summary`` proto wrapped in an Event at ``global_step`` and ``walltime``."""
+        """Write a ``Summary`` proto wrapped in an Event at ``global_step`` (default 0) and
+        ``walltime`` (default now).
+
+        Args:
+            summary: a ``Summary`` message of tbx, tensorboardX, torch.utils.tensorboard or
+                TensorFlow (``tbx.summary.scalar(...)``, ``tensorboardX.summary.hparams(...)``,
+                ...; duck-typed by ``SerializeToString()``), or its serialized bytes (what
+                TensorFlow 1's summary ops return).
+
+        Raises:
+            TypeError: ``summary`` is neither; a bad ``global_step`` or ``walltime``.
+            ValueError: ``summary``'s bytes are not a protobuf message.
+        """
+        from tbx.proto.summary_pb2 import Summary
+
+        if isinstance(summary, Summary):  # tbx's own: no copy needed
+            data = summary.SerializeToString()
+        else:
+            data = _parse(Summary, summary, "summary").SerializeToString()
         step = self._default_step if global_step is None else global_step
         step = 0 if step is None else to_step(step)
         if walltime is None:
             walltime = self._default_walltime
         wall = _time() if walltime is None else to_walltime(walltime)
-        self.event_writer.add_event_bytes(event_bytes(wall, step, summary.SerializeToString()))
+        self.event_writer.add_event_bytes(event_bytes(wall, step, data))
 
     def flush(self) -> None:
         """Write everything logged so far to the file (a barrier; see EventFileWriter.flush)."""

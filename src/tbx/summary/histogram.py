@@ -35,6 +35,7 @@ __all__ = [
     "histogram_summary",
     "histogram_raw_summary",
     "make_histogram",
+    "histogram_proto",
     "decode",
 ]
 
@@ -387,8 +388,10 @@ def make_histogram(
     )
 
 
-def _summary(tag: str, h: Histogram) -> Summary:
-    histo = HistogramProto(
+def histogram_proto(h: Histogram) -> HistogramProto:
+    """The ``HistogramProto`` of a :class:`Histogram` (tensorboardX's ``make_histogram``
+    result)."""
+    return HistogramProto(
         min=h.min,
         max=h.max,
         num=h.num,
@@ -397,7 +400,10 @@ def _summary(tag: str, h: Histogram) -> Summary:
         bucket_limit=h.bucket_limits.tolist(),
         bucket=h.bucket_counts.tolist(),
     )
-    return Summary(value=[Summary.Value(tag=tag, histo=histo)])
+
+
+def _summary(tag: str, h: Histogram) -> Summary:
+    return Summary(value=[Summary.Value(tag=tag, histo=histogram_proto(h))])
 
 
 def histogram_summary(

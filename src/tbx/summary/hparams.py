@@ -156,7 +156,38 @@ def _summary(tag: str, data: HParamsPluginData) -> Summary:
     return Summary(value=[Summary.Value(tag=tag, metadata=metadata, tensor=_NULL_TENSOR)])
 
 
-def hparams_summaries(hparam_dict: dict, metric_dict: dict) -> tuple[Summary, Summary, Summary]:
+def _domains(domain_discrete, hparams: dict) -> dict[str, struct_pb2.ListValue]:
+    """``HParamInfo.domain_discrete`` per name: each list's values of its hparam's kind."""
+    if domain_discrete is None:
+        return {}
+    if not isinstance(domain_discrete, dict):
+        raise TypeError(
+            f"hparam_domain_discrete must be a dict {{name: [value, ...]}}, got "
+            f"{_type_name(domain_discrete)}"
+        )
+    out = {}
+    for k, values in domain_discrete.items():
+        if k not in hparams:
+            raise ValueError(f"hparam_domain_discrete[{k!r}]: {k!r} is not in hparam_dict")
+        if not isinstance(values, (list, tuple)):
+            raise TypeError(
+                f"hparam_domain_discrete[{k!r}] must be a list, got {_type_name(values)}"
+            )
+        kind = type(hparams[k])
+        checked = [_hparam_value(k, v) for v in values]
+        if any(type(v) is not kind for v in checked):
+            raise TypeError(
+                f"hparam_domain_discrete[{k!r}] must hold values of the same kind as "
+                f"hparam_dict[{k!r}] ({kind.__name__}), got {list(values)!r}"
+            )
+        field = {bool: "bool_value", str: "string_value", float: "number_value"}[kind]
+        out[k] = struct_pb2.ListValue(values=[struct_pb2.Value(**{field: v}) for v in checked])
+    return out
+
+
+def hparams_summaries(
+    hparam_dict: dict, metric_dict: dict, domain_discrete: dict | None = None
+) -> tuple[Summary, Summary, Summary]:
     """The experiment, session-start and session-end Summaries of one session.
 
     Args:
@@ -164,12 +195,18 @@ def hparams_summaries(hparam_dict: dict, metric_dict: dict) -> tuple[Summary, Su
             (numbers are stored as float64, as the plugin's ``number_value``).
         metric_dict: ``{tag: number}``; only the tags are used here (they name the scalar
             series the dashboard shows as metrics).
+        domain_discrete: optional ``{name: [value, ...]}``, the values a hyperparameter can
+            take (``HParamInfo.domain_discrete``, torch.utils.tensorboard's
+            ``hparam_domain_discrete``), each of its hyperparameter's kind.
 
     Raises:
-        TypeError, ValueError: as :func:`check_hparams` and :func:`check_metrics`.
+        TypeError, ValueError: as :func:`check_hparams` and :func:`check_metrics`; a
+            ``domain_discrete`` name missing from ``hparam_dict`` or holding values of another
+            kind.
     """
     hparams = check_hparams(hparam_dict)
     metrics = check_metrics(metric_dict)
+    domains = _domains(domain_discrete, hparams)
     ssi = SessionStartInfo()
     infos = []
     for k, v in hparams.items():
@@ -182,7 +219,7 @@ def hparams_summaries(hparam_dict: dict, metric_dict: dict) -> tuple[Summary, Su
         else:
             ssi.hparams[k].number_value = v
             dtype = DataType.DATA_TYPE_FLOAT64
-        infos.append(HParamInfo(name=k, type=dtype))
+        infos.append(HParamInfo(name=k, type=dtype, domain_discrete=domains.get(k)))
     experiment = Experiment(
         hparam_infos=infos, metric_infos=[MetricInfo(name=MetricName(tag=k)) for k in metrics]
     )

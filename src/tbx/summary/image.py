@@ -37,6 +37,8 @@ __all__ = [
     "encode_png",
     "image_summary",
     "image_boxes_summary",
+    "image_proto",
+    "draw_boxes",
     "figure_to_array",
     "decode",
     "decode_png",
@@ -168,17 +170,59 @@ def _save_png(image) -> bytes:
     return out.getvalue()
 
 
-def _summary(tag: str, height: int, width: int, colorspace: int, data: bytes) -> Summary:
-    image = Summary.Image(
-        height=height, width=width, colorspace=colorspace, encoded_image_string=data
-    )
+def _summary(tag: str, image: Summary.Image) -> Summary:
     return Summary(value=[Summary.Value(tag=tag, image=image)])
+
+
+def _check_rescale(rescale) -> float:
+    if isinstance(rescale, bool) or not isinstance(rescale, (int, float, np.integer, np.floating)):
+        raise TypeError(f"rescale must be a positive number, got {type(rescale).__name__}")
+    if not (np.isfinite(rescale) and rescale > 0):
+        raise ValueError(f"rescale must be a positive finite number, got {rescale!r}")
+    return float(rescale)
+
+
+def image_proto(
+    hwc: np.ndarray, boxes=None, labels=None, rescale: float = 1, **box_style
+) -> Summary.Image:
+    """The ``Summary.Image`` (PNG) of one ``(H, W, C)`` uint8 image.
+
+    Args:
+        hwc: the image (see :func:`to_hwc`).
+        boxes, labels, box_style: boxes drawn on it first (see :func:`draw_boxes`), or None.
+        rescale: resize by this factor (``int(H * rescale)`` x ``int(W * rescale)`` pixels,
+            Pillow's LANCZOS filter, as tensorboardX's ``make_image``); 1 keeps the pixels.
+            ``height`` and ``width`` are those of the PNG (tensorboardX writes the size before
+            rescaling).
+
+    Raises:
+        TypeError, ValueError: bad boxes or labels (see :func:`draw_boxes`), ``rescale`` not a
+            positive number or giving an empty image.
+    """
+    rescale = _check_rescale(rescale)
+    h, w, c = hwc.shape
+    if boxes is None and rescale == 1:
+        return Summary.Image(height=h, width=w, colorspace=c, encoded_image_string=encode_png(hwc))
+    pil = import_pil("make_image")
+    image = pil.fromarray(_pil_array(hwc), _MODES[c])
+    if boxes is not None:
+        image = draw_boxes(image, boxes, labels, **box_style)
+    if rescale != 1:
+        size = (int(w * rescale), int(h * rescale))
+        if 0 in size:
+            raise ValueError(f"rescale {rescale!r} makes the {w} x {h} image empty")
+        image = image.resize(size, pil.Resampling.LANCZOS)
+    return Summary.Image(
+        height=image.height,
+        width=image.width,
+        colorspace=len(image.getbands()),
+        encoded_image_string=_save_png(image),
+    )
 
 
 def image_summary(tag: str, hwc: np.ndarray) -> Summary:
     """Summary of one ``(H, W, C)`` uint8 image (see :func:`to_hwc`) as a PNG."""
-    h, w, c = hwc.shape
-    return _summary(tag, h, w, c, encode_png(hwc))
+    return _summary(tag, image_proto(hwc))
 
 
 def _check_boxes(boxes: np.ndarray, labels) -> tuple[np.ndarray, list[str] | None]:
@@ -212,34 +256,31 @@ def _check_boxes(boxes: np.ndarray, labels) -> tuple[np.ndarray, list[str] | Non
     return boxes, labels
 
 
-def image_boxes_summary(
-    tag: str,
-    hwc: np.ndarray,
-    boxes: np.ndarray,
-    labels=None,
-    color: str = "red",
-    text_color: str = "black",
-    thickness: int = 2,
-) -> Summary:
-    """Summary of one ``(H, W, C)`` uint8 image with boxes drawn on it, as a PNG.
+def draw_boxes(
+    image, boxes, labels=None, color: str = "red", text_color: str = "black", thickness: int = 2
+):
+    """Draw boxes on a Pillow image: each outline ``thickness`` pixels wide inside its box, each
+    label at its box's top-left corner (above the box when there is room) on a filled box of
+    ``color``. A grayscale (``"L"``) image is converted to RGB first.
 
     Args:
-        hwc: the image (see :func:`to_hwc`); grayscale is drawn on as RGB.
-        boxes: ``(N, 4)`` (or ``(4,)``) ``(xmin, ymin, xmax, ymax)`` in pixels, any real dtype.
-        labels: ``N`` strings (a single str for one box) written at each box's top-left
-            corner on a filled box of ``color``, or None.
+        image: a ``PIL.Image.Image``; drawn on in place unless converted.
+        boxes: numpy array ``(N, 4)`` (or ``(4,)``) ``(xmin, ymin, xmax, ymax)`` in pixels, any
+            real dtype.
+        labels: ``N`` strings (a single str for one box), or None.
         color, text_color, thickness: outline/label colours (Pillow colour names) and the
             outline width in pixels.
+
+    Returns:
+        the image drawn on (``image`` itself, or its RGB conversion).
 
     Raises:
         ValueError: ``boxes`` not of shape (N, 4) or not finite; ``len(labels) != N``.
         TypeError: ``boxes`` not numeric; ``labels`` not a list of strings.
     """
-    boxes, labels = _check_boxes(boxes, labels)
-    pil = import_pil("add_image_with_boxes")
+    boxes, labels = _check_boxes(np.asarray(boxes), labels)
     from PIL import ImageDraw, ImageFont
 
-    image = pil.fromarray(_pil_array(hwc), _MODES[hwc.shape[2]])
     if image.mode == "L":
         image = image.convert("RGB")
     draw = ImageDraw.Draw(image)
@@ -254,8 +295,32 @@ def image_boxes_summary(
             ty = y0 - th if y0 - th >= 0 else y0  # above the box if there is room
             draw.rectangle([x0, ty, x0 + tw, ty + th], fill=color)
             draw.text((x0 + 2 - left, ty + 2 - top), labels[i], fill=text_color, font=font)
-    h, w = hwc.shape[:2]
-    return _summary(tag, h, w, len(image.getbands()), _save_png(image))
+    return image
+
+
+def image_boxes_summary(
+    tag: str,
+    hwc: np.ndarray,
+    boxes: np.ndarray,
+    labels=None,
+    color: str = "red",
+    text_color: str = "black",
+    thickness: int = 2,
+) -> Summary:
+    """Summary of one ``(H, W, C)`` uint8 image with boxes drawn on it, as a PNG.
+
+    Args:
+        hwc: the image (see :func:`to_hwc`); grayscale is drawn on as RGB.
+        boxes, labels, color, text_color, thickness: see :func:`draw_boxes`.
+
+    Raises:
+        ValueError: ``boxes`` not of shape (N, 4) or not finite; ``len(labels) != N``.
+        TypeError: ``boxes`` not numeric; ``labels`` not a list of strings.
+    """
+    _check_boxes(boxes, labels)  # before Pillow is needed
+    import_pil("add_image_with_boxes")
+    style = dict(color=color, text_color=text_color, thickness=thickness)
+    return _summary(tag, image_proto(hwc, boxes, labels, **style))
 
 
 def figure_to_array(figure, close: bool = True) -> np.ndarray:
