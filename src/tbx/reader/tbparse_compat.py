@@ -1,52 +1,56 @@
-"""``tbx.SummaryReader``: tbparse's ``SummaryReader`` API over tbx's reader.
+"""``tbx.SummaryReader``: tbparse 0.0.9's ``SummaryReader`` over tbx's reader.
 
-Switching is one import (``from tbx import SummaryReader``): same arguments (``log_path``,
-``pivot``, ``extra_columns``, ``event_types``), same properties (``scalars``, ``tensors``,
-``histograms``, ``images``, ``audio``, ``hparams``, ``text``, ``tags``, ``get_events``,
-``get_tags``, ``log_path``) and the same DataFrame columns (tbparse 0.0.9, the shapes its
-documentation shows):
+Switching is one import (``from tbx import SummaryReader``): the same arguments (``log_path``,
+``pivot``, ``extra_columns``, ``event_types``), properties and methods (``scalars``, ``tensors``,
+``histograms``, ``images``, ``audio``, ``hparams``, ``text``, ``get_events``, ``tags``,
+``get_tags``, ``children``, ``reader[name]``, ``raw_tags``, ``get_raw_tags``, ``raw_events``,
+``get_raw_events``, ``log_path``) and static helpers (``histogram_to_cdf``, ``histogram_to_pdf``,
+``histogram_to_bins``, ``tensor_to_histogram``, ``buckets_to_histogram_dict``,
+``tensor_to_image``, ``tensor_to_audio``), with tbparse's semantics: a folder is a tree of
+children (one per entry, in name order), each event file is read alone, and the DataFrames are
+built as tbparse builds them (see :mod:`tbx.reader._tbparse_frames`): equal values, dtypes,
+column order and row order.
 
-* long format (``pivot=False``): ``step, tag, <value columns>`` then the requested extras in the
-  order ``wall_time, dir_name, file_name``; rows sorted by ``dir_name``/``file_name`` (when
-  requested), ``tag`` and ``step``;
-* wide format (``pivot=True``): one row per step (per ``dir_name``/``file_name`` when requested),
-  one column per tag (``tag/<extra>`` for extras such as histogram ``min``), tags sorted; several
-  values for the same tag and step become a list.
+Columns: long format ``step, tag, <values>, [wall_time, dir_name, file_name]``; wide format
+``step, <tag columns, sorted>, [wall_time, dir_name, file_name]``. Values: scalars ``value``
+(float64); tensors ``value`` (ndarray, or a Python number for a 0-d tensor); histograms
+``counts``, ``limits`` (float64 arrays) and the extras ``max, min, num, sum, sum_squares``;
+images ``value`` (``(H, W, C)`` uint8; a GIF ``(T, H, W, 3)``) and ``height, width``; audio
+``value`` (float32 ``(L, C)``, ``pcm / 32768`` as TensorFlow decodes) and ``content_type,
+length_frames, sample_rate``; text ``value`` (str; tag without ``/text_summary``); hparams
+``tag, value`` (no step).
 
-Value columns: scalars ``value`` (float64); tensors ``value`` (ndarray, or a Python number for a
-0-d tensor); histograms ``counts``, ``limits`` (float64 arrays) plus extras ``max, min, num, sum,
-sum_squares``; images ``value`` (``(H, W, C)`` uint8, needs Pillow) plus ``height, width``; audio
-``value`` (``(L, C)`` float samples) plus ``content_type, length_frames, sample_rate``; text
-``value`` (str; the ``/text_summary`` suffix of tensorboardX/torch tags removed); hparams ``tag,
-value`` (one row per hyperparameter, no step).
+Differences, on purpose (also in the README):
 
-Differences, on purpose: TensorFlow is never needed (images and audio decode with Pillow and
-``wave``); scalars include the tensor forms of every numeric dtype (tbparse lists those under
-``tensors``); a run's files are one stream, so ``purge_step`` restarts apply across files
-(tbparse reads each file alone).
+* TensorFlow is never needed: images and audio are read by default (tbparse leaves them out
+  without TensorFlow) and decoded with Pillow and ``wave``;
+* scalar tensors (plugin ``scalars``: ``new_style`` and TensorFlow 2 scalars) are ``scalars``,
+  as TensorBoard shows them (tbparse lists them under ``tensors``);
+* under a folder, a run's event files are one stream, as TensorBoard reads them: a
+  ``purge_step`` restart in a later file also drops the earlier file's points it supersedes
+  (tbparse reads each file alone); a reader of one event file reads that file alone;
+* ``raw_events`` holds tbx's protobuf classes (same fields as tensorboard's);
+* bad arguments raise tbparse's exception types with messages naming the argument.
 """
 
 from __future__ import annotations
 
 import os
 
-import numpy as np
+from tbx.reader import _tbparse_frames as F
+from tbx.reader import _tbparse_raw as R
 
-from tbx.reader.provider import BLOB, SCALAR
-
-__all__ = ["SummaryReader", "ALL_EVENT_TYPES", "ALL_EXTRA_COLUMNS"]
+__all__ = ["SummaryReader", "ALL_EVENT_TYPES", "ALL_EXTRA_COLUMNS", "LogPathNotFoundError"]
 
 SCALARS, TENSORS, HISTOGRAMS, IMAGES, AUDIO, HPARAMS, TEXT = (
     "scalars", "tensors", "histograms", "images", "audio", "hparams", "text")
+_TYPE_ORDER = (IMAGES, AUDIO, HISTOGRAMS, SCALARS, TENSORS, HPARAMS, TEXT)  # tbparse's dicts
 #: Values accepted in ``event_types``.
-ALL_EVENT_TYPES = frozenset({SCALARS, TENSORS, HISTOGRAMS, IMAGES, AUDIO, HPARAMS, TEXT})
+ALL_EVENT_TYPES = frozenset(_TYPE_ORDER)
 #: Values accepted in ``extra_columns``.
 ALL_EXTRA_COLUMNS = frozenset({"dir_name", "file_name", "wall_time", "min", "max", "num", "sum",
                                "sum_squares", "width", "height", "content_type",
                                "length_frames", "sample_rate"})
-_TEXT_SUFFIX = "/text_summary"
-_HPARAMS_START = "_hparams_/session_start_info"
-_TRAILING = ("wall_time", "dir_name", "file_name")
 
 
 class LogPathNotFoundError(FileNotFoundError, ValueError):
@@ -57,13 +61,14 @@ class SummaryReader:
     """Reads an event file, or every event file below a folder, into DataFrames.
 
     Args:
-        log_path: an event file, or a folder (read recursively; each sub-folder's files are
-            labelled by ``dir_name``, its path relative to ``log_path``, ``""`` for the folder
-            itself).
-        pivot: wide format (one column per tag) instead of long format.
+        log_path: an event file, or a folder (a tree: each entry is a child reader; each
+            event file's rows carry ``dir_name``, its folder relative to ``log_path``, ``""``
+            for the folder itself, and ``file_name``, its base name).
+        pivot: wide format (one column per tag; several values of one step merged into a list)
+            instead of long format.
         extra_columns: a ``set`` of extra columns, among :data:`ALL_EXTRA_COLUMNS`.
         event_types: a ``set`` of event types to read, among :data:`ALL_EVENT_TYPES`
-            (default: all).
+            (default, or empty: all).
 
     Raises:
         LogPathNotFoundError: ``log_path`` does not exist (a FileNotFoundError and ValueError).
@@ -73,14 +78,14 @@ class SummaryReader:
 
     def __init__(self, log_path: str | os.PathLike, *, pivot: bool = False,
                  extra_columns: set[str] | None = None, event_types: set[str] | None = None):
-        extra = set() if extra_columns is None else extra_columns
+        extra = extra_columns or set()
         if not isinstance(extra, set):
             raise ValueError(f"extra_columns must be a set, got {type(extra).__name__}")
         bad = extra - ALL_EXTRA_COLUMNS
         if bad:
             raise KeyError(f"extra_columns: unknown column names {sorted(bad)}; "
                            f"known: {sorted(ALL_EXTRA_COLUMNS)}")
-        types = set(ALL_EVENT_TYPES) if event_types is None else event_types
+        types = event_types or set(ALL_EVENT_TYPES)
         if not isinstance(types, set):
             raise ValueError(f"event_types must be a set, got {type(types).__name__}")
         bad = types - ALL_EVENT_TYPES
@@ -91,12 +96,13 @@ class SummaryReader:
         self._pivot = bool(pivot)
         self._extra = set(extra)
         self._types = set(types)
-        from tbx.reader._core import LogdirReader
-
         path = self._log_path
         if not os.path.exists(path):
             raise LogPathNotFoundError(f"log_path {path!r}: file or directory not found")
-        if os.path.isfile(path):
+        from tbx.reader._core import LogdirReader
+
+        self._is_file = os.path.isfile(path)
+        if self._is_file:
             root = os.path.dirname(os.path.abspath(path))
             only = {os.path.join(root, os.path.basename(path))}
             self._reader = LogdirReader(root, only_files=only, run_filter="^\\.$")
@@ -104,71 +110,136 @@ class SummaryReader:
             self._reader = LogdirReader(path)
         self._reader.refresh()
         self._cache: dict[str, object] = {}
+        self._children: dict[str, SummaryReader] | None = None
+        self._raw: R.RawFile | None = None
 
     @property
     def log_path(self) -> str:
         """The file or folder given."""
         return self._log_path
 
+    @property
+    def children(self) -> dict[str, SummaryReader]:
+        """``{entry name: SummaryReader}`` for every entry of the folder, in name order (a tree
+        mirroring the folders and files; created on first use); ``{}`` for a file."""
+        if self._children is None:
+            self._children = {}
+            if not self._is_file:
+                for name in sorted(os.listdir(self._log_path)):
+                    self._children[name] = SummaryReader(
+                        os.path.join(self._log_path, name), pivot=self._pivot,
+                        extra_columns=set(self._extra), event_types=set(self._types))
+        return dict(self._children)
+
+    def __getitem__(self, name: str) -> SummaryReader:
+        """The child reader of entry ``name`` (KeyError when there is none)."""
+        return self.children[name]
+
+    # ------------------------------------------------------------------ the tree of files
+
+    def _tree(self) -> dict:
+        """``{name: sub-tree or (run, file name)}`` of the event files below ``log_path``."""
+        if "tree" not in self._cache:
+            root: dict = {}
+            for run in self._reader.runs():
+                node = root
+                for part in ([] if run == "." else run.split("/")):
+                    node = node.setdefault(part, {})
+                for path, _, _ in self._reader.files(run):
+                    node[os.path.basename(path)] = (run, os.path.basename(path))
+            self._cache["tree"] = root
+        return self._cache["tree"]
+
+    def _leaves(self):
+        """``(run, file name)`` of every event file, in tbparse's walk order."""
+        def walk(node):
+            for name in sorted(node):
+                child = node[name]
+                yield from walk(child) if isinstance(child, dict) else [child]
+
+        return list(walk(self._tree()))
+
     # ------------------------------------------------------------------ tags
-
-    def _tag_kind(self, info) -> str | None:
-        p = info.plugin_name
-        if info.data_class == SCALAR:
-            return SCALARS
-        if info.data_class == BLOB:
-            return IMAGES if p in ("images", "video") else AUDIO if p == "audio" else None
-        if p == "histograms":
-            return HISTOGRAMS
-        if p == "text":
-            return TEXT
-        if p == "hparams":
-            return HPARAMS
-        return TENSORS
-
-    def _runs(self) -> list[str]:
-        """Runs in tbparse's walk order: at each folder level, entries by name, a run's own
-        files and its sub-folders interleaved."""
-        def key(run):
-            parts = [] if run == "." else run.split("/")
-            files = self._reader.files(run)
-            first = os.path.basename(files[0][0]) if files else ""
-            return (*parts, first)
-
-        return sorted(self._reader.runs(), key=key)
-
-    def _series_of(self, event_type: str):
-        """``[(dir_name, run, tag, info)]`` of the tags of ``event_type``, runs in tbparse's
-        walk order."""
-        out = []
-        for run in self._runs():
-            for tag, info in self._reader.tags(run).items():
-                if self._tag_kind(info) == event_type:
-                    out.append(("" if run == "." else run, run, tag, info))
-        return out
 
     @property
     def tags(self) -> dict[str, list[str]]:
-        """``event type -> [tag, ...]`` for every event type read."""
+        """``{event type: [tag, ...]}`` (see :meth:`get_tags`)."""
         return self.get_tags()
 
     def get_tags(self, event_type: str | None = None):
-        """Tags of one event type (a list), or of every type (a dict; empty lists for types
-        left out by ``event_types``) when ``event_type`` is None.
+        """The tags of one event type (a list), or of every type (a dict), in the order the
+        files are walked and then first seen, each once; empty for types not read. Text tags
+        keep their ``/text_summary`` suffix; hparams "tags" are the hyperparameter names.
 
         Raises:
             ValueError: unknown ``event_type``.
         """
         if event_type is None:
-            return {t: self.get_tags(t) if t in self._types else []
-                    for t in (SCALARS, TENSORS, HISTOGRAMS, IMAGES, AUDIO, HPARAMS, TEXT)}
+            return {t: self.get_tags(t) for t in _TYPE_ORDER}
         if event_type not in ALL_EVENT_TYPES:
             raise ValueError(f"event_type {event_type!r} is unknown; "
                              f"known: {sorted(ALL_EVENT_TYPES)}")
-        if event_type == HPARAMS:
-            return list(dict.fromkeys(self._hparams_rows()[0]))
-        tags = [_display_tag(event_type, t) for _, _, t, _ in self._series_of(event_type)]
+        if event_type not in self._types:
+            return []
+        tags: list[str] = []
+        pieces = self._pieces(event_type)
+        for leaf in self._leaves():
+            tags.extend(p[4] for p in pieces.get(leaf, []))
         return list(dict.fromkeys(tags))
+
+    # ------------------------------------------------------------------ raw events
+
+    def _raw_file(self) -> R.RawFile:
+        if not self._is_file:
+            raise ValueError(f"Not an event file: {self._log_path} (raw tags and events are "
+                             f"read from one event file: use reader.children[...])")
+        if self._raw is None:
+            self._raw = R.RawFile(self._log_path)
+        return self._raw
+
+    @property
+    def raw_tags(self) -> dict:
+        """:meth:`get_raw_tags` of every raw event type (an event file only)."""
+        return self.get_raw_tags()
+
+    def get_raw_tags(self, event_type: str | None = None):
+        """The tags of one raw event type, as TensorBoard's ``EventAccumulator.Tags()`` gives
+        them for this file (plus ``hparams`` and ``text``: those plugins' tags); all types in a
+        dict when ``event_type`` is None (also ``distributions``).
+
+        Raises:
+            ValueError: ``log_path`` is a folder, or ``event_type`` is unknown.
+        """
+        if event_type is not None and event_type not in R.RAW_TAG_TYPES:
+            raise ValueError(f"event_type {event_type!r} is unknown; known: {R.RAW_TAG_TYPES}")
+        tags = self._raw_file().tags()
+        return tags if event_type is None else tags[event_type]
+
+    @property
+    def raw_events(self) -> dict:
+        """:meth:`get_raw_events` of every event type (an event file only)."""
+        return self.get_raw_events()
+
+    def get_raw_events(self, event_type: str | None = None, tag: str | None = None):
+        """The raw events of this event file: ``EventAccumulator``'s named tuples
+        (``ScalarEvent``, ``TensorEvent``, ``HistogramEvent``, ``ImageEvent``, ``AudioEvent``;
+        text: ``TensorEvent``; hparams: the plugin content bytes), as ``{event type: {tag:
+        events}}``, ``{tag: events}`` for one type, or the events of one tag.
+
+        Raises:
+            ValueError: ``log_path`` is a folder; ``tag`` given without ``event_type``.
+            KeyError: unknown ``event_type`` or ``tag``.
+        """
+        raw = self._raw_file()
+        if event_type is None:
+            if tag is not None:
+                raise ValueError("tag needs an event_type")
+            return {t: self.get_raw_events(t) for t in _TYPE_ORDER}
+        if event_type not in ALL_EVENT_TYPES:
+            raise KeyError(f"event_type {event_type!r} is unknown; known: {_TYPE_ORDER}")
+        if tag is not None:
+            return raw.events(event_type, tag)
+        return {t: raw.events(event_type, t) for t in raw.tags()[event_type]}
 
     # ------------------------------------------------------------------ frames
 
@@ -184,7 +255,7 @@ class SummaryReader:
 
     @property
     def histograms(self):
-        """Histogram events."""
+        """Histogram events (``Summary.Value.histo``)."""
         return self.get_events(HISTOGRAMS)
 
     @property
@@ -199,7 +270,7 @@ class SummaryReader:
 
     @property
     def hparams(self):
-        """Hyperparameters (``tag``, ``value``)."""
+        """Hyperparameters (``tag``, ``value``) of each file's first session."""
         return self.get_events(HPARAMS)
 
     @property
@@ -208,7 +279,7 @@ class SummaryReader:
         return self.get_events(TEXT)
 
     def get_events(self, event_type: str):
-        """The DataFrame of one event type.
+        """The DataFrame of one event type (a copy; an empty DataFrame when there is none).
 
         Raises:
             ValueError: ``event_type`` is unknown, or was left out by ``event_types``.
@@ -218,251 +289,68 @@ class SummaryReader:
                              f"known: {sorted(ALL_EVENT_TYPES)}")
         if event_type not in self._types:
             raise ValueError(f"event_type {event_type!r} was not read (see event_types)")
-        if event_type not in self._cache:
-            self._cache[event_type] = self._build(event_type)
-        return self._cache[event_type].copy()
+        key = "frame:" + event_type
+        if key not in self._cache:
+            self._cache[key] = self._build(event_type)
+        return self._cache[key].copy()
 
     def _build(self, event_type: str):
         import pandas as pd
 
-        if event_type == HPARAMS:
-            names, values, dirs, files = self._hparams_rows()
-            cols: dict[str, list] = {}
-            if "dir_name" in self._extra:
-                cols["dir_name"] = dirs
-            if "file_name" in self._extra:
-                cols["file_name"] = files
-            long = pd.DataFrame({"tag": names, "value": values, **cols})
-            if not len(long):
-                return pd.DataFrame()
-            group = [c for c in ("dir_name", "file_name") if c in self._extra]
-            if not self._pivot:
-                return long.sort_values(group + ["tag"], kind="stable", ignore_index=True)
-            return self._pivot_frame(pd, long, group, ["value"])
-        parts = []
-        value_cols: list[str] = []
-        for dir_name, run, tag, info in self._series_of(event_type):
-            part, cols = self._part(event_type, run, tag, info)
-            if part is None or not len(part["step"]):
-                continue
-            value_cols = cols
-            files = None
-            if "file_name" in self._extra:
-                ids, names = self._reader.file_ids(run, tag)
-                files = np.asarray(names, dtype=object)[ids] if len(names) else None
-            parts.append((_display_tag(event_type, tag), dir_name, files, part))
-        if not parts:
-            return pd.DataFrame()
-        group = [c for c in ("dir_name", "file_name") if c in self._extra]
+        pieces = self._pieces(event_type)
+        opts = dict(pivot=self._pivot, extra=self._extra)
         if self._pivot and event_type == SCALARS and "wall_time" not in self._extra:
-            fast = self._pivot_unique(pd, parts, group)
+            rows = [(run_dir(run), name, p[0], p[1], p[3]["value"])
+                    for (run, name), ps in pieces.items() for p in ps]
+            fast = F.fast_pivot(pd, rows, self._extra)
             if fast is not None:
                 return fast
-        long = self._long(pd, parts, value_cols)
-        if not self._pivot:
-            return long
-        return self._pivot_frame(pd, long, group + ["step"], value_cols)
 
-    def _long(self, pd, parts, value_cols):
-        """The long frame, sorted (stable) by dir_name / file_name when requested, tag, step;
-        built from numpy columns (no Python object per point for numbers)."""
-        lengths = [len(p["step"]) for _, _, _, p in parts]
-        tags = sorted({t for t, _, _, _ in parts})
-        tag_rank = {t: i for i, t in enumerate(tags)}
-        tag_codes = np.repeat([tag_rank[t] for t, _, _, _ in parts], lengths)
-        step = np.concatenate([np.asarray(p["step"], np.int64) for _, _, _, p in parts])
-        keys = [step, tag_codes]
-        data: dict[str, object] = {}
-        if "dir_name" in self._extra:
-            dirs = sorted({d for _, d, _, _ in parts})
-            dir_rank = {d: i for i, d in enumerate(dirs)}
-            dir_codes = np.repeat([dir_rank[d] for _, d, _, _ in parts], lengths)
-        if "file_name" in self._extra:
-            file_col = np.concatenate([f if f is not None else np.full(n, "", object)
-                                       for (_, _, f, _), n in zip(parts, lengths, strict=True)])
-            names, file_codes = np.unique(file_col.astype(str), return_inverse=True)
-            keys.append(file_codes)
-        if "dir_name" in self._extra:
-            keys.append(dir_codes)
-        order = np.lexsort(keys)  # stable; the last key sorts first
-        data["step"] = step[order]
-        data["tag"] = np.asarray(tags, dtype=object)[tag_codes[order]]
-        for c in value_cols:
-            col = [p[c] for _, _, _, p in parts]
-            if all(isinstance(x, np.ndarray) and x.dtype != object for x in col):
-                data[c] = np.concatenate(col)[order]
-            else:
-                flat = np.empty(sum(lengths), dtype=object)
-                flat[:] = [v for x in col for v in x]
-                data[c] = flat[order]
-        if "wall_time" in self._extra:
-            data["wall_time"] = np.concatenate(
-                [np.asarray(p["wall_time"], np.float64) for _, _, _, p in parts])[order]
-        if "dir_name" in self._extra:
-            data["dir_name"] = np.asarray(dirs, dtype=object)[dir_codes[order]]
-        if "file_name" in self._extra:
-            data["file_name"] = np.asarray(names, dtype=object)[file_codes[order]]
-        return pd.DataFrame(data)
+        def leaf(key):
+            frame = F.leaf_frame(pd, event_type, [p[:4] for p in pieces.get(key, [])],
+                                 file_name=key[1], **opts)
+            return F.stack(pd, [frame], **opts)
 
-    def _pivot_unique(self, pd, parts, group):
-        """Wide frame of one-value-per-cell data, or ``None`` when a (key, tag) repeats."""
-        by_tag: dict[str, list] = {}
-        for tag, dir_name, files, p in parts:
-            idx = {"step": np.asarray(p["step"], np.int64)}
-            if "dir_name" in group:
-                idx["dir_name"] = np.full(len(idx["step"]), dir_name, dtype=object)
-            if "file_name" in group:
-                idx["file_name"] = files
-            index = pd.MultiIndex.from_arrays([idx[k] for k in (*group, "step")],
-                                              names=[*group, "step"])
-            by_tag.setdefault(tag, []).append(pd.Series(np.asarray(p["value"]), index=index))
-        columns = []
-        for tag in sorted(by_tag):
-            col = pd.concat(by_tag[tag]) if len(by_tag[tag]) > 1 else by_tag[tag][0]
-            if not col.index.is_unique:
-                return None
-            columns.append(col.rename(tag))
-        wide = pd.concat(columns, axis=1, sort=True).reset_index()
-        return wide[["step", *sorted(by_tag), *group]]
+        def folder(node):
+            frames = []
+            for name in sorted(node):
+                child = node[name]
+                if isinstance(child, dict):
+                    frames.append(F.prefix_dir(folder(child), name))
+                else:
+                    frames.append(leaf(child))
+            return F.stack(pd, frames, **opts)
 
-    def _part(self, event_type: str, run: str, tag: str, info):
-        """Columns (dict of lists/arrays) of one tag, and the names of its value columns."""
-        want_wall = "wall_time" in self._extra
-        if event_type == SCALARS:
-            s = self._reader.scalars(run, tag)
-            part = {"step": s.step, "value": s.value}
-            if want_wall:
-                part["wall_time"] = s.wall_time
-            return part, ["value"]
-        from tbx.proto.summary_pb2 import Summary
+        if self._is_file:  # tbparse sorts (and merges) a lone file's frame once
+            (key,) = self._leaves() or [(".", os.path.basename(self._log_path))]
+            frame = F.leaf_frame(pd, event_type, [p[:4] for p in pieces.get(key, [])],
+                                 file_name=key[1], **opts)
+            return F.stack(pd, [frame], **opts)
+        return folder(self._tree())
 
-        step, wall, raws = self._reader.raw_values(run, tag)
-        part: dict[str, list] = {"step": [], "wall_time": []}
-        names: list[str] = []
-        meta = self._reader.metadata(run, tag)
-        for st, w, raw in zip(step.tolist(), wall.tolist(), raws, strict=True):
-            value = Summary.Value.FromString(raw)
-            if not value.HasField("metadata"):
-                value.metadata.CopyFrom(meta)
-            try:
-                items = _convert(event_type, value)
-            except Exception:  # noqa: BLE001 - undecodable point: skipped
-                continue
-            for item in items:
-                part["step"].append(st)
-                part["wall_time"].append(w)
-                for k, v in item.items():
-                    part.setdefault(k, []).append(v)
-                names = [k for k in item if k == "value" or k in ("counts", "limits")
-                         or k in self._extra]
-        if not want_wall:
-            part.pop("wall_time")
-        for k in list(part):
-            if k not in ("step", "wall_time") and k not in names:
-                part.pop(k)
-        return part, names
+    def _pieces(self, event_type: str) -> dict:
+        """``{(run, file name): [(tag, step, wall_time, {column: values}, raw tag)]}``."""
+        key = "pieces:" + event_type
+        if key not in self._cache:
+            from tbx.reader._tbparse_source import pieces
 
-    def _hparams_rows(self):
-        from tbx.proto.plugin_hparams_pb2 import HParamsPluginData
+            self._cache[key] = pieces(self._reader, event_type)
+        return self._cache[key]
 
-        names, values, dirs, files = [], [], [], []
-        for run in self._runs():
-            if _HPARAMS_START not in self._reader.tags(run):
-                continue
-            meta = self._reader.metadata(run, _HPARAMS_START)
-            try:
-                data = HParamsPluginData.FromString(meta.plugin_data.content)
-            except Exception:  # noqa: BLE001
-                continue
-            ids, file_names = self._reader.file_ids(run, _HPARAMS_START)
-            file_name = file_names[int(ids[0])] if len(ids) else ""
-            for k, v in data.session_start_info.hparams.items():
-                kind = v.WhichOneof("kind")
-                names.append(k)
-                values.append(None if kind in (None, "null_value") else getattr(v, kind))
-                dirs.append("" if run == "." else run)
-                files.append(file_name)
-        return names, values, dirs, files
+    # ------------------------------------------------------------------ tbparse's helpers
 
-    def _pivot_frame(self, pd, long, group, value_cols):
-        """Wide frame: one row per ``group`` key, one column per tag (``tag/col`` for the
-        extras), several values of a cell merged into a list."""
-        trailing = [c for c in ("wall_time",) if c in long.columns]
-        cells: dict[tuple, dict[str, list]] = {}
-        tag_cols: set[str] = set()
-        keys = [long[c].tolist() for c in group] if group else None
-        tags = long["tag"].tolist()
-        columns = {c: long[c].tolist() for c in value_cols + trailing}
-        for i, tag in enumerate(tags):
-            key = tuple(k[i] for k in keys) if keys else ()
-            cell = cells.setdefault(key, {})
-            for c in value_cols:
-                name = tag if c == "value" else f"{tag}/{c}"
-                tag_cols.add(name)
-                cell.setdefault(name, []).append(columns[c][i])
-            for c in trailing:
-                cell.setdefault(c, []).append(columns[c][i])
-        rows = []
-        for key, cell in cells.items():
-            row = dict(zip(group, key, strict=True))
-            for name, vals in cell.items():
-                if name in trailing and len(set(vals)) == 1:
-                    vals = vals[:1]
-                row[name] = vals[0] if len(vals) == 1 else vals
-            rows.append(row)
-        ordered = (["step"] if "step" in group else []) + sorted(tag_cols) + trailing + [
-            c for c in ("dir_name", "file_name") if c in group]
-        df = pd.DataFrame(rows)
-        df = df.reindex(columns=ordered)
-        sort = [c for c in ("dir_name", "file_name", "step") if c in df.columns]
-        if sort:
-            df = df.sort_values(sort, kind="stable", ignore_index=True)
-        return df
+    histogram_to_cdf = staticmethod(R.histogram_to_cdf)
+    histogram_to_pdf = staticmethod(R.histogram_to_pdf)
+    histogram_to_bins = staticmethod(R.histogram_to_bins)
+    tensor_to_histogram = staticmethod(R.tensor_to_histogram)
+    buckets_to_histogram_dict = staticmethod(R.tensor_to_histogram)
+    tensor_to_image = staticmethod(R.tensor_to_image)
+    tensor_to_audio = staticmethod(R.tensor_to_audio)
 
     def __repr__(self) -> str:
         return f"SummaryReader(log_path={self._log_path!r})"
 
 
-def _display_tag(event_type: str, tag: str) -> str:
-    if event_type == TEXT and tag.endswith(_TEXT_SUFFIX):
-        return tag[: -len(_TEXT_SUFFIX)]
-    return tag
-
-
-def _convert(event_type: str, value) -> list[dict]:
-    """One Value -> rows of columns, as tbparse names them."""
-    which = value.WhichOneof("value")
-    if event_type == TENSORS:
-        from tbx.reader._core import _decode_tensor_value
-
-        arr = _decode_tensor_value(value)
-        return [{"value": arr.item() if arr.shape == () else arr}]
-    if event_type == HISTOGRAMS:
-        from tbx.summary.histogram import decode
-
-        h = decode(value)
-        return [{"counts": h.bucket_counts, "limits": h.bucket_limits, "max": h.max,
-                 "min": h.min, "num": h.num, "sum": h.sum, "sum_squares": h.sum_squares}]
-    if event_type == TEXT:
-        strings = [s.decode("utf-8") for s in value.tensor.string_val]
-        return [{"value": strings[0] if len(strings) == 1 else strings}]
-    if event_type == IMAGES:
-        from tbx.summary.image import decode_png
-
-        if which == "image":
-            im = value.image
-            return [{"value": decode_png(im.encoded_image_string), "height": im.height,
-                     "width": im.width}]
-        blobs = list(value.tensor.string_val)
-        w, h = int(blobs[0]), int(blobs[1])
-        return [{"value": decode_png(b), "height": h, "width": w} for b in blobs[2:]]
-    if event_type == AUDIO:
-        from tbx.summary import audio
-
-        if which == "audio":
-            a = value.audio
-            samples, _rate = audio.decode(value)
-            return [{"value": samples, "content_type": a.content_type,
-                     "length_frames": a.length_frames, "sample_rate": a.sample_rate}]
-        return []
-    raise ValueError(event_type)
+def run_dir(run: str) -> str:
+    """A run's ``dir_name``: its folder relative to ``log_path`` (``""`` for ``log_path``)."""
+    return "" if run == "." else run
