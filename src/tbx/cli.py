@@ -15,156 +15,19 @@ import os
 import sys
 from datetime import datetime, timezone
 
-__all__ = ["main", "build_parser", "SUBCOMMANDS"]
+from tbx._cliutil import UsageError, check_path, check_regex, want_progress
 
-EXPORT_FORMATS = ("csv", "parquet", "json")
-EXPORT_KINDS = ("scalars", "histograms", "text", "hparams")
-
-
-class UsageError(Exception):
-    """A bad argument; the message names it."""
-
-
-def _want_progress(args) -> bool:
-    return not getattr(args, "quiet", False) and sys.stderr.isatty()
-
-
-def _check_path(path: str, name: str) -> None:
-    from tbx.reader._fs import is_url
-
-    if not is_url(path) and not os.path.exists(path):
-        raise UsageError(f"{name} {path!r} does not exist")
-
-
-def _check_regex(pattern: str | None, name: str) -> None:
-    import re
-
-    if pattern is None:
-        return
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise UsageError(f"{name} {pattern!r} is not a valid regular expression: {exc}") from None
+__all__ = ["main", "build_parser", "SUBCOMMANDS", "UsageError"]
 
 
 # ---------------------------------------------------------------------------------- export
 
 
 def add_export_parser(subparsers) -> None:
-    p = subparsers.add_parser(
-        "export",
-        help="write every point of a logdir to CSV, Parquet or JSON",
-        description=(
-            "Read every run below LOGDIR and write one table with all its points (never "
-            "sampled). Scalars give the columns run, tag, step, wall_time (seconds since the "
-            "Unix epoch), value. Floats are written exactly (shortest round-trip form)."
-        ),
-    )
-    p.add_argument("logdir", metavar="LOGDIR",
-                   help="folder of runs (or an fsspec URL such as s3://bucket/logs)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output file; '-' writes CSV or JSON to standard output")
-    p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
-                   help="output format; default: from OUT's extension (.csv, .parquet, .json)")
-    p.add_argument("--kind", choices=EXPORT_KINDS, default="scalars",
-                   help="which data to export (default: scalars). histograms add min, max, num, "
-                        "sum, sum_squares, bucket_limits, bucket_counts (lists); text adds text; "
-                        "hparams is one row per run with hyperparameters and final metrics")
-    p.add_argument("--run", metavar="REGEX", default=None,
-                   help="only runs whose name matches this regular expression (re.search)")
-    p.add_argument("--tag", metavar="REGEX", default=None,
-                   help="only tags matching this regular expression (re.search); other tags "
-                        "are not decoded")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress bar (it is shown only when stderr is a terminal)")
-    p.set_defaults(func=run_export)
+    """``tbx export LOGDIR -o OUT``: tables, and files with an index (:mod:`tbx.export`)."""
+    from tbx.export import add_export_parser as add
 
-
-def _export_format(args) -> str:
-    if args.format is not None:
-        return args.format
-    ext = os.path.splitext(args.output)[1].lower().lstrip(".")
-    if ext in EXPORT_FORMATS:
-        return ext
-    raise UsageError(f"--format is needed: cannot tell the format of OUT {args.output!r} from "
-                     f"its extension (use one of {', '.join(EXPORT_FORMATS)})")
-
-
-def _jsonable(v):
-    import numpy as np
-
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, bytes):
-        return v.decode("utf-8", errors="replace")
-    if isinstance(v, float) and v != v:
-        return None
-    return v
-
-
-def _write_json(df, out) -> None:
-    import json
-    import math
-
-    cols = list(df.columns)
-    arrays = [df[c].tolist() if str(df[c].dtype) != "category" else df[c].astype(object).tolist()
-              for c in cols]
-    out.write("[")
-    first = True
-    for row in zip(*arrays, strict=True):
-        rec = {}
-        for c, v in zip(cols, row, strict=True):
-            v = _jsonable(v)
-            if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
-                v = None if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-            rec[c] = v
-        out.write(("\n" if first else ",\n") + json.dumps(rec, allow_nan=False))
-        first = False
-    out.write("\n]\n")
-
-
-def run_export(args) -> int:
-    fmt = _export_format(args)
-    _check_path(args.logdir, "LOGDIR")
-    _check_regex(args.run, "--run")
-    _check_regex(args.tag, "--tag")
-    if fmt == "parquet" and args.output == "-":
-        raise UsageError("-o - (standard output) works for csv and json only, not parquet")
-    from tbx.reader.frames import read
-
-    data = read(args.logdir, run=args.run, tag=args.tag, progress=_want_progress(args))
-    df = getattr(data, args.kind)
-    if args.kind == "histograms":
-        for c in ("bucket_limits", "bucket_counts"):
-            df[c] = [a.tolist() for a in df[c]]
-    if fmt == "parquet":
-        try:
-            df.to_parquet(args.output, index=False)
-        except ImportError as exc:
-            raise UsageError(f"--format parquet needs pyarrow (pip install 'tbx[parquet]'): "
-                             f"{exc}") from None
-    elif fmt == "csv":
-        if args.kind == "histograms":
-            import json
-
-            for c in ("bucket_limits", "bucket_counts"):
-                df[c] = [json.dumps(a) for a in df[c]]
-        target = sys.stdout if args.output == "-" else args.output
-        df.to_csv(target, index=False, float_format=None, lineterminator="\n")
-    else:
-        if args.output == "-":
-            _write_json(df, sys.stdout)
-        else:
-            with open(args.output, "w", encoding="utf-8") as f:
-                _write_json(df, f)
-    if args.output != "-" and not args.quiet:
-        print(f"tbx export: {len(df)} rows of {args.kind} from {len(data.runs)} runs "
-              f"-> {args.output} ({fmt})", file=sys.stderr)
-    return 0
+    add(subparsers)
 
 
 # ---------------------------------------------------------------------------------- inspect
@@ -202,9 +65,9 @@ def _utc(t: float | None) -> str:
 
 
 def run_inspect(args) -> int:
-    _check_path(args.path, "PATH")
-    _check_regex(args.run, "--run")
-    _check_regex(args.tag, "--tag")
+    check_path(args.path, "PATH")
+    check_regex(args.run, "--run")
+    check_regex(args.tag, "--tag")
     import warnings
 
     from tbx.reader._core import LogdirReader
@@ -218,7 +81,7 @@ def run_inspect(args) -> int:
         reader = LogdirReader(path, run_filter=args.run, tag_filter=args.tag)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # corruption is printed below
-        if _want_progress(args):
+        if want_progress(args):
             from tbx.reader._progress import progress_bar
 
             with progress_bar(f"reading {path}") as update:

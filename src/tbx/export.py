@@ -1,0 +1,275 @@
+"""``tbx export``: a logdir's points as a table, or as files with an index.
+
+Tables (``--kind scalars | histograms | text | hparams``): one CSV, Parquet or JSON file of every
+point (never sampled), from :func:`tbx.read`.
+
+Files (``--kind images | audio | plugins``): OUT is a folder; each point's data is written as a
+file ``OUT/<run>/<tag>/<step>_<n>.<ext>`` (run and tag percent-encoded into one folder name each,
+``n`` counting the files of that tag and step) and listed in ``OUT/index.csv``, one row per file:
+``run, tag, step, wall_time, path`` (``path`` relative to OUT; ``plugins`` adds ``plugin``).
+
+* ``images``: each image as its encoded file (PNG, GIF for videos, JPEG: ``.png``, ``.gif``,
+  ``.jpg``; other formats ``.bin``);
+* ``audio``: each clip as its encoded file (``.wav``; other formats ``.bin``);
+* ``plugins``: the data of plugins tbx does not know (a third party's, or tensors naming no
+  plugin), as raw bytes: each element of a string tensor as a ``.bin`` file, any other tensor as
+  a ``.npy`` file (``numpy.load``); the plugin's metadata content (``SummaryMetadata.
+  plugin_data.content``), when not empty, as ``OUT/<run>/<tag>/plugin_content.bin``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from urllib.parse import quote
+
+from tbx._cliutil import UsageError, check_path, check_regex, want_progress
+
+__all__ = ["add_export_parser", "run_export", "TABLE_KINDS", "FILE_KINDS", "KNOWN_PLUGINS",
+           "export_files"]
+
+EXPORT_FORMATS = ("csv", "parquet", "json")
+TABLE_KINDS = ("scalars", "histograms", "text", "hparams")
+FILE_KINDS = ("images", "audio", "plugins")
+#: Plugins whose data tbx reads (and exports as tables or images/audio); ``plugins`` exports the
+#: others.
+KNOWN_PLUGINS = frozenset({"scalars", "histograms", "images", "audio", "video", "text",
+                           "pr_curves", "hparams", "custom_scalars", "mesh", "graphs",
+                           "projector"})
+_EXTENSIONS = ((b"\x89PNG", "png"), (b"GIF8", "gif"), (b"\xff\xd8\xff", "jpg"), (b"RIFF", "wav"))
+
+
+def add_export_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="write every point of a logdir to CSV, Parquet or JSON, or images, audio and "
+             "plugin data to files with an index",
+        description=(
+            "Read every run below LOGDIR and write one table with all its points (never "
+            "sampled). Scalars give the columns run, tag, step, wall_time (seconds since the "
+            "Unix epoch), value. Floats are written exactly (shortest round-trip form). With "
+            "--kind images, audio or plugins, OUT is a folder: each point's data becomes a file "
+            "OUT/<run>/<tag>/<step>_<n>.<ext> (run and tag percent-encoded), listed in "
+            "OUT/index.csv with the columns run, tag, step, wall_time, path."
+        ),
+    )
+    p.add_argument("logdir", metavar="LOGDIR",
+                   help="folder of runs (or an fsspec URL such as s3://bucket/logs)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file ('-' writes CSV or JSON to standard output); a folder for "
+                        "--kind images, audio, plugins")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
+                   help="output format; default: from OUT's extension (.csv, .parquet, .json)")
+    p.add_argument("--kind", choices=TABLE_KINDS + FILE_KINDS, default="scalars",
+                   help="which data to export (default: scalars). histograms add min, max, num, "
+                        "sum, sum_squares, bucket_limits, bucket_counts (lists); text adds text; "
+                        "hparams is one row per run with hyperparameters and final metrics; "
+                        "images and audio write each image or clip as its encoded file; plugins "
+                        "writes the data of plugins tbx does not know as raw bytes (string "
+                        "tensors: .bin per element; other tensors: .npy) and the plugin's "
+                        "metadata content as plugin_content.bin")
+    p.add_argument("--run", metavar="REGEX", default=None,
+                   help="only runs whose name matches this regular expression (re.search)")
+    p.add_argument("--tag", metavar="REGEX", default=None,
+                   help="only tags matching this regular expression (re.search); other tags "
+                        "are not decoded")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bar (it is shown only when stderr is a terminal)")
+    p.set_defaults(func=run_export)
+
+
+def _export_format(args) -> str:
+    if args.kind in FILE_KINDS:
+        if args.format not in (None, "csv"):
+            raise UsageError(f"--format {args.format} does not apply to --kind {args.kind}: "
+                             f"OUT is a folder of files with an index.csv")
+        if args.output == "-":
+            raise UsageError(f"-o - (standard output) works for tables only; --kind "
+                             f"{args.kind} needs a folder")
+        return "csv"
+    if args.format is not None:
+        return args.format
+    ext = os.path.splitext(args.output)[1].lower().lstrip(".")
+    if ext in EXPORT_FORMATS:
+        return ext
+    raise UsageError(f"--format is needed: cannot tell the format of OUT {args.output!r} from "
+                     f"its extension (use one of {', '.join(EXPORT_FORMATS)})")
+
+
+def _jsonable(v):
+    import numpy as np
+
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace")
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def _write_json(df, out) -> None:
+    import json
+    import math
+
+    cols = list(df.columns)
+    arrays = [df[c].tolist() if str(df[c].dtype) != "category" else df[c].astype(object).tolist()
+              for c in cols]
+    out.write("[")
+    first = True
+    for row in zip(*arrays, strict=True):
+        rec = {}
+        for c, v in zip(cols, row, strict=True):
+            v = _jsonable(v)
+            if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
+                v = None if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+            rec[c] = v
+        out.write(("\n" if first else ",\n") + json.dumps(rec, allow_nan=False))
+        first = False
+    out.write("\n]\n")
+
+
+def _write_table(df, args, fmt: str) -> None:
+    if args.kind == "histograms":
+        for c in ("bucket_limits", "bucket_counts"):
+            df[c] = [a.tolist() for a in df[c]]
+    if fmt == "parquet":
+        try:
+            df.to_parquet(args.output, index=False)
+        except ImportError as exc:
+            raise UsageError(f"--format parquet needs pyarrow (pip install 'tbx[parquet]'): "
+                             f"{exc}") from None
+    elif fmt == "csv":
+        if args.kind == "histograms":
+            import json
+
+            for c in ("bucket_limits", "bucket_counts"):
+                df[c] = [json.dumps(a) for a in df[c]]
+        target = sys.stdout if args.output == "-" else args.output
+        df.to_csv(target, index=False, float_format=None, lineterminator="\n")
+    elif args.output == "-":
+        _write_json(df, sys.stdout)
+    else:
+        with open(args.output, "w", encoding="utf-8") as f:
+            _write_json(df, f)
+
+
+def run_export(args) -> int:
+    fmt = _export_format(args)
+    check_path(args.logdir, "LOGDIR")
+    check_regex(args.run, "--run")
+    check_regex(args.tag, "--tag")
+    if fmt == "parquet" and args.output == "-":
+        raise UsageError("-o - (standard output) works for csv and json only, not parquet")
+    from tbx.reader.frames import read
+
+    data = read(args.logdir, run=args.run, tag=args.tag, progress=want_progress(args))
+    if args.kind in FILE_KINDS:
+        n = export_files(data, args.kind, args.output)
+        what = f"{n} files of {args.kind}"
+        target = os.path.join(args.output, "index.csv")
+    else:
+        df = getattr(data, args.kind)
+        _write_table(df, args, fmt)
+        what, target = f"{len(df)} rows of {args.kind}", args.output
+    if args.output != "-" and not args.quiet:
+        print(f"tbx export: {what} from {len(data.runs)} runs -> {target} ({fmt})",
+              file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------------ files
+
+
+def _component(name: str) -> str:
+    """One folder name for a run or tag: percent-encoded (``/`` included), never ``.``/``..``."""
+    out = quote(name, safe="")
+    return out.replace(".", "%2E") if out in (".", "..") else out
+
+
+def _extension(data: bytes, default: str = "bin") -> str:
+    for magic, ext in _EXTENSIONS:
+        if data.startswith(magic):
+            return ext
+    return default
+
+
+def _points(data, kind: str):
+    """``(run, tag, plugin, step, wall_time, [(bytes, ext)])`` per point, and per tag the
+    plugin content to write (``plugins`` only)."""
+    import numpy as np
+
+    from tbx.reader.provider import BLOB, TENSOR
+
+    p = data.provider
+    for run in p.runs():
+        for tag, info in p.tags(run).items():
+            plugin = info.plugin_name
+            if kind == "images" and info.data_class == BLOB and plugin in ("images", "video"):
+                s = p.blobs(run, tag)
+                items = [[(bytes(b), _extension(bytes(b))) for b in (v or [])[2:]]
+                         for v in s.values]
+            elif kind == "audio" and info.data_class == BLOB and plugin == "audio":
+                s = p.blobs(run, tag)
+                items = [[(bytes(b), _extension(bytes(b))) for b in (v or [])[0::2]]
+                         for v in s.values]
+            elif kind == "plugins" and info.data_class == TENSOR and plugin not in KNOWN_PLUGINS:
+                s = p.tensors(run, tag)
+                items = []
+                for v in s.values:
+                    if v is None:
+                        items.append([])
+                    elif v.dtype == object:
+                        items.append([(bytes(x), "bin") for x in v.reshape(-1)])
+                    else:
+                        import io
+
+                        buf = io.BytesIO()
+                        np.save(buf, v, allow_pickle=False)
+                        items.append([(buf.getvalue(), "npy")])
+                content = p.metadata(run, tag).plugin_data.content
+                yield run, tag, plugin, None, None, [(content, "plugin_content")] if content \
+                    else []
+            else:
+                continue
+            for st, w, files in zip(s.step.tolist(), s.wall_time.tolist(), items, strict=True):
+                yield run, tag, plugin, st, w, files
+
+
+def export_files(data, kind: str, out: str) -> int:
+    """Write the ``kind`` points of a :class:`tbx.reader.frames.Logdir` as files below ``out``
+    with ``out/index.csv`` (see the module docstring); returns the number of files listed.
+
+    Raises:
+        OSError: a file or folder cannot be written.
+    """
+    import csv
+
+    os.makedirs(out, exist_ok=True)
+    counts: dict[tuple, int] = {}
+    rows = 0
+    with open(os.path.join(out, "index.csv"), "w", newline="", encoding="utf-8") as f:
+        index = csv.writer(f, lineterminator="\n")
+        index.writerow(["run", "tag", "step", "wall_time", "path"] +
+                       (["plugin"] if kind == "plugins" else []))
+        for run, tag, plugin, step, wall, files in _points(data, kind):
+            folder = os.path.join(_component(run), _component(tag))
+            os.makedirs(os.path.join(out, folder), exist_ok=True)
+            for blob, ext in files:
+                if step is None:  # the plugin's metadata content
+                    with open(os.path.join(out, folder, "plugin_content.bin"), "wb") as g:
+                        g.write(blob)
+                    continue
+                n = counts.get((run, tag, step), 0)
+                counts[(run, tag, step)] = n + 1
+                rel = os.path.join(folder, f"{step}_{n}.{ext}")
+                with open(os.path.join(out, rel), "wb") as g:
+                    g.write(blob)
+                index.writerow([run, tag, step, repr(wall), rel.replace(os.sep, "/")] +
+                               ([plugin] if kind == "plugins" else []))
+                rows += 1
+    return rows
