@@ -605,3 +605,25 @@ def test_tensorboard_reads_the_summaries(tmp_path):
         "_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"}
     assert "custom_scalars__config__" in acc.PluginTagToContent("custom_scalars")
     assert list(acc.PluginTagToContent("mesh")) == ["m_VERTEX"]
+
+
+def test_file_writer_graph_events_equal_tensorboardx(tmp_path):
+    import tensorboardX
+    from tensorboardX.proto.graph_pb2 import GraphDef
+    from tensorboardX.proto.node_def_pb2 import NodeDef
+
+    graph = GraphDef(node=[NodeDef(name="x", op="Const"), NodeDef(name="y", op="Add",
+                                                                  input=["x"])])
+    stats = GraphDef(node=[NodeDef(name="stats")])  # any message: written as bytes
+    for name, cls in (("ours", tbx.FileWriter), ("theirs", tensorboardX.FileWriter)):
+        fw = cls(str(tmp_path / name))
+        fw.add_graph((graph, stats), walltime=5.0)
+        fw.add_onnx_graph(graph, walltime=6.0)
+        fw.add_openvino_graph(graph, walltime=7.0)
+        fw.close()
+    ours, theirs = (read_events(event_files(tmp_path / n)[0])[1:] for n in ("ours", "theirs"))
+    assert [e.SerializeToString() for e in ours] == [e.SerializeToString() for e in theirs]
+    assert ours[0].graph_def == graph.SerializeToString()
+    assert ours[1].tagged_run_metadata.tag == "profiler"
+    with pytest.raises(TypeError, match="graph_profile must be a"):
+        tbx.FileWriter(tmp_path / "bad").add_graph(graph)

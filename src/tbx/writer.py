@@ -48,6 +48,17 @@ def _discard(data: bytes) -> None:
     """Sink of a writer created with ``write_to_disk=False``."""
 
 
+def _message_bytes(message, arg: str) -> bytes:
+    """The serialized bytes of a protobuf message of any package (or bytes as given)."""
+    if isinstance(message, (bytes, bytearray, memoryview)):
+        return bytes(message)
+    serialize = getattr(message, "SerializeToString", None)
+    if not callable(serialize):
+        raise TypeError(f"{arg} must be a protobuf message or its serialized bytes, got "
+                        f"{type(message).__module__}.{type(message).__qualname__}")
+    return serialize()
+
+
 def _parse(cls, message, arg: str):
     """``message`` (a protobuf message of any generated class with ``cls``'s wire format, e.g.
     tensorboardX's, tensorboard's or TensorFlow's ``Summary``; or its serialized bytes) as a
@@ -159,6 +170,42 @@ class FileWriter:
             walltime = self._default_walltime
         wall = _time() if walltime is None else to_walltime(walltime)
         self.event_writer.add_event_bytes(event_bytes(wall, step, data))
+
+    def add_graph(self, graph_profile, walltime=None) -> None:
+        """Write a graph and its step stats (tensorboardX's FileWriter.add_graph): an
+        ``Event(graph_def=...)`` and an ``Event(tagged_run_metadata=TaggedRunMetadata(tag=
+        "profiler", run_metadata=...))`` (torch.utils.tensorboard's tag is ``"step1"``).
+
+        Args:
+            graph_profile: ``(GraphDef, RunMetadata)``: protobuf messages of any package (each
+                is serialised with ``SerializeToString()``), or their bytes.
+
+        Raises:
+            TypeError: ``graph_profile`` is not such a pair.
+        """
+        from tbx.proto.event_pb2 import Event, TaggedRunMetadata
+
+        try:
+            graph, stats = graph_profile
+        except (TypeError, ValueError):
+            raise TypeError("graph_profile must be a (GraphDef, RunMetadata) pair") from None
+        self.add_event(Event(graph_def=_message_bytes(graph, "graph_profile[0]")), None, walltime)
+        trm = TaggedRunMetadata(tag="profiler",
+                                run_metadata=_message_bytes(stats, "graph_profile[1]"))
+        self.add_event(Event(tagged_run_metadata=trm), None, walltime)
+
+    def add_onnx_graph(self, graph, walltime=None) -> None:
+        """Write an ``Event(graph_def=graph)``: a GraphDef message of any package, or its
+        bytes (tensorboardX's; also ``add_openvino_graph``).
+
+        Raises:
+            TypeError: ``graph`` has no ``SerializeToString()`` and is not bytes.
+        """
+        from tbx.proto.event_pb2 import Event
+
+        self.add_event(Event(graph_def=_message_bytes(graph, "graph")), None, walltime)
+
+    add_openvino_graph = add_onnx_graph
 
     def flush(self) -> None:
         """Write everything logged so far to the file (a barrier; see EventFileWriter.flush)."""
