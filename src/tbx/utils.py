@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["figure_to_image", "make_grid", "convert_to_HWC", "convert_to_NTCHW"]
+__all__ = ["figure_to_image", "graphviz_to_image", "make_grid", "convert_to_HWC",
+           "convert_to_NTCHW"]
 
 
 def figure_to_image(figures, close: bool = True) -> np.ndarray:
@@ -26,6 +27,11 @@ def figure_to_image(figures, close: bool = True) -> np.ndarray:
 
     pixels = figure_to_array(figures, close)
     return np.moveaxis(pixels, -1, -3)
+
+
+def graphviz_to_image() -> None:
+    """tensorboardX's placeholder: does nothing and returns None."""
+    return None
 
 
 def _check(tensor, input_format, lengths: tuple[int, ...], letters: str) -> tuple[np.ndarray, str]:

@@ -39,14 +39,26 @@ import os
 
 from tbx.reader import _tbparse_frames as F
 from tbx.reader import _tbparse_raw as R
+from tbx.summary.tensor import tensor_to_numpy as make_ndarray  # tbparse's name
 
-__all__ = ["SummaryReader", "ALL_EVENT_TYPES", "ALL_EXTRA_COLUMNS", "LogPathNotFoundError"]
+__all__ = ["SummaryReader", "ALL_EVENT_TYPES", "ALL_EXTRA_COLUMNS", "REDUCED_EVENT_TYPES",
+           "PLUGIN_TAGS", "PLUGIN_RAW_TAGS", "LogPathNotFoundError", "ScalarEvent", "TensorEvent",
+           "HistogramEvent", "HistogramValue", "ImageEvent", "AudioEvent", "make_ndarray"]
 
 SCALARS, TENSORS, HISTOGRAMS, IMAGES, AUDIO, HPARAMS, TEXT = (
     "scalars", "tensors", "histograms", "images", "audio", "hparams", "text")
 _TYPE_ORDER = (IMAGES, AUDIO, HISTOGRAMS, SCALARS, TENSORS, HPARAMS, TEXT)  # tbparse's dicts
 #: Values accepted in ``event_types``.
 ALL_EVENT_TYPES = frozenset(_TYPE_ORDER)
+#: tbparse's default without TensorFlow (tbx reads every type by default).
+REDUCED_EVENT_TYPES = ALL_EVENT_TYPES - {IMAGES, AUDIO}
+#: Plugins whose tags are not tensors, and their raw tags (tbparse's names).
+PLUGIN_TAGS = frozenset({HPARAMS, TEXT})
+PLUGIN_RAW_TAGS = {"hparams/exp": "_hparams_/experiment",
+                   "hparams/ssi": "_hparams_/session_start_info",
+                   "hparams/sei": "_hparams_/session_end_info", TEXT: "/text_summary"}
+ScalarEvent, TensorEvent, HistogramEvent = R.ScalarEvent, R.TensorEvent, R.HistogramEvent
+HistogramValue, ImageEvent, AudioEvent = R.HistogramValue, R.ImageEvent, R.AudioEvent
 #: Values accepted in ``extra_columns``.
 ALL_EXTRA_COLUMNS = frozenset({"dir_name", "file_name", "wall_time", "min", "max", "num", "sum",
                                "sum_squares", "width", "height", "content_type",
@@ -66,9 +78,10 @@ class SummaryReader:
             for the folder itself, and ``file_name``, its base name).
         pivot: wide format (one column per tag; several values of one step merged into a list)
             instead of long format.
-        extra_columns: a ``set`` of extra columns, among :data:`ALL_EXTRA_COLUMNS`.
-        event_types: a ``set`` of event types to read, among :data:`ALL_EVENT_TYPES`
-            (default, or empty: all).
+        extra_columns: a ``set`` (or frozenset) of extra columns, among
+            :data:`ALL_EXTRA_COLUMNS`.
+        event_types: a ``set`` (or frozenset) of event types to read, among
+            :data:`ALL_EVENT_TYPES` (default, or empty: all).
 
     Raises:
         LogPathNotFoundError: ``log_path`` does not exist (a FileNotFoundError and ValueError).
@@ -79,14 +92,14 @@ class SummaryReader:
     def __init__(self, log_path: str | os.PathLike, *, pivot: bool = False,
                  extra_columns: set[str] | None = None, event_types: set[str] | None = None):
         extra = extra_columns or set()
-        if not isinstance(extra, set):
+        if not isinstance(extra, (set, frozenset)):
             raise ValueError(f"extra_columns must be a set, got {type(extra).__name__}")
         bad = extra - ALL_EXTRA_COLUMNS
         if bad:
             raise KeyError(f"extra_columns: unknown column names {sorted(bad)}; "
                            f"known: {sorted(ALL_EXTRA_COLUMNS)}")
         types = event_types or set(ALL_EVENT_TYPES)
-        if not isinstance(types, set):
+        if not isinstance(types, (set, frozenset)):
             raise ValueError(f"event_types must be a set, got {type(types).__name__}")
         bad = types - ALL_EVENT_TYPES
         if bad:
