@@ -322,3 +322,19 @@ def test_deliberate_differences(tmp_path):
         assert_frames_equal(tbx.SummaryReader(path).scalars.query("tag == 'loss'"),
                             _tbparse(path).scalars.query("tag == 'loss'"))
     assert os.path.isdir(tmp_path)
+
+
+@pytest.mark.parametrize("extra", [None, {"dir_name"}, {"file_name"}, {"dir_name", "file_name"}])
+def test_wide_scalars_equal_tbparse(tmp_path, extra):
+    """Wide scalar frames, by the merge (cells with several values) and by the fast path (one
+    value per cell: dir_name or file_name tell the runs apart)."""
+    for run, n in (("x", 4), ("y/z", 6), ("y/w", 30)):
+        w = tensorboardX.SummaryWriter(str(tmp_path / run))
+        for i in range(n):
+            w.add_scalar("b", i * 0.5, i)
+            if i % 2:
+                w.add_scalar("a", -i, i)
+        w.close()
+    want = _tbparse(tmp_path, pivot=True, extra_columns=extra).scalars
+    got = tbx.SummaryReader(tmp_path, pivot=True, extra_columns=extra).scalars
+    assert_frames_equal(got, want)

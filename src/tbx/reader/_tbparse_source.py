@@ -17,18 +17,19 @@ import numpy as np
 from tbx.reader import _tbparse_raw as R
 from tbx.reader.provider import SCALAR
 
-__all__ = ["pieces"]
+__all__ = ["pieces", "convert"]
 
 _KIND = {"histo": "histograms", "image": "images", "audio": "audio"}
 _TEXT_SUFFIX = "/text_summary"
 _HPARAMS_START = "_hparams_/session_start_info"
 
 
-def pieces(reader, event_type: str) -> dict:
+def pieces(reader, event_type: str, decode: bool = True) -> dict:
     """``{(run, file name): [(tag, step, wall_time, {column: values}, raw tag)]}`` of one event
     type: per event file, one piece per tag (tags in the run's first-seen order; hparams: one
     per hyperparameter of the file's first session, without step and wall time). ``tag`` is
-    the shown tag (text without ``/text_summary``), ``raw tag`` the written one."""
+    the shown tag (text without ``/text_summary``), ``raw tag`` the written one. With
+    ``decode=False`` the value columns of tensor, blob and text points stay empty (for tags)."""
     out: dict = {}
     for run in reader.runs():
         for tag, info in reader.tags(run).items():
@@ -39,7 +40,7 @@ def pieces(reader, event_type: str) -> dict:
                 if event_type == "scalars":
                     _scalars(reader, run, tag, out)
             elif event_type != "scalars":
-                _points(reader, run, tag, info.plugin_name, event_type, out)
+                _points(reader, run, tag, info.plugin_name, event_type, out, decode)
     return out
 
 
@@ -61,7 +62,7 @@ def _values(reader, run, tag):
         yield st, w, Summary.Value.FromString(raw), names[i]
 
 
-def _points(reader, run, tag, plugin, event_type, out) -> None:
+def _points(reader, run, tag, plugin, event_type, out, decode: bool) -> None:
     """The points of a tensor or blob tag whose payload field makes them ``event_type``."""
     rows: dict[str, dict[str, list]] = {}
     for st, w, value, name in _values(reader, run, tag):
@@ -72,7 +73,7 @@ def _points(reader, run, tag, plugin, event_type, out) -> None:
         if kind != event_type:
             continue
         try:
-            item = convert(event_type, value)
+            item = convert(event_type, value) if decode else {}
         except Exception:  # noqa: BLE001 - an undecodable point is left out
             continue
         cols = rows.setdefault(name, {"step": [], "wall_time": []})

@@ -195,7 +195,7 @@ class SummaryReader:
         if event_type not in self._types:
             return []
         tags: list[str] = []
-        pieces = self._pieces(event_type)
+        pieces = self._pieces(event_type, decode=False)
         for leaf in self._leaves():
             tags.extend(p[4] for p in pieces.get(leaf, []))
         return list(dict.fromkeys(tags))
@@ -341,13 +341,14 @@ class SummaryReader:
             return F.stack(pd, [frame], **opts)
         return folder(self._tree())
 
-    def _pieces(self, event_type: str) -> dict:
-        """``{(run, file name): [(tag, step, wall_time, {column: values}, raw tag)]}``."""
-        key = "pieces:" + event_type
+    def _pieces(self, event_type: str, decode: bool = True) -> dict:
+        """``{(run, file name): [(tag, step, wall_time, {column: values}, raw tag)]}``
+        (see :func:`tbx.reader._tbparse_source.pieces`)."""
+        key = f"pieces:{event_type}:{decode}"
         if key not in self._cache:
             from tbx.reader._tbparse_source import pieces
 
-            self._cache[key] = pieces(self._reader, event_type)
+            self._cache[key] = pieces(self._reader, event_type, decode)
         return self._cache[key]
 
     # ------------------------------------------------------------------ tbparse's helpers
