@@ -3,6 +3,8 @@
 Contenders, in the same run on the same (page-cached) file:
 
 * tbx: ``tbx.read(logdir).scalars`` (C kernel), and the same with the pure-Python fallback;
+* tbx's tbparse-compatible reader: ``tbx.SummaryReader(logdir).scalars`` (tbparse's frame,
+  equal to it: per-file pieces, tbparse's sort);
 * tbparse: ``tbparse.SummaryReader(logdir).scalars``;
 * TensorBoard's ``EventAccumulator`` keeping every point (``size_guidance={SCALARS: 0}``),
   ``Reload()`` then one DataFrame from ``Scalars(tag)`` of every tag;
@@ -64,6 +66,12 @@ def timed(fn, repeat: int) -> tuple[float, object]:
         out = fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), out
+
+
+def run_tbx_summary_reader(logdir: str):
+    import tbx
+
+    return tbx.SummaryReader(logdir).scalars
 
 
 def run_tbx(logdir: str, kernel: bool):
@@ -204,6 +212,9 @@ def main() -> None:
     t, df = timed(lambda: run_tbx(args.logdir, False), 1)
     assert len(df) == N_TAGS * N_STEPS
     results["tbx.read(...).scalars (pure Python)"] = t
+    t, df = timed(lambda: run_tbx_summary_reader(args.logdir), args.repeat)
+    assert len(df) == N_TAGS * N_STEPS
+    results["tbx.SummaryReader(...).scalars (tbparse's frame)"] = t
     binary = rust_server_binary()
     if binary:
         runs = [run_rust(args.logdir, binary) for _ in range(args.repeat)]
@@ -228,6 +239,10 @@ def main() -> None:
               "Rust data server: logged load time"):
         if k in results:
             print(f"{k}: tbx is {results[k] / ours:.1f}x faster")
+    if "tbparse SummaryReader.scalars" in results:
+        mine = results["tbx.SummaryReader(...).scalars (tbparse's frame)"]
+        print(f"tbparse SummaryReader.scalars: tbx.SummaryReader is "
+              f"{results['tbparse SummaryReader.scalars'] / mine:.1f}x faster")
 
 
 if __name__ == "__main__":
