@@ -546,6 +546,15 @@ def test_file_writer_takes_messages_of_every_package(logdir):
     theirs = tb_summary.Summary(value=[tb_summary.Summary.Value(tag="torch", simple_value=3.0)])
     fw.add_summary(theirs, 3, walltime=12.0)
     fw.add_summary(theirs.SerializeToString(), 4, walltime=13.0)  # TensorFlow 1's bytes
+
+    class TensorFlowSummary:  # a stand-in: tf.compat.v1.Summary, duck-typed, not imported
+        class DESCRIPTOR:
+            name, full_name = "Summary", "tensorflow.Summary"
+
+        def SerializeToString(self):  # noqa: N802 - protobuf's name
+            return theirs.SerializeToString()
+
+    fw.add_summary(TensorFlowSummary(), 7, walltime=13.5)
     event = tb_event.Event(summary=theirs, step=99)
     fw.add_event(event, walltime=14.0)  # keeps its own step
     fw.add_event(tensorboardX.proto.event_pb2.Event(summary=xs.scalar("x", 5.0)), 6, 15.0)
@@ -563,6 +572,7 @@ def test_file_writer_takes_messages_of_every_package(logdir):
     assert [(e.summary.value[0].tag, e.step, e.wall_time, e.summary.value[0].simple_value)
             for e in events] == [("tbx", 1, 10.0, 1.0), ("tensorboardX", 2, 11.0, 2.0),
                                  ("torch", 3, 12.0, 3.0), ("torch", 4, 13.0, 3.0),
+                                 ("torch", 7, 13.5, 3.0),
                                  ("torch", 99, 14.0, 3.0), ("x", 6, 15.0, 5.0)]
 
 
