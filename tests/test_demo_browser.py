@@ -181,7 +181,8 @@ def test_text(page):
     page.locator(".text-card .markdown table").first.wait_for(timeout=15_000)
     page.wait_for_function(
         """() => [...document.querySelectorAll('.text-card')]
-                 .some(c => c.innerText.includes('learning rate') && c.innerText.includes('digits'))""",
+                 .some(c => c.innerText.includes("learning rate")
+                           && c.innerText.includes("digits"))""",
         timeout=15_000,
     )
     _shot(page, "text")
