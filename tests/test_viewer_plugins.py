@@ -231,16 +231,6 @@ def test_context_run_dir_version_and_cache(tmp_path):
         hub.refresh_once()
         r = c.get("/api/plugins/probe/p", params={"run": "a/b"}).json()
         assert r["v"] == 2 and r["sv"] == 2
-        import shutil
-
-        shutil.rmtree(tmp_path / "a")
-        seen["ctx"].cache["k"] = 2
-        try:
-            hub.refresh_once()
-        except Exception:
-            pass  # the reader may not support vanished runs yet
-        if "a/b" not in provider.runs():
-            assert seen["ctx"].cache == {}  # emptied when a run vanished
 
 
 def _dist(root, name, entry_points: str, modules: dict[str, str]):
@@ -284,3 +274,50 @@ def test_entry_points(tmp_path, monkeypatch):
     every = {e.name: e for e in discover()}
     assert every["scalars"].source == "builtin"  # a built-in keeps its name
     assert {"good", "made", "bad", "notaplugin"} <= set(every)
+
+
+def test_cache_emptied_when_a_run_vanishes_or_a_series_is_purged(provider):
+    seen = {}
+
+    def probe(ctx, req):
+        ctx.cache["k"] = ctx.version()
+        seen["ctx"] = ctx
+        return {}
+
+    app = create_app(provider, refresh=False, plugins=[Plugin(name="probe", title="P",
+                                                               routes={"p": probe})])
+    hub = app.state.hub
+    hub.refresh_once()
+    with TestClient(app) as c:
+        c.get("/api/plugins/probe/p")
+        v0 = seen["ctx"].cache["k"]
+        provider.add_scalars("train", "loss", [10], [1.0])
+        hub.refresh_once()  # an append keeps the cache, bumps the version
+        assert seen["ctx"].cache == {"k": v0} and seen["ctx"].version() == v0 + 1
+        provider.purge("train", "loss", 5)
+        hub.refresh_once()
+        assert seen["ctx"].cache == {}
+        c.get("/api/plugins/probe/p")
+        del provider.data["eval"]
+        hub.refresh_once()
+        assert seen["ctx"].cache == {}
+
+
+def test_serve_plugins_lists_and_reports_broken(tmp_path, monkeypatch, capsys):
+    from tbx.cli import main
+
+    _dist(tmp_path, "tbx_plugin_bad", """\
+        [tbx.plugins]
+        bad = tbxbad_missing:PLUGIN
+        """, {})
+    assert main(["serve", "--plugins"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["NAME", "TITLE", "SOURCE", "STATUS"]
+    assert [line.split()[0] for line in out[1:]] == BUILTIN_ORDER
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["serve", "--plugins"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].split()[:4] == ["bad", "-", "tbx_plugin_bad", "1.0"]
+    assert out[-1].endswith("error: ModuleNotFoundError: No module named 'tbxbad_missing'")
+    assert main(["serve"]) == 2
+    assert "required: logdir" in capsys.readouterr().err
