@@ -1,16 +1,21 @@
 """Viewer benchmark: `tbx serve` against `tensorboard --logdir`, same logdir, same run.
 
 Usage: python benchmarks/bench_viewer.py [--runs 10] [--tags 10] [--steps 100000]
-       [--logdir DIR] [--skip-tensorboard] [--tb-python]
+       [--logdir DIR] [--skip-tensorboard] [--tb-python] [--baseline-src DIR]
 
 * Generates (once; reused from ``--logdir``, default ``$TMPDIR/tbx_bench_viewer_RxTxS``) a logdir
   of RUNS runs x TAGS scalar tags x STEPS steps (default 10 x 10 x 100,000 = 10M points), one
   event file per run, written with tbx's own Event encoder and record framing.
 * tbx: starts ``tbx serve`` (falls back to ``python -m tbx.viewer`` when the ``tbx`` script is
-  missing) and polls ``/api/scalars?run=run0&tag=tag0&width=0`` (every point, unsampled) until the
-  series is complete (``total == STEPS``): that is "time to the full series". Then the server's
-  RSS, and the median and p90 time (client side, over HTTP on loopback) of a downsampled request
-  (100,000 points to 1,000 pixels), and of the same request with smoothing.
+  missing) and polls the scalars plugin's ``/api/plugins/scalars/series?run=run0&tag=tag0&width=0``
+  (every point, unsampled; ``/api/scalars`` before the plugin API) until the series is complete
+  (``total == STEPS``): that is "time to the full series". Then the server's RSS, and the median
+  and p90 time (client side, over HTTP on loopback) of a downsampled request (100,000 points to
+  1,000 pixels), and of the same request with smoothing.
+* ``--baseline-src DIR``: this tbx and the tbx of another source tree (``DIR`` is its ``src/``,
+  e.g. the main branch's) served side by side, started together, the same requests alternated
+  (100 rounds, order flipped each round), so a loaded machine slows both alike; prints the
+  ratios.
 * TensorBoard (its default loader, the Rust data server when installed): polls
   ``/data/plugin/scalars/scalars?run=run0&tag=tag0`` until the series holds its last step
   (default 1,000-point reservoir sample), then again with ``--samples_per_plugin
@@ -141,79 +146,143 @@ def _unpack(body: bytes):
     return unpack(body)
 
 
-def bench_tbx(logdir: Path, steps: int, timeout: float, src: str | None = None) -> dict:
-    """``tbx serve`` of this tbx, or (``src``) of the tbx source tree at ``src`` (its ``src/``
-    folder on PYTHONPATH): the same measurements for both, so two versions compare in one run."""
-    port = free_port()
-    exe = shutil.which("tbx")
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = src
-        cmd = [sys.executable, "-m", "tbx.viewer"]
-    else:
-        cmd = ([exe, "serve"] if exe and _has_serve(exe) else [sys.executable, "-m", "tbx.viewer"])
-    cmd += [str(logdir), "--port", str(port), "--reload-interval", "5"]
-    base = f"http://127.0.0.1:{port}"
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    # the scalars plugin's route; before the plugin API it was /api/scalars
-    route = [f"{base}/api/plugins/scalars/series"]
+QUERIES = (("downsample_1000px", "width=1000"),
+           ("downsample_1000px_smoothed", "width=1000&smoothing=0.6"),
+           ("full_100k", "width=0"))
 
-    def series_url(q: str) -> str:
-        return f"{route[0]}?{q}"
 
-    found = []
+class TbxServer:
+    """``tbx serve`` of this tbx, or (``src``) of the tbx source tree whose ``src/`` folder is
+    ``src`` (on PYTHONPATH), in a child process; started by the constructor."""
 
-    def find_route():
-        st, _ = get(f"{base}/api/runs")
+    def __init__(self, logdir: Path, src: str | None = None):
+        port = free_port()
+        env = dict(os.environ)
+        exe = shutil.which("tbx")
+        if src is not None:
+            env["PYTHONPATH"] = src
+            cmd = [sys.executable, "-m", "tbx.viewer"]
+        else:
+            cmd = ([exe, "serve"] if exe and _has_serve(exe)
+                   else [sys.executable, "-m", "tbx.viewer"])
+        cmd += [str(logdir), "--port", str(port), "--reload-interval", "5"]
+        self.base = f"http://127.0.0.1:{port}"
+        self.route = None  # the scalars plugin's route; before the plugin API: /api/scalars
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=env)
+
+    def url(self, q: str) -> str:
+        return f"{self.route}?{q}"
+
+    def complete(self, steps: int) -> bool:
+        """True once run0/tag0 is served with every one of its ``steps`` points."""
+        if self.route is None:
+            if get(f"{self.base}/api/runs")[0] != 200:
+                return False
+            self.route = (f"{self.base}/api/scalars"
+                          if get(f"{self.base}/api/plugins")[0] == 404
+                          else f"{self.base}/api/plugins/scalars/series")
+        st, body = get(self.url("run=run0&tag=tag0&width=0"))
         if st != 200:
             return False
-        if get(f"{base}/api/plugins")[0] == 404:
-            route[0] = f"{base}/api/scalars"
-        found.append(True)
-        return True
-
-    got = {}
-
-    def complete():
-        if not found and not find_route():
-            return False
-        st, body = get(series_url("run=run0&tag=tag0&width=0"))
-        if st != 200:
-            return False
-        (d, cols), = _unpack(body)
-        got["n"] = d["n"]
+        (d, _), = _unpack(body)
         return d["total"] == steps and d["n"] == steps
 
+    def loaded(self) -> bool:
+        return bool(json.loads(get(f"{self.base}/api/runs")[1] or b"{}").get("loaded"))
+
+    def error(self) -> str:
+        return f"timeout; stderr: {self.proc.stderr.read1(2000) if self.proc.stderr else ''}"
+
+    def stop(self) -> None:
+        stop(self.proc)
+
+
+def _timed_get(url: str) -> tuple[float, int]:
+    t = time.perf_counter()
+    st, body = get(url)
+    dt = time.perf_counter() - t
+    assert st == 200, (url, st)
+    return dt, len(body)
+
+
+def _summarise(out: dict, name: str, times: list[float], size: int) -> None:
+    out[name + "_ms"] = statistics.median(times) * 1e3
+    out[name + "_p90_ms"] = sorted(times)[int(0.9 * len(times))] * 1e3
+    out[name + "_min_ms"] = min(times) * 1e3
+    out[name + "_bytes"] = size
+
+
+def bench_tbx(logdir: Path, steps: int, timeout: float) -> dict:
+    """Time to the complete series, time to the whole logdir, RSS, and request times (median
+    of 50) of one ``tbx serve``."""
+    srv = TbxServer(logdir)
     try:
-        took = poll(complete, timeout)
+        took = poll(lambda: srv.complete(steps), timeout)
         out = {"full_series_s": took}
         if took is None:
-            out["error"] = f"timeout; stderr: {proc.stderr.read1(2000) if proc.stderr else ''}"
+            out["error"] = srv.error()
             return out
-        out["full_series_s"] = took
         # let the first refresh finish everything, then measure memory and request times
-        poll(lambda: json.loads(get(f"{base}/api/runs")[1] or b"{}").get("loaded"), timeout)
-        out["loaded_s"] = time.perf_counter() - t0
-        out["rss_mb"] = rss_mb(proc.pid)
+        poll(srv.loaded, timeout)
+        out["loaded_s"] = time.perf_counter() - srv.t0
+        out["rss_mb"] = rss_mb(srv.proc.pid)
         time.sleep(2)  # the server imports scipy in the background after its first read
-        for name, q in (("downsample_1000px", "width=1000"),
-                        ("downsample_1000px_smoothed", "width=1000&smoothing=0.6"),
-                        ("full_100k", "width=0")):
-            url = series_url(f"run=run0&tag=tag1&{q}")
+        for name, q in QUERIES:
+            url = srv.url(f"run=run0&tag=tag1&{q}")
             get(url)
-            times = []
-            for _ in range(50):
-                t = time.perf_counter()
-                st, body = get(url)
-                times.append(time.perf_counter() - t)
-                assert st == 200
-            out[name + "_ms"] = statistics.median(times) * 1e3
-            out[name + "_p90_ms"] = sorted(times)[int(0.9 * len(times))] * 1e3
-            out[name + "_bytes"] = len(body)
+            res = [_timed_get(url) for _ in range(50)]
+            _summarise(out, name, [t for t, _ in res], res[-1][1])
         return out
     finally:
-        stop(proc)
+        srv.stop()
+
+
+def bench_pair(logdir: Path, steps: int, timeout: float, src: str, rounds: int = 100) -> dict:
+    """This tbx and the tree at ``src`` served side by side, started together and asked the
+    same requests in alternation (the order flips every round), so machine load hits both
+    alike: ``{"this": {...}, "baseline": {...}}`` with bench_tbx's keys."""
+    servers = {"this": TbxServer(logdir), "baseline": TbxServer(logdir, src)}
+    out: dict[str, dict] = {k: {} for k in servers}
+    try:
+        pending = dict(servers)
+        t0 = time.perf_counter()
+        while pending and time.perf_counter() - t0 < timeout:
+            for k, srv in list(pending.items()):
+                if srv.complete(steps):
+                    out[k]["full_series_s"] = time.perf_counter() - srv.t0
+                    del pending[k]
+            time.sleep(0.02)
+        for k in pending:
+            out[k]["error"] = servers[k].error()
+        if pending:
+            return out
+        for k, srv in servers.items():
+            poll(srv.loaded, timeout)
+            out[k]["loaded_s"] = time.perf_counter() - srv.t0
+        for k, srv in servers.items():
+            out[k]["rss_mb"] = rss_mb(srv.proc.pid)
+        time.sleep(2)
+        for name, q in QUERIES:
+            times: dict[str, list[float]] = {k: [] for k in servers}
+            size = {}
+            order = list(servers)
+            for k in order:
+                get(servers[k].url(f"run=run0&tag=tag1&{q}"))
+            for _ in range(rounds):
+                order.reverse()
+                for k in order:
+                    dt, size[k] = _timed_get(servers[k].url(f"run=run0&tag=tag1&{q}"))
+                    times[k].append(dt)
+            for k in servers:
+                _summarise(out[k], name, times[k], size[k])
+        for k, srv in servers.items():  # both have imported everything and answered alike
+            out[k]["rss_end_mb"] = rss_mb(srv.proc.pid)
+        return out
+    finally:
+        for srv in servers.values():
+            srv.stop()
 
 
 def bench_in_process() -> dict:
@@ -304,8 +373,9 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--skip-tensorboard", action="store_true")
     ap.add_argument("--baseline-src", default=None, metavar="DIR",
-                    help="also measure the tbx of another source tree (its src/ folder), e.g. "
-                         "the main branch, in the same run; prints this/baseline ratios")
+                    help="also serve the tbx of another source tree (its src/ folder, e.g. the "
+                         "main branch) beside this one, started together, requests alternated; "
+                         "prints this/baseline ratios")
     ap.add_argument("--tb-zero", action="store_true",
                     help="also --samples_per_plugin scalars=0 (with the Rust data server the "
                          "scalars plugin then asks for 0 points and gets empty series)")
@@ -327,12 +397,9 @@ def main() -> None:
     results["tbx"] = bench_tbx(logdir, a.steps, a.timeout)
     print(json.dumps(results["tbx"]), file=sys.stderr)
     if a.baseline_src:
-        print(f"tbx serve from {a.baseline_src} ...", file=sys.stderr)
-        results["tbx_baseline"] = bench_tbx(logdir, a.steps, a.timeout, a.baseline_src)
-        print(json.dumps(results["tbx_baseline"]), file=sys.stderr)
-        print("tbx serve (again, after the baseline) ...", file=sys.stderr)
-        results["tbx_again"] = bench_tbx(logdir, a.steps, a.timeout)
-        print(json.dumps(results["tbx_again"]), file=sys.stderr)
+        print(f"tbx serve beside tbx serve from {a.baseline_src} ...", file=sys.stderr)
+        results["pair"] = bench_pair(logdir, a.steps, a.timeout, a.baseline_src)
+        print(json.dumps(results["pair"]), file=sys.stderr)
     if not a.skip_tensorboard:
         print("tensorboard (default, sampled) ...", file=sys.stderr)
         results["tb_default"] = bench_tensorboard(logdir, a.steps, a.timeout, [], False)
@@ -373,18 +440,18 @@ def main() -> None:
     if "tb_default" in results:
         rows += [("tensorboard RSS (default)", results["tb_default"].get("rss_mb"), "MB"),
                  (f"tensorboard RSS (scalars={a.steps})", results["tb_all"].get("rss_mb"), "MB")]
-    if "tbx_baseline" in results:
-        b, t2 = results["tbx_baseline"], results["tbx_again"]
+    if "pair" in results:
+        this, base = results["pair"]["this"], results["pair"]["baseline"]
         print()
-        print("| tbx: this / baseline (two runs of this, one of the baseline) | this | again "
-              "| baseline | ratio (best of this / baseline) |")
-        print("|---|---:|---:|---:|---:|")
-        for key in ("full_series_s", "loaded_s", "rss_mb", "downsample_1000px_ms",
-                    "downsample_1000px_smoothed_ms", "full_100k_ms"):
-            x, y, z = t.get(key), t2.get(key), b.get(key)
-            if None in (x, y, z):
-                continue
-            print(f"| {key} | {x:,.3g} | {y:,.3g} | {z:,.3g} | {min(x, y) / z:.2f} |")
+        print("| side by side, requests alternated | this | baseline | this / baseline |")
+        print("|---|---:|---:|---:|")
+        for key in ("full_series_s", "loaded_s", "rss_mb", "rss_end_mb", "downsample_1000px_ms",
+                    "downsample_1000px_min_ms", "downsample_1000px_smoothed_ms",
+                    "downsample_1000px_smoothed_min_ms", "full_100k_ms", "full_100k_min_ms",
+                    "downsample_1000px_bytes", "full_100k_bytes"):
+            x, y = this.get(key), base.get(key)
+            if x is not None and y is not None:
+                print(f"| {key} | {x:,.3g} | {y:,.3g} | {x / y:.2f} |")
     print()
     for name, v, unit in rows:
         print(f"| {name} | {'—' if v is None else f'{v:,.3g}' if v < 100 else f'{v:,.0f}'} "

@@ -158,9 +158,22 @@ class PluginHost:
                       for tag, i in tags.items()}
                 for run, tags in raw.items()}
 
+    def _present(self) -> set[str]:
+        """Plugin names of every tag of every run (one pass, shared by the default
+        ``is_active`` of all plugins)."""
+        p = self.hub.provider
+        out: set[str] = set()
+        for run in p.runs():
+            try:
+                out.update(i.plugin_name for i in p.tags(run).values())
+            except KeyError:  # vanished meanwhile
+                continue
+        return out
+
     def listing(self) -> list[dict]:
         """``/api/plugins``: every plugin, sorted by ``order`` then name."""
         out = []
+        present = None
         for name, e in self.entries.items():
             p = e.plugin
             d = {"name": name, "title": p.title if p else name, "order": p.order if p else 1000,
@@ -170,8 +183,13 @@ class PluginHost:
                 if p.module is not None:
                     d["module_url"] = f"/api/plugins/{name}/module/{p.module.name}"
                 try:
-                    ctx = self.contexts[name]
-                    d["active"] = bool(p.is_active(ctx) if p.is_active else self.tags(name))
+                    if p.is_active is not None:
+                        d["active"] = bool(p.is_active(self.contexts[name]))
+                    elif p.list_tags is not None:
+                        d["active"] = bool(self.tags(name))
+                    else:
+                        present = self._present() if present is None else present
+                        d["active"] = not present.isdisjoint(p.plugin_names)
                 except Exception as exc:
                     self._log_once((name, "is_active", type(exc)), "plugin %r: listing its "
                                    "tags failed", name, exc=exc)
