@@ -13,6 +13,7 @@ import pytest
 from browser_helpers import browser, screenshot  # noqa: F401 (fixture)
 
 import tbx
+from tbx.viewer.plugins import BUILTIN
 
 JS = {
     "route_error": """
@@ -142,6 +143,12 @@ def test_each_broken_plugin_shows_its_error_and_nothing_else_breaks(browser, ser
     pg.goto(server + "#late_error")
     assert "timer exploded" in _error_card(pg, "late_error")
     _scalars_work(pg, server)
+    for name in BUILTIN:  # every built-in tab still renders
+        pg.goto(server + f"#{name}")
+        pg.wait_for_function(
+            "n => document.querySelector(`.plugin-root[data-plugin=${n}]`)?.children.length > 0",
+            arg=name, timeout=15_000)
+        assert pg.locator(".plugin-error").count() == 0, name
     # the only uncaught error was the plugin's own timer; the server still answers
     assert page_errors == ["timer exploded"], page_errors
     assert pg.evaluate("() => fetch('/api/runs').then(r => r.json())")["runs"] == ["run"]
