@@ -178,9 +178,20 @@ class StepStats(_message.Message):
     def __init__(self, dev_stats: _Optional[_Iterable[_Union[DeviceStepStats, _Mapping]]] = ...) -> None: ...
 
 class RunMetadata(_message.Message):
-    __slots__ = ("step_stats", "partition_graphs")
+    __slots__ = ("step_stats", "partition_graphs", "function_graphs")
+    class FunctionGraphs(_message.Message):
+        __slots__ = ("partition_graphs", "pre_optimization_graph", "post_optimization_graph")
+        PARTITION_GRAPHS_FIELD_NUMBER: _ClassVar[int]
+        PRE_OPTIMIZATION_GRAPH_FIELD_NUMBER: _ClassVar[int]
+        POST_OPTIMIZATION_GRAPH_FIELD_NUMBER: _ClassVar[int]
+        partition_graphs: _containers.RepeatedCompositeFieldContainer[GraphDef]
+        pre_optimization_graph: GraphDef
+        post_optimization_graph: GraphDef
+        def __init__(self, partition_graphs: _Optional[_Iterable[_Union[GraphDef, _Mapping]]] = ..., pre_optimization_graph: _Optional[_Union[GraphDef, _Mapping]] = ..., post_optimization_graph: _Optional[_Union[GraphDef, _Mapping]] = ...) -> None: ...
     STEP_STATS_FIELD_NUMBER: _ClassVar[int]
     PARTITION_GRAPHS_FIELD_NUMBER: _ClassVar[int]
+    FUNCTION_GRAPHS_FIELD_NUMBER: _ClassVar[int]
     step_stats: StepStats
     partition_graphs: _containers.RepeatedCompositeFieldContainer[GraphDef]
-    def __init__(self, step_stats: _Optional[_Union[StepStats, _Mapping]] = ..., partition_graphs: _Optional[_Iterable[_Union[GraphDef, _Mapping]]] = ...) -> None: ...
+    function_graphs: _containers.RepeatedCompositeFieldContainer[RunMetadata.FunctionGraphs]
+    def __init__(self, step_stats: _Optional[_Union[StepStats, _Mapping]] = ..., partition_graphs: _Optional[_Iterable[_Union[GraphDef, _Mapping]]] = ..., function_graphs: _Optional[_Iterable[_Union[RunMetadata.FunctionGraphs, _Mapping]]] = ...) -> None: ...

@@ -23,7 +23,15 @@ import numpy as np
 from tbx.proto.plugin_mesh_pb2 import MeshPluginData
 from tbx.proto.summary_pb2 import Summary, SummaryMetadata
 
-__all__ = ["PLUGIN_NAME", "MeshComponent", "mesh_summary", "components_bitmask", "decode"]
+__all__ = [
+    "PLUGIN_NAME",
+    "MeshComponent",
+    "MeshInfo",
+    "mesh_summary",
+    "components_bitmask",
+    "decode",
+    "decode_metadata",
+]
 
 PLUGIN_NAME = "mesh"
 
@@ -48,6 +56,44 @@ class MeshComponent(NamedTuple):
     data: np.ndarray
     components: int
     config: dict | None
+
+
+class MeshInfo(NamedTuple):
+    """What a mesh Value's metadata says (:func:`decode_metadata`).
+
+    ``name`` is the mesh's tag, ``content_type`` one of ``"VERTEX"``, ``"FACE"``, ``"COLOR"``
+    (``"UNDEFINED"`` for an unset one), ``components`` the bitmask as written (0 when the writer
+    left it unset, as tensorboardX does), ``config`` the decoded ``json_config`` (``{}`` when
+    empty, ``None`` for ``"null"``), ``shape`` the declared tensor shape.
+    """
+
+    name: str
+    content_type: str
+    components: int
+    config: dict | None
+    shape: tuple
+
+
+def decode_metadata(metadata: SummaryMetadata) -> MeshInfo:
+    """The :class:`MeshInfo` of a mesh Value's ``SummaryMetadata``.
+
+    Raises:
+        ValueError: the metadata names another plugin, its content is not a ``MeshPluginData``
+            or its ``json_config`` is not JSON.
+    """
+    plugin = metadata.plugin_data.plugin_name
+    if plugin != PLUGIN_NAME:
+        raise ValueError(f"metadata names plugin {plugin!r}, not {PLUGIN_NAME!r}")
+    try:
+        meta = MeshPluginData.FromString(metadata.plugin_data.content)
+        config = json.loads(meta.json_config) if meta.json_config else {}
+    except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError, json's JSONDecodeError
+        raise ValueError(f"mesh metadata is not MeshPluginData: {exc}") from None
+    try:
+        content_type = MeshPluginData.ContentType.Name(meta.content_type)
+    except ValueError:
+        content_type = "UNDEFINED"
+    return MeshInfo(meta.name, content_type, meta.components, config, tuple(meta.shape))
 
 
 def components_bitmask(content_types) -> int:
