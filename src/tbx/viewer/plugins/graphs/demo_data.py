@@ -75,8 +75,8 @@ def small_graph() -> GraphDef:
 def synthetic_graph(n: int, stages: int = 4, blocks: int = 8) -> GraphDef:
     """A graph of ``n`` nodes (``n >= 3``): ``input/x``, ``output/y`` and ``n - 2`` operations
     spread over ``stages`` stages of ``blocks`` blocks each (``model/stage<i>/block<j>/``),
-    each block a chain of ``conv_<k>``/``relu_<k>``/``add_<k>`` nodes whose ``add`` also takes
-    the block's input (a skip connection); shapes ``1x64x56x56``. Deterministic.
+    each block a chain of ``conv2d_<k>``, ``relu_<k+1>``, ``addv2_<k+2>`` units whose add also
+    takes the unit's input (a skip connection); shapes ``1x64x56x56``. Deterministic.
 
     Raises:
         ValueError: ``n < 3`` or ``stages``/``blocks`` below 1.
@@ -89,11 +89,13 @@ def synthetic_graph(n: int, stages: int = 4, blocks: int = 8) -> GraphDef:
     prev = "input/x"
     for b in range(stages * blocks):
         scope = f"model/stage{b // blocks}/block{b % blocks}"
-        block_in = prev
+        unit_in = prev
         for k in range(per_block + (1 if b < extra else 0)):
             op = ops[k % 3]
+            if op == "Conv2D":
+                unit_in = prev
             name = f"{scope}/{op.lower()}_{k}"
-            inputs = (prev, block_in) if op == "AddV2" and block_in != prev else (prev,)
+            inputs = (prev, unit_in) if op == "AddV2" else (prev,)
             nodes.append(_node(name, op, inputs, (1, 64, 56, 56)))
             prev = name
     nodes.append(_node("output/y", "Identity", (prev,), (1, 64, 56, 56)))
