@@ -292,6 +292,31 @@ def test_model_graph(data, demo_logdir):
             assert layer in names
 
 
+def test_meshes(demo_logdir):
+    """The point cloud of the validation features (one point per digit, coloured by class,
+    unit RMS) and the loss surface (a 25 x 25 grid of triangles, heights spanning [-1, 1])."""
+    from tbx.demo.geometry import CLASS_COLORS
+    from tbx.reader.provider import LogdirProvider
+    from tbx.viewer.plugins.mesh.frames import mesh_frame, mesh_list
+
+    p = LogdirProvider(demo_logdir)
+    p.refresh()
+    for run in RUNS:
+        meshes = mesh_list(p, run)
+        assert meshes["val/hidden_3d"]["steps"] == [STEPS]
+        assert meshes["val/hidden_3d"]["components"] == ["VERTEX", "COLOR"]
+        cloud = mesh_frame(p, run, "val/hidden_3d")
+        assert cloud.vertices.shape == (N_VAL, 3)
+        assert np.sqrt((cloud.vertices.astype(np.float64) ** 2).sum(1).mean()) == \
+            pytest.approx(1, rel=1e-5)
+        colors = {tuple(c) for c in cloud.colors.tolist()}
+        assert colors == {tuple(c) for c in CLASS_COLORS.tolist()}
+        surface = mesh_frame(p, run, "val/loss_surface")
+        assert surface.vertices.shape == (625, 3) and surface.faces.shape == (1152, 3)
+        assert surface.vertices[:, 2].min() == -1 and surface.vertices[:, 2].max() == 1
+        assert surface.components == ("VERTEX", "FACE", "COLOR")
+
+
 def test_custom_scalars_layout(data):
     from tbx.proto.layout_pb2 import Layout
 
@@ -320,6 +345,7 @@ def test_tensorboard_reads_every_kind(demo_logdir):
         assert counts["pr_curves"] == 10
         assert counts["text"] == 1 and counts["custom_scalars"] == 1
         assert counts["hparams"] == 3  # experiment, session start, session end
+        assert counts["mesh"] == 5  # point cloud: vertices, colours; surface: + faces
         if HAVE_TORCH:
             assert acc.Graph() is not None
         loss = [e.tensor_proto.float_val[0] for e in acc.Tensors("train/loss")]

@@ -22,7 +22,10 @@ learning rate (``<logdir>/lr_0.003``, ...), each logged through :class:`tbx.Summ
 * the hparams session (hyperparameters, and final metrics as scalars ``hparam/*``);
 * the projector embedding ``val_hidden``: the last hidden layer of every validation digit,
   with the digit and the prediction as labels and a sprite of the digits;
-* the graph of an equivalent ``torch.nn.Sequential`` when torch can be imported.
+* the graph of an equivalent ``torch.nn.Sequential`` when torch can be imported;
+* meshes (:mod:`tbx.demo.geometry`): point cloud ``val/hidden_3d`` (the validation digits' last
+  hidden layer on its first three principal components, coloured by digit, each epoch) and
+  triangle mesh ``val/loss_surface`` (the validation loss around the final weights).
 
 Steps are optimizer steps (mini-batches) counted from 0 within a run, except ``epoch/*``.
 """
@@ -40,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tbx.demo import geometry
 from tbx.demo.mlp import MLP, Adam, cross_entropy
 
 __all__ = [
@@ -344,6 +348,8 @@ def train_run(
         writer.add_scalar("epoch/val_loss", v_loss, epoch)
         writer.add_scalar("epoch/val_accuracy", v_acc, epoch)
         log_histograms(step, grads)
+        cloud, cloud_colors = geometry.feature_cloud(mlp.hidden(data.x_val), data.y_val)
+        writer.add_mesh("val/hidden_3d", cloud, colors=cloud_colors, global_step=step)
         for k in range(N_CLASSES):
             writer.add_pr_curve(f"pr/digit_{k}", data.y_val == k, probs[:, k], step)
         last = epoch == cfg.epochs
@@ -374,6 +380,10 @@ def train_run(
         if cfg.pace > 0 and not last:
             time.sleep(cfg.pace)
 
+    surface, surface_colors, surface_faces = geometry.loss_surface(
+        mlp, data.x_val, data.y_val, lambda m, x, y: _evaluate(m, x, y)[0])
+    writer.add_mesh("val/loss_surface", surface, colors=surface_colors, faces=surface_faces,
+                    global_step=step)
     pred = probs.argmax(1)
     writer.add_embedding(
         mlp.hidden(data.x_val),
