@@ -148,6 +148,7 @@ export class GraphView {
         if (open) {
           const frame = s('g', { 'data-ref': ref, 'data-name': name, class: el.getAttribute('class') });
           frame.append(s('rect', { x: ax, y: ay, width: w, height: h, rx: 6 }));
+          frame.append(s('rect', { x: ax, y: ay, width: w, height: HEAD, class: 'tbx-headband' }));
           frame.append(s('text', { x: ax + 8, y: ay + 15, class: 'tbx-head' }, `− ${G.label[j]}`));
           frame.append(title);
           framesLayer.append(frame);

@@ -86,11 +86,15 @@ def dtype_text(value: int) -> str:
     return _DTYPE_NAMES.get(name) or name.removeprefix("DT_").lower()
 
 
-def _shapes_dtypes(node) -> tuple[str, str]:
+def _shapes_dtypes(node, memo: dict) -> tuple[str, str]:
     attr = node.attr
     shapes = ""
     if "_output_shapes" in attr:
-        shapes = ", ".join(shape_text(s) for s in attr["_output_shapes"].list.shape)
+        value = attr["_output_shapes"]
+        key = value.SerializeToString()
+        shapes = memo.get(key)
+        if shapes is None:
+            shapes = memo[key] = ", ".join(shape_text(s) for s in value.list.shape)
     elif "shape" in attr and attr["shape"].HasField("shape"):
         shapes = shape_text(attr["shape"].shape)
     dtypes = ""
@@ -150,7 +154,8 @@ def _split(groups: _Groups, j: int, names: list[str], node_group: list[int], lim
     for prefix, refs in series.items():
         if 1 < len(refs) < len(children):
             nums = [int(_SERIES.match(_label(groups, names, r)).group(2)) for r in refs]
-            moved.update({r: (prefix, min(nums), max(nums)) for r in refs})
+            span = (prefix, min(nums), max(nums))
+            moved.update(dict.fromkeys(refs, span))
     made: dict[str, int] = {}
     for ref in children:
         if ref not in moved:
@@ -226,9 +231,10 @@ def graph_model(graph_def, max_children: int = MAX_CHILDREN) -> dict:
 
     ops, shape_col, dtype_col, device_col = [], [], [], []
     devices: dict[str, int] = {}
+    memo: dict[bytes, str] = {}
     for n in nodes:
         ops.append(n.op)
-        shapes, dtypes = _shapes_dtypes(n)
+        shapes, dtypes = _shapes_dtypes(n, memo)
         shape_col.append(shapes)
         dtype_col.append(dtypes)
         device_col.append(devices.setdefault(n.device, len(devices)) if n.device else -1)

@@ -74,13 +74,13 @@ export default function render(root, api) {
   const pub = {
     status: 'loading', run: null, tag: null, index: null, error: null, stats: null,
     expanded: [], visibleGroups: [], visibleNodes: [], selected: null, details: null,
-    matches: [], layoutMs: null, layoutsComputed: 0, openMs: null, worker: false,
+    matches: [], layoutMs: null, layoutsComputed: 0, openMs: null, drawnAt: null, worker: false,
   };
   window.__tbx_graphs = pub;
   const publish = () => { if (typeof api.publish === 'function') api.publish(pub); };
 
   const view = new GraphView(canvas, {
-    click: (ref) => onClick(ref),
+    click: (ref, e) => onClick(ref, e),
     background: () => select(null),
   });
   const zoom = (f) => {
@@ -156,7 +156,7 @@ export default function render(root, api) {
     draw();
     if (first) view.fit();
     if (st.pendingCenter !== undefined) { view.center(st.pendingCenter); st.pendingCenter = undefined; }
-    if (pub.openMs === null) pub.openMs = performance.now() - t0;
+    if (pub.openMs === null) { pub.openMs = performance.now() - t0; pub.drawnAt = performance.now(); }
     const s = st.model.stats;
     setStatus('drawn', `${s.nodes} nodes, ${s.edges} edges, ${s.groups - 1} groups`);
   }
@@ -177,9 +177,16 @@ export default function render(root, api) {
   }
 
   // ---- interaction
-  function onClick(ref) {
+  // A collapsed group opens on a click anywhere on it; an open one closes on a click on its
+  // header (a click elsewhere on it selects it).
+  function onClick(ref, e) {
     if (ref < 0) {
       const g = -ref - 1;
+      const onHeader = e && e.target && e.target.closest && e.target.closest('.tbx-head, .tbx-headband');
+      if (st.expanded.has(g) && !onHeader) {
+        select(ref);
+        return;
+      }
       if (st.expanded.has(g)) {
         for (const e of [...st.expanded]) if (e === g || ancestors(st.model, -(e + 1)).includes(g)) st.expanded.delete(e);
       } else {

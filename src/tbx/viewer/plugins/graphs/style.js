@@ -42,6 +42,7 @@ export const CSS = `
 .tbx-closed.tbx-series rect, .tbx-closed.tbx-chunk rect { fill: #eee8f7; stroke: #8b74b8; }
 .tbx-open > rect { fill: rgba(227, 235, 248, 0.35); stroke: #6b8fc7; stroke-dasharray: 5 3; }
 .tbx-head { font-weight: 600; fill: #24344f; }
+.tbx-open > rect.tbx-headband { fill: rgba(107, 143, 199, 0.12); stroke: none; }
 .tbx-count { fill: #4f5d75; font-size: 10px; }
 .tbx-match rect { stroke: #e0a000; stroke-width: 2.5; }
 .tbx-selected rect { stroke: #e8590c; stroke-width: 3; }

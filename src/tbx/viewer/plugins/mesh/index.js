@@ -46,7 +46,7 @@ export default function render(root, api) {
   root.append(wrap);
 
   const st = { list: {}, name: null, steps: [], cards: new Map(), loadSeq: 0, fitted: new Set() };
-  const pub = { status: 'loading', name: null, step: null, runs: {}, error: null };
+  const pub = { status: 'loading', name: null, step: null, runs: {}, error: null, drawnAt: null };
   window.__tbx_mesh = pub;
   const publish = () => { if (typeof api.publish === 'function') api.publish(pub); };
   const scale = () => 2 ** Number(pointSize.value);
@@ -145,6 +145,8 @@ export default function render(root, api) {
     }));
     if (seq !== st.loadSeq) return;
     if (linked.checked && st.cards.size > 1) shared.sync([...st.cards.values()][0].view);
+    for (const c of st.cards.values()) c.view.render(); // drawn now, not on the next frame
+    if (pub.drawnAt === null) pub.drawnAt = performance.now();
     setStatus('drawn', '');
   }
 

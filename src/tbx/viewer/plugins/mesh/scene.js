@@ -62,7 +62,7 @@ export class MeshView {
       container.append(this.renderer.domElement);
       this.controls = new OrbitControls(this.camera, this.renderer.domElement);
       this.controls.addEventListener('change', () => {
-        this.render();
+        this.schedule();
         if (!this.syncing) this.shared.sync(this);
       });
     } catch (err) {
@@ -153,7 +153,13 @@ export class MeshView {
     this.camera.updateProjectionMatrix();
     this.controls.update();
     this.syncing = false;
-    this.render();
+    this.schedule();
+  }
+
+  // Draw on the next animation frame, once however many changes come before it.
+  schedule() {
+    if (this.pending || !this.renderer) return;
+    this.pending = requestAnimationFrame(() => { this.pending = 0; this.render(); });
   }
 
   render() {
@@ -174,6 +180,7 @@ export class MeshView {
   }
 
   destroy() {
+    if (this.pending) cancelAnimationFrame(this.pending);
     this.resize.disconnect();
     if (this.controls) this.controls.dispose();
     if (this.object) { this.object.geometry.dispose(); this.object.material.dispose(); }
