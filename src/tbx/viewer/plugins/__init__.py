@@ -16,4 +16,6 @@ BUILTIN = [
     "text",
     "pr_curves",
     "hparams",
+    "graphs",
+    "mesh",
 ]
