@@ -24,7 +24,7 @@ from tbx.viewer.plugin import Plugin, PluginError  # noqa: E402
 from tbx.viewer.plugins import BUILTIN  # noqa: E402
 
 BUILTIN_ORDER = ["scalars", "custom_scalars", "histograms", "distributions", "images", "audio",
-                 "text", "pr_curves", "hparams"]
+                 "text", "pr_curves", "hparams", "graphs", "mesh"]
 
 
 @pytest.fixture
@@ -83,10 +83,14 @@ def test_builtins_registered_one_line_each():
     loaded = load_builtins()
     assert [e.name for e in loaded] == BUILTIN_ORDER
     assert all(e.plugin is not None and e.error is None for e in loaded)
+    import importlib
+    from pathlib import Path
+
     for e in loaded:
-        folder = e.plugin.module.parent
+        folder = e.plugin.module.parent  # its folder, or its bundle's (graphs, mesh: npm deps)
         assert folder.name == e.name and e.plugin.module.is_file()
-        assert (folder / "http_api.md").is_file()
+        package = Path(importlib.import_module(f"tbx.viewer.plugins.{e.name}").__file__).parent
+        assert (package / "http_api.md").is_file()
 
 
 def test_listing(client):
