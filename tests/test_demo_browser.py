@@ -221,3 +221,37 @@ def test_custom_scalars(page):
     assert int(page.locator(card).get_attribute("data-series")) == 2 * len(RUNS)
     assert _canvas_ink(page, card) > 500
     _shot(page, "custom_scalars")
+
+
+def test_graphs_shows_the_model_graph(page):
+    """With torch installed the demo logs its MLP's graph; the Graphs tab draws it with the
+    Sequential's layers as groups."""
+    pytest.importorskip("torch")
+    _dashboard(page, "graphs")
+    page.wait_for_function("() => window.__tbx_graphs && window.__tbx_graphs.status === 'drawn'",
+                           timeout=30_000)
+    g = page.evaluate("() => window.__tbx_graphs")
+    assert g["run"] in RUNS and g["stats"]["nodes"] > 10
+    assert g["expanded"] == ["Sequential"]
+    for layer in ("fc1", "relu1", "fc2", "relu2", "fc3"):
+        assert any(name.startswith("Sequential/") and f"[{layer}]" in name
+                   for name in g["visibleGroups"]), (layer, g["visibleGroups"])
+    _shot(page, "graphs")
+
+
+def test_mesh_shows_the_feature_cloud_and_the_loss_surface(page):
+    _dashboard(page, "mesh")
+    page.wait_for_function("n => window.__tbx_mesh && window.__tbx_mesh.status === 'drawn' && "
+                           "Object.keys(window.__tbx_mesh.runs).length === n",
+                           arg=len(RUNS), timeout=30_000)
+    m = page.evaluate("() => window.__tbx_mesh")
+    assert m["name"] == "val/hidden_3d"
+    assert {r["vertices"] for r in m["runs"].values()} == {360}
+    _shot(page, "mesh-cloud")
+    page.select_option(".tbx-mesh-name", "val/loss_surface")
+    page.wait_for_function("() => window.__tbx_mesh.status === 'drawn' && Object.values("
+                           "window.__tbx_mesh.runs).every(r => r.name === 'val/loss_surface')",
+                           timeout=30_000)
+    m = page.evaluate("() => window.__tbx_mesh")
+    assert {(r["vertices"], r["faces"]) for r in m["runs"].values()} == {(625, 1152)}
+    _shot(page, "mesh-surface")

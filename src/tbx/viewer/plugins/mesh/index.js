@@ -68,17 +68,18 @@ export default function render(root, api) {
     const g = st.cards.get(run) && st.cards.get(run).view.geometry;
     return g ? Array.from(g.getAttribute('position').array.subarray(3 * i, 3 * i + 3)) : null;
   };
-  pub.fps = (frames = 60) => new Promise((resolve) => {
+  // Redraws per second of every view while the camera orbits, each redraw waited for (a pixel
+  // is read back); preview: draw what is drawn while the camera moves (see scene.js).
+  pub.fps = (frames = 60, preview = false) => new Promise((resolve) => {
     const views = [...st.cards.values()].map((c) => c.view);
     let n = 0;
     const t0 = performance.now();
     const tick = () => {
-      for (const v of views) { v.orbit(0.02); v.render(); }
-      // read one pixel so the GPU work of the frame is really done before the next
+      for (const v of views) { v.orbit(0.02); v.render(preview); }
       for (const v of views) if (v.renderer) v.renderer.getContext().readPixels(0, 0, 1, 1, 0x1908, 0x1401, new Uint8Array(4));
       n += 1;
       if (n < frames) requestAnimationFrame(tick);
-      else resolve((1000 * n) / (performance.now() - t0));
+      else { for (const v of views) v.render(); resolve((1000 * n) / (performance.now() - t0)); }
     };
     requestAnimationFrame(tick);
   });
@@ -145,7 +146,6 @@ export default function render(root, api) {
     }));
     if (seq !== st.loadSeq) return;
     if (linked.checked && st.cards.size > 1) shared.sync([...st.cards.values()][0].view);
-    for (const c of st.cards.values()) c.view.render(); // drawn now, not on the next frame
     if (pub.drawnAt === null) pub.drawnAt = performance.now();
     setStatus('drawn', '');
   }

@@ -20,6 +20,22 @@ export function decodeFrame(buf) {
   return { header, positions, faces, colors };
 }
 
+// While the camera moves, a cloud of more than PREVIEW points is drawn as a random subset of
+// PREVIEW of them (sharing the cloud's GPU buffers); the whole cloud is drawn once the camera
+// has been still for SETTLE_MS. A software-rendered 1M-point cloud stays interactive.
+export const PREVIEW = 100_000;
+const SETTLE_MS = 300;
+
+function subsetIndex(n, m) {
+  const idx = new Uint32Array(m);
+  let x = 2463534242; // xorshift32, fixed seed: the same subset every time
+  for (let i = 0; i < m; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    idx[i] = x % n;
+  }
+  return idx;
+}
+
 const num = (v, d) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 const LIGHTS = { AmbientLight: THREE.AmbientLight, DirectionalLight: THREE.DirectionalLight, PointLight: THREE.PointLight, HemisphereLight: THREE.HemisphereLight };
 const MATERIAL_KEYS = ['color', 'opacity', 'transparent', 'flatShading', 'wireframe', 'roughness', 'metalness', 'size', 'sizeAttenuation'];
@@ -57,12 +73,13 @@ export class MeshView {
     this.error = null;
     this.frames = 0;
     try {
-      this.renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: false });
+      this.renderer = new THREE.WebGLRenderer({ antialias: false, preserveDrawingBuffer: false });
       this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
       container.append(this.renderer.domElement);
       this.controls = new OrbitControls(this.camera, this.renderer.domElement);
       this.controls.addEventListener('change', () => {
-        this.schedule();
+        if (this.quiet) return;
+        this.moved();
         if (!this.syncing) this.shared.sync(this);
       });
     } catch (err) {
@@ -91,6 +108,11 @@ export class MeshView {
       this.scene.remove(this.object);
       this.object.geometry.dispose();
       this.object.material.dispose();
+    }
+    if (this.preview) {
+      this.scene.remove(this.preview);
+      this.preview.geometry.dispose();
+      this.preview = null;
     }
     for (const l of this.lights) this.scene.remove(l);
     const config = header.config || {};
@@ -121,6 +143,16 @@ export class MeshView {
     }
     this.scene.add(this.object);
     this.geometry = geom;
+    const n = positions.length / 3;
+    if (this.object.isPoints && n > PREVIEW) {
+      const pg = new THREE.BufferGeometry();
+      pg.setAttribute('position', geom.getAttribute('position'));
+      if (colors) pg.setAttribute('color', geom.getAttribute('color'));
+      pg.setIndex(new THREE.BufferAttribute(subsetIndex(n, PREVIEW), 1));
+      this.preview = new THREE.Points(pg, this.object.material);
+      this.preview.visible = false;
+      this.scene.add(this.preview);
+    }
     const cam = config.camera || {};
     this.camera.fov = num(cam.fov, 45);
     this.camera.near = num(cam.near, size / 1000);
@@ -133,7 +165,9 @@ export class MeshView {
       this.camera.lookAt(...c);
     }
     this.camera.updateProjectionMatrix();
+    this.quiet = true;
     if (this.controls) this.controls.update();
+    this.quiet = false;
     this.fitSize();
   }
 
@@ -153,18 +187,46 @@ export class MeshView {
     this.camera.updateProjectionMatrix();
     this.controls.update();
     this.syncing = false;
-    this.schedule();
+    this.moved();
   }
 
-  // Draw on the next animation frame, once however many changes come before it.
-  schedule() {
-    if (this.pending || !this.renderer) return;
-    this.pending = requestAnimationFrame(() => { this.pending = 0; this.render(); });
+  // The camera moved: draw the preview on the next frame, the whole cloud once the camera has
+  // been still for SETTLE_MS (however late the frames come on a slow machine).
+  moved() {
+    this.lastMove = performance.now();
+    this.schedule(true);
+    if (!this.settle) this.settle = setTimeout(() => this.settled(), SETTLE_MS);
   }
 
-  render() {
+  settled() {
+    const idle = performance.now() - Math.max(this.lastMove, this.lastPreview || 0);
+    this.settle = idle < SETTLE_MS ? setTimeout(() => this.settled(), SETTLE_MS - idle) : 0;
+    if (!this.settle) this.schedule(false);
+  }
+
+  // Draw on the next animation frame, once however many requests come before it (the whole
+  // cloud if any of them asked for it).
+  schedule(preview = false) {
     if (!this.renderer) return;
+    this.wantFull = this.wantFull || !preview;
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = 0;
+      const full = this.wantFull;
+      this.wantFull = false;
+      this.render(!full);
+    });
+  }
+
+  // preview: draw the subset (when the cloud has one) instead of every point.
+  render(preview = false) {
+    if (!this.renderer) return;
+    if (this.preview) {
+      this.preview.visible = preview;
+      this.object.visible = !preview;
+    }
     this.renderer.render(this.scene, this.camera);
+    if (preview) this.lastPreview = performance.now(); // the camera is still moving
     this.frames += 1;
   }
 
@@ -176,11 +238,12 @@ export class MeshView {
     p.applyAxisAngle(new THREE.Vector3(0, 1, 0), angle);
     this.camera.position.copy(t).add(p);
     this.camera.lookAt(t);
-    this.controls.update();
   }
 
   destroy() {
     if (this.pending) cancelAnimationFrame(this.pending);
+    clearTimeout(this.settle);
+    if (this.preview) this.preview.geometry.dispose();
     this.resize.disconnect();
     if (this.controls) this.controls.dispose();
     if (this.object) { this.object.geometry.dispose(); this.object.material.dispose(); }
