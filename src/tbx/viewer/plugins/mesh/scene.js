@@ -135,7 +135,8 @@ export class MeshView {
       for (const l of this.lights) this.scene.add(l);
     } else {
       this.lights = [];
-      this.baseSize = num(opts.size, size / 300);
+      const n = positions.length / 3; // fewer points, bigger dots
+      this.baseSize = num(opts.size, size * Math.min(1 / 40, Math.max(1 / 600, 0.5 / Math.cbrt(n))));
       this.object = new THREE.Points(geom, new THREE.PointsMaterial({
         color: colors ? 0xffffff : 0x3a6fb0, sizeAttenuation: true, vertexColors: !!colors, ...opts,
         size: this.baseSize * this.shared.pointScale(),
