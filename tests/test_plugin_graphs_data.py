@@ -322,3 +322,83 @@ def test_attr_text_forms():
                     int_val=[4, 5])
     assert sources.attr_text(AttrValue(tensor=t)) == "tensor int32 [2] [4 5]"
     assert sources.attr_text(AttrValue()) == ""
+
+
+KERAS2_FUNCTIONAL = {
+    "class_name": "Functional",
+    "config": {
+        "name": "net",
+        "layers": [
+            {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "dtype": "float32",
+                                                                 "batch_input_shape": [None, 8]},
+             "inbound_nodes": []},
+            {"class_name": "Dense", "name": "d1", "config": {"name": "d1", "units": 4,
+                                                             "activation": "relu"},
+             "inbound_nodes": [[["x", 0, 0, {}]]]},
+            {"class_name": "Dense", "name": "d2", "config": {"name": "d2", "units": 4},
+             "inbound_nodes": [[["d1", 0, 0, {}]]]},
+            {"class_name": "Add", "name": "add", "config": {"name": "add"},
+             "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]},
+        ],
+        "input_layers": [["x", 0, 0]],
+        "output_layers": [["add", 0, 0]],
+    },
+}
+
+
+def test_keras2_functional_config_as_a_conceptual_graph():
+    import json
+
+    from tbx.viewer.plugins.graphs.keras import keras_graph
+
+    g = keras_graph(json.dumps(KERAS2_FUNCTIONAL))
+    assert [(n.name, n.op, list(n.input)) for n in g.node] == [
+        ("net/x", "InputLayer", []), ("net/d1", "Dense", ["net/x"]),
+        ("net/d2", "Dense", ["net/d1"]), ("net/add", "Add", ["net/d1", "net/d2"])]
+    d1 = g.node[1]
+    assert d1.attr["units"].s == b"4" and d1.attr["activation"].s == b'"relu"'
+    assert graph_model(g)["nodes"]["dtype"][0] == "float32"
+    with pytest.raises(ValueError, match="not a Keras model"):
+        keras_graph("[1, 2]")
+    with pytest.raises(ValueError, match="JSON"):
+        keras_graph("{nope")
+
+
+def test_keras_model_written_by_tbx_is_listed_and_nested_models_are_scopes(tmp_path,
+                                                                            monkeypatch):
+    """A real Keras 3 functional model holding a Sequential, written as Keras' TensorBoard
+    callback writes it (tbx.summary.graph.keras_model_summary), read back as a graph."""
+    import os
+    import sys
+
+    if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "torch") != "torch":
+        pytest.skip("keras already imported with another backend")
+    monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "torch"))
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"KERAS_BACKEND is {keras.backend.backend()}, not torch")
+    from tbx.summary.graph import keras_model_summary
+
+    inp = keras.Input((8,), name="x")
+    h = keras.layers.Dense(4, name="d1")(inp)
+    block = keras.Sequential([keras.layers.Dense(3, name="s1"), keras.layers.ReLU(name="s2")],
+                             name="block")
+    out = keras.layers.Add(name="add")([block(h), keras.layers.Dense(3, name="skip")(h)])
+    model = keras.Model(inp, out, name="net")
+    w = tbx.FileWriter(tmp_path / "k")
+    w.add_summary(keras_model_summary(model.to_json()), 0)
+    w.close()
+    p = LogdirProvider(tmp_path)
+    p.refresh()
+    entries = sources.list_graphs(p, "k")
+    assert [(e["tag"], e["kind"], e["label"]) for e in entries] == [
+        ("keras", "keras", "keras (Keras model)")]
+    g = sources.load_graph(p, "k", "keras")
+    edges = {(n.name, i) for n in g.node for i in n.input}
+    assert edges == {("net/d1", "net/x"), ("net/block/input_layer", "net/d1"),
+                     ("net/block/s1", "net/block/input_layer"), ("net/block/s2", "net/block/s1"),
+                     ("net/skip", "net/d1"), ("net/add", "net/block/s2"), ("net/add", "net/skip")}
+    m = graph_model(g)
+    assert names_of(m, group(m, "net")["children"]) == [
+        "net/x", "net/d1", "net/block", "net/skip", "net/add"]
+    assert m["nodes"]["op"][m["nodes"]["name"].index("net/block/s2")] == "ReLU"

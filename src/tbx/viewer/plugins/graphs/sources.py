@@ -14,7 +14,9 @@ Graph sources of a run (each point of each is one graph the page can pick):
   function or partition graphs. Its step stats name the device of each node they list, which
   fills in the device of nodes of the run's graphs that name none.
 
-Keras model configs (plugin ``graph_keras_model``) are not shown.
+* tags of plugin ``graph_keras_model`` (Keras' TensorBoard callback, ``tbx.integrations.keras``):
+  a model configuration (JSON), shown as its conceptual graph of layers
+  (:func:`tbx.viewer.plugins.graphs.keras.keras_graph`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ __all__ = ["RUN_GRAPH_TAG", "PLUGIN_NAMES", "list_graphs", "graph_blob", "step_d
            "consumers", "attr_text", "merge_graph_defs"]
 
 RUN_GRAPH_TAG = "__run_graph__"
+KERAS_PLUGIN = "graph_keras_model"
 PLUGIN_NAMES = ("graphs", "graph_run_metadata", "graph_run_metadata_graph",
-                "graph_tagged_run_metadata")
+                "graph_tagged_run_metadata", KERAS_PLUGIN)
 _OP_GRAPH_PLUGINS = ("graph_run_metadata", "graph_run_metadata_graph")
 #: Longest attribute text sent to the page (longer ones are cut, with "…").
 MAX_ATTR_TEXT = 500
@@ -61,9 +64,15 @@ def _metadata_graphs(meta: RunMetadata) -> list:
     return graphs or list(meta.partition_graphs)
 
 
+def _kind(tag: str, plugin: str) -> str:
+    if tag == RUN_GRAPH_TAG and plugin == "graphs":
+        return "graph_def"
+    return "keras" if plugin == KERAS_PLUGIN else "run_metadata"
+
+
 def list_graphs(provider, run: str) -> list[dict]:
     """The graphs of ``run``: ``[{"tag", "index" (point of the tag), "step", "wall_time",
-    "kind" ("graph_def" or "run_metadata"), "label"}]``, the run's own graph first.
+    "kind" ("graph_def", "run_metadata" or "keras"), "label"}]``, the run's own graph first.
 
     Raises:
         KeyError: unknown run.
@@ -71,18 +80,19 @@ def list_graphs(provider, run: str) -> list[dict]:
     out = []
     for tag, plugin in _graph_tags(provider, run):
         series = provider.tensors(run, tag)
-        kind = "graph_def" if tag == RUN_GRAPH_TAG and plugin == "graphs" else "run_metadata"
+        kind = _kind(tag, plugin)
         for i in range(len(series)):
             if kind == "run_metadata" and plugin not in _OP_GRAPH_PLUGINS:
                 meta = _run_metadata(_blob(series.values[i]))
                 if meta is None or not _metadata_graphs(meta):
                     continue  # profile data only
             step = int(series.step[i])
-            name = "graph" if kind == "graph_def" else tag
+            name = {"graph_def": "graph", "keras": f"{tag} (Keras model)"}.get(kind, tag)
             out.append({"tag": tag, "index": i, "step": step,
                         "wall_time": float(series.wall_time[i]), "kind": kind,
                         "label": name if len(series) == 1 else f"{name} (step {step})"})
-    out.sort(key=lambda e: (e["kind"] != "graph_def", e["tag"], e["index"]))
+    out.sort(key=lambda e: (e["kind"] != "graph_def", e["kind"] == "keras", e["tag"],
+                            e["index"]))
     return out
 
 
@@ -107,7 +117,7 @@ def merge_graph_defs(graphs: list) -> GraphDef:
 
 def graph_blob(provider, run: str, tag: str, index: int = 0) -> tuple[bytes, str]:
     """``(raw bytes, kind)`` of point ``index`` of graph tag ``tag`` of ``run``; ``kind`` is
-    ``"graph_def"`` or ``"run_metadata"`` (see :func:`list_graphs`).
+    ``"graph_def"``, ``"run_metadata"`` or ``"keras"`` (see :func:`list_graphs`).
 
     Raises:
         KeyError: unknown run, or ``tag`` is not a graph tag of the run.
@@ -119,8 +129,7 @@ def graph_blob(provider, run: str, tag: str, index: int = 0) -> tuple[bytes, str
     series = provider.tensors(run, tag)
     if not 0 <= index < len(series):
         raise IndexError(f"index must be in [0, {len(series)}) for tag {tag!r}, got {index}")
-    kind = "graph_def" if tag == RUN_GRAPH_TAG and plugins[tag] == "graphs" else "run_metadata"
-    return _blob(series.values[index]), kind
+    return _blob(series.values[index]), _kind(tag, plugins[tag])
 
 
 def step_devices(provider, run: str) -> dict[str, str]:
@@ -128,7 +137,7 @@ def step_devices(provider, run: str) -> dict[str, str]:
     an op graph (the first device naming a node wins)."""
     devices: dict[str, str] = {}
     for tag, plugin in _graph_tags(provider, run):
-        if tag == RUN_GRAPH_TAG or plugin in _OP_GRAPH_PLUGINS:
+        if tag == RUN_GRAPH_TAG or plugin in _OP_GRAPH_PLUGINS or plugin == KERAS_PLUGIN:
             continue
         for value in provider.tensors(run, tag).values:
             meta = _run_metadata(_blob(value))
@@ -145,9 +154,14 @@ def parse_graph(raw: bytes, kind: str, devices: dict[str, str] | None = None) ->
     theirs from ``devices`` (:func:`step_devices`) when it lists them.
 
     Raises:
-        ValueError: the bytes are not a GraphDef, or not a RunMetadata holding a graph.
+        ValueError: the bytes are not a GraphDef, not a RunMetadata holding a graph, or not a
+            Keras model configuration.
     """
-    if kind == "graph_def":
+    if kind == "keras":
+        from tbx.viewer.plugins.graphs.keras import keras_graph
+
+        graph = keras_graph(raw.decode("utf-8", "replace"))
+    elif kind == "graph_def":
         try:
             graph = GraphDef.FromString(raw)
         except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError
