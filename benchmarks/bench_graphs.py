@@ -48,8 +48,12 @@ HERE = Path(__file__).resolve().parent
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
          "--use-angle=swiftshader", "--no-first-run", "--disable-background-networking"]
 LONGTASKS = """window.__long = [];
-try { new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); })
-  .observe({ type: 'longtask', buffered: true }); } catch (_) {}"""
+try {
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) window.__long.push(e.duration);
+  })
+    .observe({ type: 'longtask', buffered: true });
+} catch (_) {}"""
 GL_HOOK = """window.__draws = [];
 for (const C of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
   if (!C) continue;
@@ -254,7 +258,7 @@ def bench_mesh(browser, kind: str, logdir: Path, points: int, timeout: float) ->
         span = (t1 - t0) / 1e3
         out["drag_fps"] = len(drag) / span
         out["drag_full_fps"] = sum(1 for d in drag if d[1] >= points) / span
-        gaps = [b[0] - a[0] for a, b in zip(drag, drag[1:])]
+        gaps = [b[0] - a[0] for a, b in zip(drag, drag[1:], strict=False)]
         out["drag_longest_gap_ms"] = max(gaps, default=None)
         if kind == "tbx":
             out["fps_full"] = pg.evaluate("() => window.__tbx_mesh.fps(10)")
