@@ -604,7 +604,7 @@ def test_v2_tensor_forms_of_every_kind(tmp_path, impl):
 
 
 def test_small_blocks_and_records_larger_than_a_block(tmp_path, impl, monkeypatch):
-    from tbx.reader import _core
+    from tbx.reader import _scan
 
     w = tbx.SummaryWriter(tmp_path / "r")
     for i in range(50):
@@ -617,7 +617,7 @@ def test_small_blocks_and_records_larger_than_a_block(tmp_path, impl, monkeypatc
         w.add_scalar("x", 100 + i, i)
     w.close()
     whole = read_all(tmp_path)
-    monkeypatch.setattr(_core, "_BLOCK", 256)
+    monkeypatch.setattr(_scan, "BLOCK", 256)
     small = read_all(tmp_path)
     for tag in ("x",):
         a, b = whole.scalars("r", tag), small.scalars("r", tag)

@@ -205,13 +205,34 @@ def _header_ok(view: memoryview, pos: int) -> bool:
     return masked_crc32c(bytes(view[pos : pos + 8])) == want and length < MAX_RECORD_LENGTH
 
 
+_RESYNC_CHUNK = 1 << 20
+
+
 def _resync(view: memoryview, pos: int, limit: int) -> int:
-    """First offset > pos whose 12 bytes form a header with a valid CRC, or ``limit``."""
+    """First offset ``p`` with ``pos < p < limit`` whose 12 bytes form a header with a valid CRC
+    (``view`` must hold ``limit + 11`` bytes), or ``limit``.
+
+    numpy first keeps only the offsets whose length field is below ``MAX_RECORD_LENGTH`` (its
+    top 33 bits zero) and that are not a zero length with a zero CRC (never a valid header:
+    the masked CRC of 8 zero bytes is not 0), one chunk at a time; only those few get a CRC
+    check. Damaged stretches and zero-filled tails cost a few vector passes per byte, not a
+    Python loop."""
+    import numpy as np
+
+    arr = np.frombuffer(view, np.uint8)
     p = pos + 1
     while p < limit:
-        if _header_ok(view, p):
-            return p
-        p += 1
+        hi = min(limit, p + _RESYNC_CHUNK)
+        n = hi - p
+        w = arr[p : hi + HEADER_SIZE - 1]
+        ok = (w[3 : 3 + n] < 0x80) & (w[4 : 4 + n] == 0) & (w[5 : 5 + n] == 0) \
+            & (w[6 : 6 + n] == 0) & (w[7 : 7 + n] == 0)
+        ok &= (w[0:n] | w[1 : 1 + n] | w[2 : 2 + n] | w[3 : 3 + n]
+               | w[8 : 8 + n] | w[9 : 9 + n] | w[10 : 10 + n] | w[11 : 11 + n]) != 0
+        for c in np.flatnonzero(ok).tolist():
+            if _header_ok(view, p + c):
+                return p + c
+        p = hi
     return limit
 
 

@@ -2,8 +2,9 @@
 
 Three layers over one core:
 
-* :class:`tbx.reader.provider.LogdirProvider` — the incremental core: numpy series per (run, tag),
-  ``refresh()`` reads only what was appended. The viewer uses only this interface.
+* :class:`tbx.reader.provider.LogdirProvider` — the incremental core: numpy series per
+  (run, tag, plugin); ``refresh()`` reads only what was appended and notices what vanished,
+  shrank or was replaced. The viewer uses only this interface.
 * :func:`tbx.read` / :class:`tbx.reader.frames.Logdir` — a logdir as pandas DataFrames
   (``scalars``, ``histograms``, ``images``, ``audio``, ``text``, ``tensors``, ``pr_curves``,
   ``hparams``).
@@ -11,12 +12,19 @@ Three layers over one core:
 
 The hot loop (framing, CRC32C, scalar Event decoding) is the C module ``tbx._speedups`` when it is
 built, pure Python otherwise (see :mod:`tbx.record`).
+
+Modules, lowest first (each imports only those before it): ``_types`` (the values handed out),
+``_fs`` (file discovery: local folders, fsspec stores), ``_scan`` (record scanning, block by
+block), ``_series`` (series storage and decoding), ``_tracking`` (what changed since the last
+refresh), ``_ingest`` (scanned rows into series, purges), ``_core`` (one refresh; queries),
+``provider`` (the public contract), then ``frames`` and ``tbparse_compat`` over it.
 """
 
 from tbx.reader.provider import (
     BlobSeries,
     Changes,
     LogdirProvider,
+    Problem,
     ScalarSeries,
     TagInfo,
     TensorSeries,
@@ -25,6 +33,7 @@ from tbx.reader.provider import (
 __all__ = [
     "LogdirProvider",
     "Changes",
+    "Problem",
     "TagInfo",
     "ScalarSeries",
     "TensorSeries",

@@ -1,18 +1,35 @@
-"""Where event files live: a local folder or an fsspec URL.
+"""Where event files live: a local folder or an fsspec URL. File discovery only; what changed
+since the last listing is :mod:`tbx.reader._tracking`'s job.
 
 A logdir is listed recursively; every folder holding event files (a base name containing
 ``tfevents``, as TensorBoard's ``io_wrapper.IsSummaryEventsFile``) is a run named by its path
-relative to the logdir with ``/`` separators (``"."`` for the logdir itself). A remote store is
-listed with ONE recursive listing (``fs.find(root, detail=True)``), never folder by folder. The
-files of a run are read in name order (:func:`file_order`).
+relative to the logdir with ``/`` separators (``"."`` for the logdir itself). Names that are not
+valid UTF-8 are shown with ``\\xNN`` escapes (:func:`display_name`); the files are still read
+through their real paths. A remote store is listed with ONE recursive listing
+(``fs.find(root, detail=True)``), never folder by folder. The files of a run are read in name
+order (:func:`file_order`).
+
+Local rules (the viewer reads only below LOGDIR):
+
+* A symbolic link is followed only when its target, fully resolved, is inside the logdir
+  (``follow_symlinks=True`` follows every link); a link that leads out is skipped and reported.
+* A folder is walked once, however many links lead to it (loops end).
+* Folders on pseudo file systems (``/proc``, ``/sys``, ``/dev``, cgroups, ... : the kernel's
+  ``proc``, ``sysfs``, ``devtmpfs``... mounts in ``/proc/self/mountinfo``) are never walked.
+* A folder that cannot be listed is skipped and reported; the rest is listed.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
+from dataclasses import dataclass
 
-__all__ = ["open_logdir", "LocalLogdir", "FsspecLogdir", "is_url"]
+from tbx.reader._types import Problem
+
+__all__ = ["open_logdir", "LocalLogdir", "FsspecLogdir", "FileEntry", "Listing", "is_url",
+           "display_name", "file_order"]
 
 
 def is_url(path: str) -> bool:
@@ -36,11 +53,82 @@ def file_order(name: str) -> tuple:
     return tuple((0, int(p), "") if i % 2 else (1, 0, p) for i, p in enumerate(parts))
 
 
-class LocalLogdir:
-    """A logdir on the local file system."""
+def display_name(name: str) -> str:
+    """``name`` (an OS name decoded with ``surrogateescape``) as printable UTF-8: bytes that are
+    not valid UTF-8 become ``\\xNN`` escapes, e.g. ``b"bad\\xff"`` -> ``"bad\\\\xff"``."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
-    def __init__(self, root: str):
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One event file as listed: ``path`` (as the store names it), ``size`` in bytes,
+    ``ident`` (what says "the same file": ``(st_dev, st_ino)`` locally, ``()`` when the store
+    has none) and ``stamp`` (changes whenever the content may have changed: size and mtime, or
+    the store's version fields)."""
+
+    path: str
+    size: int
+    ident: tuple
+    stamp: tuple
+
+
+@dataclass
+class Listing:
+    """``runs``: run name -> its event files in name order; ``problems``: what was skipped."""
+
+    runs: dict[str, list[FileEntry]]
+    problems: list[Problem]
+
+
+#: File system types that are never walked: kernel interfaces, not data.
+PSEUDO_FS = frozenset({
+    "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "debugfs", "tracefs",
+    "securityfs", "pstore", "bpf", "configfs", "fusectl", "mqueue", "hugetlbfs", "binfmt_misc",
+    "autofs", "efivarfs", "selinuxfs", "nsfs", "rpc_pipefs", "nfsd",
+})
+_PSEUDO_PATHS = ("/proc", "/sys", "/dev")
+
+
+def pseudo_devices(mountinfo: str = "/proc/self/mountinfo") -> frozenset[int]:
+    """``st_dev`` of every mounted pseudo file system (:data:`PSEUDO_FS`), from ``mountinfo``;
+    empty where there is none (then :data:`_PSEUDO_PATHS` is checked by path)."""
+    devs = set()
+    try:
+        with open(mountinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                left, sep, right = line.partition(" - ")
+                if not sep:
+                    continue
+                fields, fstype = left.split(), right.split(" ", 1)[0]
+                if fstype in PSEUDO_FS and len(fields) > 2 and ":" in fields[2]:
+                    major, minor = fields[2].split(":", 1)
+                    devs.add(os.makedev(int(major), int(minor)))
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(devs)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+class LocalLogdir:
+    """A logdir on the local file system.
+
+    Args:
+        root: the folder.
+        follow_symlinks: follow links whose target is outside ``root`` too (pseudo file
+            systems are still never walked, and loops still end).
+    """
+
+    def __init__(self, root: str, follow_symlinks: bool = False):
         self.root = os.path.abspath(root)
+        self.follow_symlinks = bool(follow_symlinks)
+        self._pseudo = pseudo_devices()
 
     def check(self) -> None:
         """Raises FileNotFoundError / NotADirectoryError naming the logdir."""
@@ -49,37 +137,72 @@ class LocalLogdir:
         if not os.path.isdir(self.root):
             raise NotADirectoryError(f"logdir {self.root!r} is not a folder")
 
-    def list_runs(self) -> dict[str, list[tuple[str, int]]]:
-        """``run -> [(path, size in bytes), ...]`` in file-name order."""
+    def _is_pseudo(self, folder: str, st: os.stat_result) -> bool:
+        if self._pseudo:
+            return st.st_dev in self._pseudo
+        real = os.path.realpath(folder)
+        return any(_inside(real, p) for p in _PSEUDO_PATHS)
+
+    def list_runs(self) -> Listing:
+        """Every run below the logdir and its event files (see the module docstring)."""
         self.check()
-        runs: dict[str, list[tuple[str, int]]] = {}
-        seen: set[str] = set()  # real paths of folders walked: a symlink loop is walked once
-        for folder, dirs, files in os.walk(self.root, followlinks=True):
-            real = os.path.realpath(folder)
-            if real in seen:
-                dirs.clear()
+        runs: dict[str, list[FileEntry]] = {}
+        problems: list[Problem] = []
+        root_real = os.path.realpath(self.root)
+        seen: set[tuple[int, int]] = set()
+        stack = [(self.root, ".")]  # depth first, children in name order
+        while stack:
+            folder, rel = stack.pop()
+            try:
+                st = os.stat(folder)
+            except OSError:
+                continue  # vanished, or a dangling link
+            if (st.st_dev, st.st_ino) in seen:
                 continue
-            seen.add(real)
-            dirs.sort()
-            found = []
-            for name in sorted(files, key=file_order):
-                if not _is_event_file(name):
-                    continue
-                path = os.path.join(folder, name)
+            seen.add((st.st_dev, st.st_ino))
+            if self._is_pseudo(folder, st):
+                continue
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                problems.append(Problem(folder, f"cannot list folder: {_why(exc)}"))
+                continue
+            found, subdirs = [], []
+            for e in entries:
+                if e.is_symlink() and not self.follow_symlinks:
+                    target = os.path.realpath(e.path)
+                    if not _inside(target, root_real):
+                        problems.append(Problem(e.path, f"symbolic link to {target!r}, outside "
+                                                        "the logdir: not followed"))
+                        continue
                 try:
-                    st = os.stat(path)
+                    is_dir = e.is_dir()
                 except OSError:
-                    continue  # vanished since the listing
-                if os.path.isfile(path):
-                    found.append((path, st.st_size))
+                    continue
+                if is_dir:
+                    subdirs.append((e.path, e.name if rel == "." else f"{rel}/{e.name}"))
+                elif _is_event_file(e.name):
+                    try:
+                        fst = e.stat()
+                    except OSError:
+                        continue  # vanished since the listing, or a dangling link
+                    if stat.S_ISREG(fst.st_mode):
+                        found.append(FileEntry(e.path, fst.st_size, (fst.st_dev, fst.st_ino),
+                                               (fst.st_size, fst.st_mtime_ns)))
+            stack.extend(reversed(subdirs))
             if found:
-                rel = os.path.relpath(folder, self.root)
-                runs[rel.replace(os.sep, "/")] = found
-        return runs
+                found.sort(key=lambda f: file_order(os.path.basename(f.path)))
+                runs[display_name(rel)] = found
+        return Listing(dict(sorted(runs.items())), problems)
 
     def read(self, path: str, offset: int, size: int) -> bytes:
         """Up to ``size`` bytes of ``path`` from byte ``offset`` (fewer at the end of the file;
-        ``b""`` if the file vanished)."""
+        ``b""`` if the file vanished).
+
+        Raises:
+            OSError: the file cannot be read (e.g. PermissionError).
+        """
         if size <= 0:
             return b""
         try:
@@ -101,7 +224,16 @@ class LocalLogdir:
             return b""
 
     def file_name(self, path: str) -> str:
-        return os.path.basename(path)
+        return display_name(os.path.basename(path))
+
+
+def _why(exc: OSError) -> str:
+    return f"[Errno {exc.errno}] {exc.strerror}" if exc.strerror else str(exc)
+
+
+#: fsspec ``info`` fields that change when an object is rewritten.
+_VERSION_FIELDS = ("mtime", "LastModified", "last_modified", "ETag", "etag", "created",
+                   "updated", "generation", "md5Hash", "version_id")
 
 
 class FsspecLogdir:
@@ -124,10 +256,12 @@ class FsspecLogdir:
         if not self.fs.isdir(self.root):
             raise NotADirectoryError(f"logdir {self.url!r} is not a folder")
 
-    def list_runs(self) -> dict[str, list[tuple[str, int]]]:
+    def list_runs(self) -> Listing:
         self.check()
+        if hasattr(self.fs, "invalidate_cache"):
+            self.fs.invalidate_cache(self.root)
         listing = self.fs.find(self.root, detail=True)  # one recursive listing
-        runs: dict[str, list[tuple[str, int]]] = {}
+        runs: dict[str, list[FileEntry]] = {}
         root = self.root
         for path in sorted(listing):
             info = listing[path]
@@ -137,9 +271,11 @@ class FsspecLogdir:
             if not _is_event_file(name):
                 continue
             rel = folder[len(root):].strip("/") if folder.startswith(root) else folder
-            runs.setdefault(rel or ".", []).append((path, int(info.get("size") or 0)))
-        return {run: sorted(files, key=lambda f: file_order(f[0].rpartition("/")[2]))
-                for run, files in sorted(runs.items())}
+            size = int(info.get("size") or 0)
+            stamp = (size, *(str(info.get(k)) for k in _VERSION_FIELDS if k in info))
+            runs.setdefault(display_name(rel or "."), []).append(FileEntry(path, size, (), stamp))
+        return Listing({run: sorted(files, key=lambda f: file_order(f.path.rpartition("/")[2]))
+                        for run, files in sorted(runs.items())}, [])
 
     def read(self, path: str, offset: int, size: int) -> bytes:
         if size <= 0:
@@ -150,11 +286,12 @@ class FsspecLogdir:
             return b""
 
     def file_name(self, path: str) -> str:
-        return path.rpartition("/")[2]
+        return display_name(path.rpartition("/")[2])
 
 
-def open_logdir(logdir: str | os.PathLike) -> LocalLogdir | FsspecLogdir:
-    """The store of ``logdir`` (a path or a URL).
+def open_logdir(logdir: str | os.PathLike, follow_symlinks: bool = False):
+    """The store of ``logdir`` (a path or a URL): a :class:`LocalLogdir` or
+    :class:`FsspecLogdir`.
 
     Raises:
         TypeError: ``logdir`` is not a str or path.
@@ -169,4 +306,4 @@ def open_logdir(logdir: str | os.PathLike) -> LocalLogdir | FsspecLogdir:
         return FsspecLogdir(path)
     if path.startswith("file://"):
         path = path[len("file://"):]
-    return LocalLogdir(path)
+    return LocalLogdir(path, follow_symlinks=follow_symlinks)

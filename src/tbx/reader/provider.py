@@ -5,12 +5,27 @@ Stable contract (additions only; no signature changes):
 * :class:`LogdirProvider` ``(logdir)`` — a local path or an fsspec URL (``s3://``, ``gs://``,
   ``memory://``...; needs the ``fsspec`` extra). Nothing is read until the first
   :meth:`LogdirProvider.refresh`.
-* :meth:`LogdirProvider.refresh` reads what was appended since the last call (new bytes of known
-  files, new files, new runs) and returns a :class:`Changes`.
-* :meth:`~LogdirProvider.runs`, :meth:`~LogdirProvider.tags`, :meth:`~LogdirProvider.scalars`,
-  :meth:`~LogdirProvider.tensors`, :meth:`~LogdirProvider.blobs`,
-  :meth:`~LogdirProvider.metadata`, :meth:`~LogdirProvider.corruptions` read the state as of the
-  last completed refresh.
+* :meth:`LogdirProvider.refresh` brings the state up to date and returns a :class:`Changes`:
+  what was appended (new bytes of known files, new files, new runs), and what vanished, shrank or
+  was replaced since the last call. After every refresh the provider holds exactly what a fresh
+  provider reading the logdir now would hold (same runs, series and points).
+* :meth:`~LogdirProvider.runs`, :meth:`~LogdirProvider.series`, :meth:`~LogdirProvider.tags`,
+  :meth:`~LogdirProvider.scalars`, :meth:`~LogdirProvider.tensors`,
+  :meth:`~LogdirProvider.blobs`, :meth:`~LogdirProvider.metadata`,
+  :meth:`~LogdirProvider.corruptions`, :meth:`~LogdirProvider.problems`,
+  :meth:`~LogdirProvider.files` read the state as of the last completed refresh.
+
+Series: a series is identified by ``(run, tag, plugin)``. One tag may carry several kinds (a
+tag ``weights`` logged with ``add_scalar``, ``add_histogram`` and ``add_image`` is three series:
+``("run", "weights", "scalars")``, ``(..., "histograms")``, ``(..., "images")``). The plugin of
+a Value is the one its ``SummaryMetadata`` names; a Value without metadata takes the plugin last
+named for its tag by a Value of the same payload (writers send metadata once), else its
+payload's: ``simple_value`` -> ``"scalars"``, ``histo`` -> ``"histograms"``, ``image`` ->
+``"images"``, ``audio`` -> ``"audio"``, ``tensor`` -> ``""``. :meth:`~LogdirProvider.series`
+lists every series; the ``plugin=`` argument of the read methods picks one. Without
+``plugin=``, a read method takes the tag's FIRST series (the kind written first to the tag in
+the run; what :meth:`~LogdirProvider.tags` describes), or, when that one is of another data
+class, the tag's first series of the class asked for (``scalars`` -> scalar, ...).
 
 Data model (TensorBoard's three data classes, ``tensorboard/data/provider.py``):
 
@@ -26,11 +41,11 @@ Data model (TensorBoard's three data classes, ``tensorboard/data/provider.py``):
   decimal); audio: ``[encoded_audio, label, encoded_audio, label, ...]``. v1 ``image`` / ``audio``
   Values are converted the same way (``[width, height, encoded]``, ``[encoded, b""]``).
 
-Which class a tag has follows its plugin: ``simple_value`` and plugin ``scalars`` -> scalar;
-plugins ``images``, ``audio`` and ``video`` -> blob; every other tensor -> tensor. The plugin name
-comes from the :class:`SummaryMetadata` of the FIRST Value of the tag in the run (writers send it
-only once); :meth:`LogdirProvider.metadata` returns it (for v1 forms, a metadata naming the plugin
-TensorBoard would use).
+A series' data class follows its plugin and first point: ``simple_value`` and plugin
+``scalars`` -> scalar; plugins ``images``, ``audio`` and ``video`` (and v1 ``image``/``audio``
+payloads) -> blob; every other tensor -> tensor. :meth:`LogdirProvider.metadata` returns the
+first ``SummaryMetadata`` the run sent for the series (for v1 forms without one, a metadata
+naming the plugin TensorBoard would use).
 
 Correctness rules (TensorBoard's ``event_accumulator``):
 
@@ -39,9 +54,32 @@ Correctness rules (TensorBoard's ``event_accumulator``):
   Event at a step ``s > 0``, drop every earlier point of the run with ``step >= s``.
 * In a run without a ``file_version >= 2`` Event (files older than 2016), TensorBoard's older rule
   applies instead: a Summary Event whose step is below the most recent step drops the earlier
-  points of its own tags with ``step >=`` its step.
+  points of its own series with ``step >=`` its step.
+
+Files that change (event files only grow; anything else is noticed):
+
+* A run whose folder or event files vanished is dropped (``Changes.removed_runs``).
+* When an event file of a run vanished, shrank, was replaced under the same name (another inode,
+  or different first bytes: log rotation, a re-run, ``cp``), or a file holding records appeared
+  before files already read (name order), the run is read again from the start and swapped in
+  whole; its series are in ``Changes.reset_series`` (and ``removed_series`` for those gone).
+  Each such event is logged once on the ``tbx.reader`` logger (level INFO).
+
+Damage and things that cannot be read (never an exception; every other run is still read):
+
 * A record with a bad CRC is skipped and reported in :meth:`LogdirProvider.corruptions`; the
-  records after it are still read.
+  records after it are still read. A stretch that holds no record (garbage, a zero-filled tail)
+  is reported ONCE as one corruption with its byte range (``offset``, ``skipped`` bytes) and is
+  never read again; memory stays bounded by the 64 MiB read block whatever a file holds
+  (a record longer than 256 MiB is skipped and reported).
+* A file that cannot be read (e.g. no permission) or a folder that cannot be listed is skipped
+  and listed in :meth:`LogdirProvider.problems` while the problem lasts (and in
+  ``Changes.problems`` the first time); it is read once it can be.
+* Local logdirs: symbolic links are followed only to targets inside the logdir (others are
+  listed in ``problems()``) unless ``follow_symlinks=True``; pseudo file systems (``/proc``,
+  ``/sys``, ``/dev``...) are never walked; a folder reached twice (link loops) is walked once.
+* Run and file names that are not valid UTF-8 are shown with ``\\xNN`` escapes (a folder
+  ``b"bad\\xff"`` is the run ``"bad\\\\xff"``); everything else works as for any name.
 
 Thread safety: one thread may call :meth:`~LogdirProvider.refresh` while any number of threads
 call the read methods. Every returned series is an immutable snapshot (read-only arrays): later
@@ -52,11 +90,21 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from tbx.record import Corruption
+from tbx.reader._core import LogdirReader
+from tbx.reader._types import (
+    BLOB,
+    MIN_STEP,
+    SCALAR,
+    TENSOR,
+    BlobSeries,
+    Changes,
+    Corruption,
+    Problem,
+    ScalarSeries,
+    TagInfo,
+    TensorSeries,
+)
 
 __all__ = [
     "LogdirProvider",
@@ -66,114 +114,12 @@ __all__ = [
     "TensorSeries",
     "BlobSeries",
     "Corruption",
+    "Problem",
     "SCALAR",
     "TENSOR",
     "BLOB",
+    "MIN_STEP",
 ]
-
-#: Data class names used in :attr:`TagInfo.data_class`.
-SCALAR = "scalar"
-TENSOR = "tensor"
-BLOB = "blob"
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    """What one tag of one run holds.
-
-    Attributes:
-        plugin_name: TensorBoard plugin (``"scalars"``, ``"histograms"``, ``"images"``,
-            ``"audio"``, ``"text"``, ``"pr_curves"``, ``"hparams"``, ...; ``""`` when the
-            writer named none for a tensor).
-        data_class: ``"scalar"``, ``"tensor"`` or ``"blob"``.
-        count: number of points (after purges).
-        first_step, last_step: smallest and largest step (int; ``None`` when ``count == 0``).
-        first_wall_time, last_wall_time: smallest and largest wall time (float seconds since
-            the epoch; ``None`` when ``count == 0``).
-    """
-
-    plugin_name: str
-    data_class: str
-    count: int
-    first_step: int | None
-    last_step: int | None
-    first_wall_time: float | None = None
-    last_wall_time: float | None = None
-
-
-@dataclass(frozen=True)
-class ScalarSeries:
-    """Every point of a scalar tag, in file order, as read-only numpy columns of equal length.
-
-    Attributes:
-        step: int64 steps.
-        wall_time: float64 seconds since the Unix epoch.
-        value: float64 values (float32 ``simple_value`` widened exactly; NaN and ±Inf kept).
-    """
-
-    step: np.ndarray
-    wall_time: np.ndarray
-    value: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.step)
-
-
-@dataclass(frozen=True)
-class TensorSeries:
-    """Every point of a tensor tag: read-only ``step`` (int64) and ``wall_time`` (float64
-    seconds) columns, and ``values``, a tuple of one ``numpy.ndarray`` per point (see the module
-    docstring for its form)."""
-
-    step: np.ndarray
-    wall_time: np.ndarray
-    values: tuple
-
-    def __len__(self) -> int:
-        return len(self.step)
-
-
-@dataclass(frozen=True)
-class BlobSeries:
-    """Every point of a blob tag: read-only ``step`` (int64) and ``wall_time`` (float64 seconds)
-    columns, and ``values``, a tuple of one ``list[bytes]`` per point (see the module docstring
-    for its layout per plugin)."""
-
-    step: np.ndarray
-    wall_time: np.ndarray
-    values: tuple
-
-    def __len__(self) -> int:
-        return len(self.step)
-
-
-@dataclass
-class Changes:
-    """What one :meth:`LogdirProvider.refresh` changed.
-
-    Attributes:
-        appended: ``(run, tag) -> number of points added`` (counted after this refresh's
-            purges; the new points are the last ones of the series).
-        purged: ``(run, tag) -> step``: points of the series with ``step >= step`` that existed
-            before this refresh were dropped by a purge/restart. A series can be in both dicts
-            (dropped, then appended again).
-        new_runs: runs seen for the first time, in name order.
-        new_tags: ``(run, tag)`` seen for the first time.
-        corruptions: corruptions found by this refresh (also kept in
-            :meth:`LogdirProvider.corruptions`).
-        bytes_read: bytes read from files by this refresh.
-    """
-
-    appended: dict[tuple[str, str], int] = field(default_factory=dict)
-    purged: dict[tuple[str, str], int] = field(default_factory=dict)
-    new_runs: list[str] = field(default_factory=list)
-    new_tags: list[tuple[str, str]] = field(default_factory=list)
-    corruptions: list[Corruption] = field(default_factory=list)
-    bytes_read: int = 0
-
-    def __bool__(self) -> bool:
-        return bool(self.appended or self.purged or self.new_runs or self.new_tags
-                    or self.corruptions)
 
 
 class LogdirProvider:
@@ -188,6 +134,8 @@ class LogdirProvider:
             (``re.search``) are read.
         tag_filter: optional regular expression (``str``); only tags it matches
             (``re.search``) are kept and decoded.
+        follow_symlinks: ``True`` to follow symbolic links that lead outside a local
+            ``logdir`` (by default they are skipped and listed in :meth:`problems`).
 
     Raises:
         FileNotFoundError: ``logdir`` does not exist (checked here, and again by ``refresh``).
@@ -202,10 +150,10 @@ class LogdirProvider:
         *,
         run_filter: str | None = None,
         tag_filter: str | None = None,
+        follow_symlinks: bool = False,
     ):
-        from tbx.reader._core import LogdirReader
-
-        self._reader = LogdirReader(logdir, run_filter=run_filter, tag_filter=tag_filter)
+        self._reader = LogdirReader(logdir, run_filter=run_filter, tag_filter=tag_filter,
+                                    follow_symlinks=follow_symlinks)
         self._refresh_lock = threading.Lock()
 
     @property
@@ -214,8 +162,10 @@ class LogdirProvider:
         return self._reader.logdir
 
     def refresh(self, progress=None) -> Changes:
-        """Read what was appended since the last refresh: new bytes of known files (from the
-        byte offset where the last read stopped), new event files, new runs.
+        """Bring the state up to date: read the new bytes of known files (from the byte offset
+        where the last read stopped), new event files and new runs; drop what vanished; read a
+        run again from the start when one of its files shrank or was replaced (see the module
+        docstring).
 
         A cut-off last record (a writer still writing) is not an error: reading stops before it
         and resumes there next time. Concurrent calls are serialised.
@@ -229,8 +179,8 @@ class LogdirProvider:
 
         Raises:
             FileNotFoundError: the logdir no longer exists.
-            OSError: a file could not be read (files that vanish between listing and reading
-                are skipped silently).
+            OSError: the logdir itself cannot be listed (a file or folder below it that cannot
+                be read is skipped and reported in :meth:`problems` instead).
         """
         with self._refresh_lock:
             return self._reader.refresh(progress=progress)
@@ -239,59 +189,81 @@ class LogdirProvider:
         """Names of the runs with at least one event file, sorted."""
         return self._reader.runs()
 
-    def tags(self, run: str) -> dict[str, TagInfo]:
-        """``tag -> TagInfo`` of every tag of ``run`` (insertion order = first seen).
+    def series(self, run: str) -> list[tuple[str, str, TagInfo]]:
+        """``(tag, plugin, TagInfo)`` of every series of ``run``, first seen first.
 
         Raises:
             KeyError: unknown run.
         """
-        return self._reader.tags(run)
+        return self._reader.series(run)
 
-    def scalars(self, run: str, tag: str) -> ScalarSeries:
-        """Every point of a scalar tag (full resolution).
-
-        Raises:
-            KeyError: unknown run or tag.
-            TypeError: the tag's data class is not ``"scalar"``.
-        """
-        return self._reader.scalars(run, tag)
-
-    def tensors(self, run: str, tag: str) -> TensorSeries:
-        """Every point of a tensor tag, decoded on first request and cached.
+    def tags(self, run: str, plugin: str | None = None) -> dict[str, TagInfo]:
+        """``tag -> TagInfo`` of the tags of ``run`` (insertion order = first seen): with
+        ``plugin=None`` every tag, described by its first series (the kind written first to
+        it); with a plugin name, the tags holding a series of that plugin.
 
         Raises:
-            KeyError: unknown run or tag.
-            TypeError: the tag's data class is not ``"tensor"``.
+            KeyError: unknown run.
         """
-        return self._reader.tensors(run, tag)
+        return self._reader.tags(run, plugin)
 
-    def blobs(self, run: str, tag: str) -> BlobSeries:
-        """Every point of a blob tag (images, audio, video), decoded on first request and cached.
+    def scalars(self, run: str, tag: str, plugin: str | None = None) -> ScalarSeries:
+        """Every point of a scalar series (full resolution); ``plugin=None``: the tag's first
+        scalar series (see the module docstring).
 
         Raises:
-            KeyError: unknown run or tag.
-            TypeError: the tag's data class is not ``"blob"``.
+            KeyError: unknown run, tag, or no series of ``plugin`` for the tag.
+            TypeError: the series' data class is not ``"scalar"``.
         """
-        return self._reader.blobs(run, tag)
+        return self._reader.scalars(run, tag, plugin)
 
-    def metadata(self, run: str, tag: str):
-        """The tag's ``tbx.proto.summary_pb2.SummaryMetadata`` (a copy): the first one the run
-        sent for the tag, or, for v1 forms without one, a metadata naming the plugin.
+    def tensors(self, run: str, tag: str, plugin: str | None = None) -> TensorSeries:
+        """Every point of a tensor series, decoded on first request and cached;
+        ``plugin=None``: the tag's first tensor series.
 
         Raises:
-            KeyError: unknown run or tag.
+            KeyError: unknown run, tag, or no series of ``plugin`` for the tag.
+            TypeError: the series' data class is not ``"tensor"``.
         """
-        return self._reader.metadata(run, tag)
+        return self._reader.tensors(run, tag, plugin)
+
+    def blobs(self, run: str, tag: str, plugin: str | None = None) -> BlobSeries:
+        """Every point of a blob series (images, audio, video), decoded on first request and
+        cached; ``plugin=None``: the tag's first blob series.
+
+        Raises:
+            KeyError: unknown run, tag, or no series of ``plugin`` for the tag.
+            TypeError: the series' data class is not ``"blob"``.
+        """
+        return self._reader.blobs(run, tag, plugin)
+
+    def metadata(self, run: str, tag: str, plugin: str | None = None):
+        """The series' ``tbx.proto.summary_pb2.SummaryMetadata`` (a copy): the first one the run
+        sent for it, or, for v1 forms without one, a metadata naming the plugin;
+        ``plugin=None``: the tag's first series.
+
+        Raises:
+            KeyError: unknown run, tag, or no series of ``plugin`` for the tag.
+        """
+        return self._reader.metadata(run, tag, plugin)
 
     def corruptions(self) -> list[Corruption]:
-        """Every corruption found so far (``source`` file path, byte ``offset`` of the bad
-        record, ``skipped`` bytes, ``reason``), in the order found."""
+        """Every corruption of the files as they are now (``source`` file path, byte
+        ``offset`` where the damage starts, ``skipped`` bytes, ``reason``), in the order
+        found. A file read again from the start is reported again."""
         return self._reader.corruptions()
+
+    def problems(self) -> list[Problem]:
+        """What is skipped as of the last refresh because it cannot be read (``path``,
+        ``reason``): event files that cannot be opened, folders that cannot be listed,
+        symbolic links leading out of the logdir."""
+        return self._reader.problems()
 
     def files(self, run: str) -> list[tuple[str, int, int]]:
         """``(path, size, offset)`` of each event file of ``run`` in name order: ``size`` in
         bytes at the last listing, ``offset`` where the next read starts (``offset < size``: an
-        incomplete last record, e.g. a writer still writing).
+        incomplete last record, e.g. a writer still writing; bytes reported as damage count as
+        read).
 
         Raises:
             KeyError: unknown run.
