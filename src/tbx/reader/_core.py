@@ -19,9 +19,11 @@ import re
 import threading
 import warnings
 
+import numpy as np
+
 from tbx.reader import _scan
 from tbx.reader._fs import file_order, open_logdir
-from tbx.reader._ingest import ingest
+from tbx.reader._ingest import ingest, legacy
 from tbx.reader._series import (  # noqa: F401 - decode_tensor_value: used by frames, tbparse
     BLOB_PLUGINS,
     RUN_GRAPH_TAG,
@@ -85,7 +87,7 @@ class LogdirReader:
         self.logdir = logdir if isinstance(logdir, str) else str(logdir)
         self._runs: dict[str, _Run] = {}
         self._corruptions: list[Corruption] = []
-        self._seen_corruptions: set[tuple[str, int]] = set()
+        self._seen_corruptions: dict[tuple[str, int], Corruption] = {}
         self._problems: dict[tuple[str, str], Problem] = {}
         self._new_corruptions: list[Corruption] = []  # found by the refresh under way
         self._lock = threading.RLock()
@@ -114,7 +116,8 @@ class LogdirReader:
             if run is None:
                 todo.append((_Run(name), entries, None))
                 continue
-            why = why_reread(run.files, entries, self._fs.read, self._fs.file_name)
+            why = why_reread(run.files, entries, self._fs.read, self._fs.file_name,
+                             legacy=legacy(run.file_version))
             if why is None:
                 todo.append((run, entries, run))
             else:
@@ -124,33 +127,30 @@ class LogdirReader:
         total = sum(e.size - (run.files[e.path].seen if e.path in run.files else 0)
                     for run, entries, _ in todo for e in entries)
         done = [0, max(total, 0), progress]
+        resets: set = set()  # series changed otherwise than "cut at the end, then appended"
         for run, entries, old in todo:
-            self._read_run(run, entries, changes, problems, done)
+            self._read_run(run, entries, changes, resets, problems, done)
             if old is not run:
-                self._swap_in(run, old, changes)
+                self._swap_in(run, old, changes, resets)
         if progress is not None:
             progress(done[1], done[1])
         self._note_problems(problems, changes)
-        self._per_tag(changes)
+        self._finish(changes, resets)
         return changes
 
-    def _read_run(self, run: _Run, entries, changes: Changes, problems: list, done) -> None:
+    def _read_run(self, run: _Run, entries, changes: Changes, resets: set, problems: list,
+                  done) -> None:
+        self._place_files(run, entries)
         for e in entries:
-            f = run.files.get(e.path)
-            if f is None:
-                f = FileState(e, len(run.file_names))
-                with self._lock:
-                    run.files[e.path] = f
-                    run.file_names.append(self._fs.file_name(e.path))
-            else:
-                f.listed(e)
+            f = run.files[e.path]
+            f.listed(e)
             if e.size <= f.seen:
                 continue
             try:
                 for blk in _scan.scan_file(self._fs.read, f, e.size, run.tags_b, run.tag_index):
                     f.note_head(blk.base, blk.buf)
                     with self._lock:
-                        ingest(run, f, blk, changes, self._report, self._new_slot)
+                        ingest(run, f, blk, changes, resets, self._report, self._new_slot)
                     changes.bytes_read += len(blk.buf)
                     done[0] += len(blk.buf)
                     if done[2] is not None:
@@ -158,7 +158,32 @@ class LogdirReader:
             except OSError as exc:
                 problems.append(Problem(e.path, f"cannot read event file: {_why(exc)}"))
 
-    def _swap_in(self, run: _Run, old: _Run | None, changes: Changes) -> None:
+    def _place_files(self, run: _Run, entries) -> None:
+        """Add the new files of ``run``; file indices stay in name order (a file listed before
+        known ones renumbers them, and the per-point file ids with them)."""
+        new = [e for e in entries if e.path not in run.files]
+        if not new:
+            return
+        with self._lock:
+            for e in new:
+                run.files[e.path] = FileState(e, len(run.file_names))
+                run.file_names.append(self._fs.file_name(e.path))
+            order = [run.files[e.path].index for e in entries]
+            if order == sorted(order):
+                return
+            remap = np.empty(len(order), np.int32)
+            remap[order] = np.arange(len(order), dtype=np.int32)
+            for e, old in zip(entries, order, strict=True):
+                run.files[e.path].index = int(remap[old])
+            run.files = {e.path: run.files[e.path] for e in entries}
+            run.file_names = [self._fs.file_name(e.path) for e in entries]
+            run.purges = [(int(remap[i]), st) for i, st in run.purges]
+            for s in run.series.values():  # new arrays: earlier snapshots keep theirs
+                ids = np.empty(len(s.file), np.int32)
+                ids[: s.n] = remap[s.file[: s.n]]
+                s.file = ids
+
+    def _swap_in(self, run: _Run, old: _Run | None, changes: Changes, resets: set) -> None:
         """Publish a run read from the start; what it replaced is reported as reset/removed."""
         name = run.name
         with self._lock:
@@ -166,15 +191,9 @@ class LogdirReader:
         if old is None:
             changes.new_runs.append(name)
             return
-        before = set(old.series)
-        again = {(name, *k) for k in before if k in run.series}
+        again = {(name, *k) for k in old.series if k in run.series}
         changes.new_series[:] = [k for k in changes.new_series if k not in again]
-        for k in run.series:
-            key = (name, *k)
-            if key in again:
-                changes.reset_series.append(key)
-                changes.purged_series[key] = MIN_STEP
-                changes.appended_series[key] = run.series[k].n
+        resets |= again
         changes.removed_series += [(name, *k) for k in old.series if k not in run.series]
 
     def _drop(self, name: str, changes: Changes) -> None:
@@ -189,17 +208,25 @@ class LogdirReader:
         paths = set(run.files)
         with self._lock:
             self._corruptions = [c for c in self._corruptions if c.source not in paths]
-            self._seen_corruptions = {k for k in self._seen_corruptions if k[0] not in paths}
+            self._seen_corruptions = {k: c for k, c in self._seen_corruptions.items()
+                                      if k[0] not in paths}
 
     def _report(self, path: str, offset: int, skipped: int, reason: str) -> None:
+        """Report a corruption once; a garbage stretch reported again longer (it went on)
+        replaces its earlier report."""
         key = (path, offset)
-        if key in self._seen_corruptions:
+        old = self._seen_corruptions.get(key)
+        if old is not None and old.skipped >= skipped:
             return
-        self._seen_corruptions.add(key)
         c = Corruption(path, offset, skipped, reason)
-        self._corruptions.append(c)
+        self._seen_corruptions[key] = c
+        if old is None:
+            self._corruptions.append(c)
+            warnings.warn(f"tbx: {c}", RuntimeWarning, stacklevel=2)
+        else:
+            self._corruptions = [c if x is old else x for x in self._corruptions]
+            self._new_corruptions[:] = [x for x in self._new_corruptions if x is not old]
         self._new_corruptions.append(c)
-        warnings.warn(f"tbx: {c}", RuntimeWarning, stacklevel=2)
 
     def _note_problems(self, problems: list[Problem], changes: Changes) -> None:
         now = {(p.path, p.reason): p for p in problems}
@@ -210,12 +237,25 @@ class LogdirReader:
         with self._lock:
             self._problems = now
 
-    def _per_tag(self, changes: Changes) -> None:
-        """Fill the per-tag fields of ``changes`` from the per-series ones (the tag's first
-        series only) and collect the corruptions reported during the refresh."""
+    def _finish(self, changes: Changes, resets: set) -> None:
+        """Report ``resets`` (series known before this refresh) as reset, fill the per-tag
+        fields of ``changes`` from the per-series ones (the tag's first series only) and
+        collect the corruptions reported during the refresh."""
         changes.corruptions += self._new_corruptions
         self._new_corruptions.clear()
         with self._lock:
+            new = set(changes.new_series)
+            for key in sorted(resets - new):
+                run = self._runs.get(key[0])
+                s = run.series.get(key[1:]) if run is not None else None
+                if s is None:
+                    continue
+                changes.reset_series.append(key)
+                changes.purged_series[key] = MIN_STEP
+                changes.appended_series[key] = s.n
+                if not s.n:
+                    del changes.appended_series[key]
+
             def first(key) -> bool:
                 run = self._runs.get(key[0])
                 return run is not None and run.first.get(key[1]) is run.series.get(key[1:])

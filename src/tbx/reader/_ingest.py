@@ -20,7 +20,7 @@ from tbx.reader._scan import KIND_OTHER, KIND_SIMPLE, KIND_TENSOR_SCALAR, ROW_DT
 from tbx.reader._series import BLOB_PLUGINS, RUN_GRAPH_TAG, _Run, _Series, _Tag, metadata_for
 from tbx.reader._types import BLOB, SCALAR, TENSOR
 
-__all__ = ["ingest"]
+__all__ = ["ingest", "legacy"]
 
 _F_SIMPLE, _F_TENSOR, _F_NONE = 2, 8, 0
 #: Plugin of a payload (field number of ``Summary.Value``) when no metadata names one.
@@ -34,7 +34,7 @@ def _pb():
     return event_pb2, summary_pb2
 
 
-def _legacy(file_version: str | None) -> bool:
+def legacy(file_version: str | None) -> bool:
     """True when a run's ``file_version`` ("brain.Event:<n>") is missing or below 2."""
     if not file_version:
         return True
@@ -44,11 +44,18 @@ def _legacy(file_version: str | None) -> bool:
         return True
 
 
-def ingest(run: _Run, f, blk, changes, report, new_slot) -> None:
+def ingest(run: _Run, f, blk, changes, resets: set, report, new_slot) -> None:
     """Add block ``blk`` (a :class:`tbx.reader._scan.Block`) of file ``f`` to ``run``; record
-    what changed in ``changes`` (per-series fields); ``report(path, offset, skipped, reason)``
-    reports damage; ``new_slot(run, tag_id)`` makes the ``_Tag`` of a new tag id (``None``
-    when the tag filter leaves it out). Call with the reader's lock held."""
+    what changed in ``changes`` (per-series fields) and, in ``resets``, the series whose change
+    is not "points dropped from the end, then appended" (to be reported as reset);
+    ``report(path, offset, skipped, reason)`` reports damage; ``new_slot(run, tag_id)`` makes
+    the ``_Tag`` of a new tag id (``None`` when the tag filter leaves it out). Call with the
+    reader's lock held.
+
+    The run's files form one stream in name order, and a file may grow after later ones were
+    read (several writers in one run): its new points go before the later files' points, its
+    purges drop only points earlier in the stream, and purges read from later files drop its
+    new points."""
     for off, skipped, reason in blk.corruptions:
         report(f.path, off, skipped, reason)
     if not blk.rows and not len(blk.others):
@@ -60,38 +67,49 @@ def ingest(run: _Run, f, blk, changes, report, new_slot) -> None:
     if extra is not None:
         pending += _group(run, extra[0], extra[1])
     tag_purges = _legacy_purges(run, pending, steps_of_others) \
-        if _legacy(run.file_version) else {}
-    name = run.name
+        if legacy(run.file_version) else {}
+    name, fi = run.name, f.index
+    later = min((st for i, st in run.purges if i > fi), default=None)
     if purges or tag_purges:
         for (tag, plugin), s in run.series.items():
             mine = purges + tag_purges.get(id(s), [])
             if not mine:
                 continue
             smin = min(st for _, st in mine)
-            keep = s.purge(smin)
+            keep = s.purge(smin, fi)
             if keep is None:
                 continue
             key = (name, tag, plugin)
+            if (s.step[: s.n] >= smin).any():  # later files keep points past the cut
+                resets.add(key)
             new = changes.appended_series.get(key, 0)
             old = len(keep) - new
             if new:  # points added by this refresh that survive: still the last ones
                 changes.appended_series[key] = int(keep[old:].sum())
             if not keep[:old].all():
                 changes.purged_series[key] = min(changes.purged_series.get(key, smin), smin)
+    run.purges += [(fi, st) for _, st in purges]
     for s, g_rec, g_step, g_wall, g_val, g_raws in pending:
         mine = purges + tag_purges.get(id(s), [])
-        if mine:
+        if mine or later is not None:
             keep = np.ones(len(g_rec), bool)
             for o, st in mine:
                 keep &= ~((g_rec < o) & (g_step >= st))
+            if later is not None:
+                keep &= g_step < later
             if not keep.all():
                 g_step, g_wall = g_step[keep], g_wall[keep]
                 if g_val is not None:
                     g_val = g_val[keep]
                 if g_raws is not None:
                     g_raws = [r for r, k in zip(g_raws, keep, strict=True) if k]
-        s.append(g_step, g_wall, g_val, f.index, g_raws)
         key = (name, s.tag, s.plugin_name)
+        pos = s.insert_at(fi)
+        if pos == s.n:
+            s.append(g_step, g_wall, g_val, fi, g_raws)
+        elif len(g_step):
+            s.insert(pos, g_step, g_wall, g_val, fi, g_raws)
+            resets.add(key)
         if run.add_series(s):
             changes.new_series.append(key)
         if len(g_step):

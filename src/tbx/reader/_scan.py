@@ -271,8 +271,9 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
     ``f.seen`` (bytes examined) after each block has been consumed.
 
     ``read(path, offset, n)`` reads bytes; its OSError propagates (the file is then left where
-    it was). A garbage stretch is reported when it ends, or up to the end of the bytes present;
-    the open stretch is kept in ``f.span`` (start offset) and ``f.span_reason``.
+    it was). A garbage stretch is reported when it ends, or up to the end of the bytes present
+    (then again, with the same offset and more bytes, if it goes on); the open stretch is kept
+    in ``f.span`` (start offset), ``f.span_end`` (reported up to) and ``f.span_reason``.
     """
     block = BLOCK
     while f.offset < size:
@@ -308,7 +309,8 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
         f.seen = max(f.seen, start + n)
         at_end = n < want or start + n >= size
         if at_end:
-            if f.span is not None and start + n > f.span:  # report what is there, once
+            if f.span is not None and start + n > max(f.span, f.span_end):
+                # report what is there; if the stretch goes on, it is reported again, longer
                 yield Block(start + n, b"", 0, {}, np.empty((0, 3), np.int64), b"",
                             [_close(f, start + n, keep_open=True)])
             return
@@ -330,9 +332,12 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
 
 def _close(f, stop: int, keep_open: bool = False):
     """The corruption tuple of ``f``'s open stretch up to ``stop``; the stretch ends there (or,
-    with ``keep_open``, goes on from there unreported)."""
+    with ``keep_open``, is known up to there and may go on)."""
     start, reason = f.span, f.span_reason
-    f.span = stop if keep_open else None
+    if keep_open:
+        f.span_end = stop
+    else:
+        f.span, f.span_end = None, 0
     if stop <= start:
         return None
     return (start, stop - start, reason)

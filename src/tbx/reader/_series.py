@@ -80,11 +80,40 @@ class _Series:
             self.raws.extend(raws)
         self.n = n + k
 
-    def purge(self, min_step: int):
-        """Drop points with ``step >= min_step`` into new arrays (old snapshots stay intact).
-        Returns the keep mask over the old points, or ``None`` when nothing was dropped."""
+    def insert_at(self, file_id: int) -> int:
+        """Where points of file ``file_id`` go: after every point of that file or an earlier
+        one (points are kept in file order)."""
+        n = self.n
+        if n == 0 or self.file[n - 1] <= file_id:
+            return n
+        return int(np.searchsorted(self.file[:n], file_id, side="right"))
+
+    def insert(self, pos: int, step, wall, value, file_id: int, raws=None) -> None:
+        """Insert points before point ``pos``, into new arrays (old snapshots stay intact)."""
+        n, k = self.n, len(step)
+        if not k:
+            return
+
+        def put(old, new):
+            return np.concatenate([old[:pos], np.asarray(new, old.dtype), old[pos:n]])
+
+        self.step, self.wall = put(self.step, step), put(self.wall, wall)
+        self.file = put(self.file, np.full(k, file_id, np.int32))
+        if value is not None:
+            self.value = put(self.value, value)
+        if raws is not None:
+            self.raws = self.raws[:pos] + list(raws) + self.raws[pos:n]
+            del self.decoded[pos:]
+        self.n = n + k
+
+    def purge(self, min_step: int, upto_file: int | None = None):
+        """Drop points with ``step >= min_step`` (of files ``<= upto_file`` only, when given)
+        into new arrays (old snapshots stay intact). Returns the keep mask over the old points,
+        or ``None`` when nothing was dropped."""
         n = self.n
         keep = self.step[:n] < min_step
+        if upto_file is not None:
+            keep |= self.file[:n] > upto_file
         if keep.all():
             return None
         self.step = self.step[:n][keep]
@@ -141,6 +170,7 @@ class _Run:
         self.series: dict[tuple[str, str], _Series] = {}  # (tag, plugin), first seen first
         self.first: dict[str, _Series] = {}  # tag -> the series written first to it
         self.file_version: str | None = None
+        self.purges: list[tuple[int, int]] = []  # (file index, step) of every purge read
         self.most_recent_step = -1  # for the purge rule of runs without file_version >= 2
         self.meta_plugins: dict[bytes, str] = {}  # serialized SummaryMetadata -> plugin name
 

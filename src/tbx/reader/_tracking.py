@@ -13,7 +13,9 @@ event files:
   listing says the file changed (size, mtime, or the store's version fields), so in-place
   rewrites (``cp``) and object stores are covered too;
 * or a file holding a record appeared, or became readable, before a file already read (in name
-  order): a fresh read would have read it first.
+  order): a fresh read would have read it first. (A file that merely grows while later ones
+  are read, as with several writers in one run, is appended in place: see
+  :func:`tbx.reader._ingest.ingest`; only runs in the pre-2016 format are re-read then.)
 """
 
 from __future__ import annotations
@@ -34,11 +36,11 @@ class FileState:
     ``size``, ``ident`` and ``stamp`` at the last listing (see
     :class:`~tbx.reader._fs.FileEntry`); ``offset`` where reading resumes (the end of the last
     complete record, or of skipped garbage); ``seen``, the bytes examined (read again only when
-    the file grows past it); ``head``, its first bytes; ``span``/``span_reason``, an open
-    stretch of garbage (see :func:`tbx.reader._scan.scan_file`)."""
+    the file grows past it); ``head``, its first bytes; ``span``, ``span_end``,
+    ``span_reason``: an open stretch of garbage (see :func:`tbx.reader._scan.scan_file`)."""
 
     __slots__ = ("path", "index", "size", "ident", "stamp", "offset", "seen", "head", "span",
-                 "span_reason")
+                 "span_end", "span_reason")
 
     def __init__(self, entry: FileEntry, index: int):
         self.path = entry.path
@@ -50,6 +52,7 @@ class FileState:
         self.seen = 0
         self.head = b""
         self.span: int | None = None
+        self.span_end = 0
         self.span_reason = ""
 
     def listed(self, entry: FileEntry) -> None:
@@ -63,7 +66,7 @@ class FileState:
 
     def resume_offset(self) -> int:
         """Where reading resumes, counting a reported garbage tail as read."""
-        return self.offset if self.span is None else max(self.offset, self.span)
+        return self.offset if self.span is None else max(self.offset, self.span_end)
 
 
 def _has_record(read, path: str, size: int) -> bool:
@@ -94,10 +97,12 @@ def _replaced(read, f: FileState, e: FileEntry) -> bool:
 
 
 def why_reread(files: dict[str, FileState], entries: list[FileEntry], read,
-               name=lambda p: p) -> str | None:
+               name=lambda p: p, legacy: bool = False) -> str | None:
     """Why a run whose files were ``files`` (by path) must be read again from the start, now
     that it lists ``entries`` (name order); ``None`` when reading the appended bytes suffices.
-    ``read(path, offset, n)`` reads the few bytes needed to compare heads."""
+    ``read(path, offset, n)`` reads the few bytes needed to compare heads. ``legacy``: the run
+    has no ``file_version >= 2`` (its purge rule depends on the order of every record, so a
+    file that grows before files already read means a re-read)."""
     listed = {e.path: e for e in entries}
     for path, f in files.items():
         e = listed.get(path)
@@ -113,4 +118,6 @@ def why_reread(files: dict[str, FileState], entries: list[FileEntry], read,
         f = files.get(e.path)
         if (f is None or f.offset == 0) and e.size > 0 and _has_record(read, e.path, e.size):
             return f"event file {name(e.path)} has records and comes before files already read"
+        if legacy and f is not None and f.offset > 0 and e.size > f.seen:
+            return f"event file {name(e.path)} grew before files already read (old format)"
     return None
