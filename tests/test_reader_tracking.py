@@ -18,8 +18,9 @@ import tbx
 from tbx.proto.event_pb2 import Event
 from tbx.proto.summary_pb2 import Summary
 from tbx.reader import LogdirProvider
-from tbx.reader.provider import MIN_STEP
 from tbx.record import frame_record
+
+MIN_STEP = -(1 << 63)  # tbx.reader.provider.MIN_STEP: a cut that drops every point
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ Each subcommand is one ``add_<name>_parser(subparsers)`` function that registers
 sets ``func`` (called with the parsed arguments, returns the exit status); :data:`SUBCOMMANDS`
 lists them. Adding a subcommand is adding a function to that list.
 
-Exit status: 0 on success, 1 when ``inspect`` found corruption, 2 on bad arguments or a missing
-path (with a message naming the argument).
+Exit status: 0 on success, 1 when ``inspect`` found corruption or something it could not read,
+2 on bad arguments or a missing path (with a message naming the argument).
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ def add_inspect_parser(subparsers) -> None:
         description=(
             "Read PATH (a logdir, or one event file) and print, per run and tag: the kind "
             "(plugin and data class), the number of points, the step range and the wall-time "
-            "range (UTC). Then every corruption found (file, byte offset, reason) and every "
-            "incomplete last record (a writer still writing, or a cut-off file). Exit status 1 "
-            "when corruption was found."
+            "range (UTC); a tag used by several plugins has one line per plugin. Then every "
+            "corruption found (file, byte offset, reason), every incomplete last record (a "
+            "writer still writing, or a cut-off file), and every file, folder or link that was "
+            "skipped because it cannot be read. Exit status 1 when corruption was found or "
+            "something was skipped."
         ),
     )
     p.add_argument("path", metavar="PATH", help="a logdir, an event file, or an fsspec URL")
@@ -88,8 +90,13 @@ def run_inspect(args) -> int:
                 reader.refresh(progress=update)
         else:
             reader.refresh()
+    from tbx.reader._fs import display_name as shown  # paths may hold non-UTF-8 bytes
+
     out = sys.stdout
     runs = reader.runs()
+    corruptions = reader.corruptions()
+    problems = reader.problems()
+    unreadable = {pr.path for pr in problems}
     if not runs:
         print(f"{path}: no event files", file=out)
     header = ("tag", "kind", "count", "steps", "wall time (UTC)")
@@ -99,7 +106,7 @@ def run_inspect(args) -> int:
         print(f"run {run}  ({len(files)} file{'s' if len(files) != 1 else ''}, {total} bytes)",
               file=out)
         rows = []
-        for tag, info in reader.tags(run).items():
+        for tag, _plugin, info in reader.series(run):
             kind = f"{info.plugin_name or '-'}/{info.data_class}"
             steps = "-" if info.first_step is None else f"{info.first_step}..{info.last_step}"
             walls = "-" if info.first_wall_time is None else \
@@ -111,18 +118,21 @@ def run_inspect(args) -> int:
                 print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))
                       .rstrip(), file=out)
         for fpath, size, offset in files:
-            if offset < size:
-                print(f"  incomplete last record: {fpath} at byte offset {offset} "
+            if offset < size and fpath not in unreadable:
+                print(f"  incomplete last record: {shown(fpath)} at byte offset {offset} "
                       f"({size - offset} bytes not read)", file=out)
-    corruptions = reader.corruptions()
     if corruptions:
         print(f"corruption: {len(corruptions)} bad record(s)", file=out)
         for c in corruptions:
-            print(f"  {c.source}: byte offset {c.offset}: {c.reason} ({c.skipped} bytes "
+            print(f"  {shown(c.source)}: byte offset {c.offset}: {c.reason} ({c.skipped} bytes "
                   f"skipped)", file=out)
-        return 1
-    print("corruption: none", file=out)
-    return 0
+    else:
+        print("corruption: none", file=out)
+    if problems:
+        print(f"skipped: {len(problems)} path(s) that cannot be read", file=out)
+        for pr in problems:
+            print(f"  {shown(pr.path)}: {shown(pr.reason)}", file=out)
+    return 1 if corruptions or problems else 0
 
 
 # ---------------------------------------------------------------------------------- main

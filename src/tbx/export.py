@@ -165,9 +165,18 @@ def run_export(args) -> int:
     check_regex(args.tag, "--tag")
     if fmt == "parquet" and args.output == "-":
         raise UsageError("-o - (standard output) works for csv and json only, not parquet")
+    import warnings
+
     from tbx.reader.frames import read
 
-    data = read(args.logdir, run=args.run, tag=args.tag, progress=want_progress(args))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        data = read(args.logdir, run=args.run, tag=args.tag, progress=want_progress(args))
+    for w in caught:  # damage and unreadable files: skipped, said once, the rest exported
+        if issubclass(w.category, RuntimeWarning):
+            print(f"tbx export: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if args.kind in FILE_KINDS:
         n = export_files(data, args.kind, args.output)
         what = f"{n} files of {args.kind}"
@@ -207,18 +216,17 @@ def _points(data, kind: str):
 
     p = data.provider
     for run in p.runs():
-        for tag, info in p.tags(run).items():
-            plugin = info.plugin_name
+        for tag, plugin, info in p.series(run):  # a tag may hold several kinds
             if kind == "images" and info.data_class == BLOB and plugin in ("images", "video"):
-                s = p.blobs(run, tag)
+                s = p.blobs(run, tag, plugin=plugin)
                 items = [[(bytes(b), _extension(bytes(b))) for b in (v or [])[2:]]
                          for v in s.values]
             elif kind == "audio" and info.data_class == BLOB and plugin == "audio":
-                s = p.blobs(run, tag)
+                s = p.blobs(run, tag, plugin=plugin)
                 items = [[(bytes(b), _extension(bytes(b))) for b in (v or [])[0::2]]
                          for v in s.values]
             elif kind == "plugins" and info.data_class == TENSOR and plugin not in KNOWN_PLUGINS:
-                s = p.tensors(run, tag)
+                s = p.tensors(run, tag, plugin=plugin)
                 items = []
                 for v in s.values:
                     if v is None:
@@ -231,7 +239,7 @@ def _points(data, kind: str):
                         buf = io.BytesIO()
                         np.save(buf, v, allow_pickle=False)
                         items.append([(buf.getvalue(), "npy")])
-                content = p.metadata(run, tag).plugin_data.content
+                content = p.metadata(run, tag, plugin=plugin).plugin_data.content
                 yield run, tag, plugin, None, None, [(content, "plugin_content")] if content \
                     else []
             else:

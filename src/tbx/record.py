@@ -205,7 +205,7 @@ def _header_ok(view: memoryview, pos: int) -> bool:
     return masked_crc32c(bytes(view[pos : pos + 8])) == want and length < MAX_RECORD_LENGTH
 
 
-_RESYNC_CHUNK = 1 << 20
+_RESYNC_CHUNK = 1 << 18
 
 
 def _resync(view: memoryview, pos: int, limit: int) -> int:

@@ -147,7 +147,8 @@ class LogdirReader:
             if e.size <= f.seen:
                 continue
             try:
-                for blk in _scan.scan_file(self._fs.read, f, e.size, run.tags_b, run.tag_index):
+                for blk in _scan.scan_file(self._fs.read, f, e.size, run.tags_b, run.tag_index,
+                                           self._fs.data_from):
                     f.note_head(blk.base, blk.buf)
                     with self._lock:
                         ingest(run, f, blk, changes, resets, self._report, self._new_slot)
@@ -233,7 +234,7 @@ class LogdirReader:
         for key, p in now.items():
             if key not in self._problems:
                 changes.problems.append(p)
-                warnings.warn(f"tbx: {p}: skipped", RuntimeWarning, stacklevel=3)
+                warnings.warn(f"tbx: skipped {p}", RuntimeWarning, stacklevel=3)
         with self._lock:
             self._problems = now
 

@@ -21,6 +21,7 @@ Local rules (the viewer reads only below LOGDIR):
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -173,8 +174,8 @@ class LocalLogdir:
                 if e.is_symlink() and not self.follow_symlinks:
                     target = os.path.realpath(e.path)
                     if not _inside(target, root_real):
-                        problems.append(Problem(e.path, f"symbolic link to {target!r}, outside "
-                                                        "the logdir: not followed"))
+                        problems.append(Problem(e.path, f"symbolic link to {target!r} leads "
+                                                        "out of the logdir (not followed)"))
                         continue
                 try:
                     is_dir = e.is_dir()
@@ -222,6 +223,23 @@ class LocalLogdir:
                 return b"".join(parts)
         except FileNotFoundError:
             return b""
+
+    def data_from(self, path: str, offset: int) -> int:
+        """The first offset ``>= offset`` that is not in a hole of a sparse file (holes read as
+        zero bytes without being stored), or ``offset`` when that is unknown."""
+        seek_data = getattr(os, "SEEK_DATA", None)
+        if seek_data is None:
+            return offset
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return offset
+        try:
+            return os.lseek(fd, offset, seek_data)
+        except OSError as exc:  # ENXIO: only a hole up to the end; EINVAL: not supported
+            return os.fstat(fd).st_size if exc.errno == errno.ENXIO else offset
+        finally:
+            os.close(fd)
 
     def file_name(self, path: str) -> str:
         return display_name(os.path.basename(path))
@@ -284,6 +302,9 @@ class FsspecLogdir:
             return self.fs.cat_file(path, start=offset, end=offset + size)
         except FileNotFoundError:
             return b""
+
+    def data_from(self, path: str, offset: int) -> int:
+        return offset  # object stores have no holes to skip
 
     def file_name(self, path: str) -> str:
         return display_name(path.rpartition("/")[2])

@@ -265,18 +265,25 @@ class Block:
     corruptions: list
 
 
-def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, int]):
+def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, int],
+              data_from=None):
     """Yield the :class:`Block` s of file ``f`` (a :class:`tbx.reader._tracking.FileState`) from
     ``f.offset`` up to ``size`` bytes, advancing ``f.offset`` (where reading resumes) and
     ``f.seen`` (bytes examined) after each block has been consumed.
 
     ``read(path, offset, n)`` reads bytes; its OSError propagates (the file is then left where
-    it was). A garbage stretch is reported when it ends, or up to the end of the bytes present
+    it was). ``data_from(path, offset)``, when given, says where the data after a hole of a
+    sparse file starts: inside a garbage stretch, holes (zeros) are skipped without reading. A garbage stretch is reported when it ends, or up to the end of the bytes present
     (then again, with the same offset and more bytes, if it goes on); the open stretch is kept
     in ``f.span`` (start offset), ``f.span_end`` (reported up to) and ``f.span_reason``.
     """
     block = BLOCK
     while f.offset < size:
+        if f.span is not None and data_from is not None:
+            hole_end = min(data_from(f.path, f.offset), size)
+            if hole_end - _HEADER_GAP > f.offset:
+                f.offset = hole_end - _HEADER_GAP
+                f.seen = max(f.seen, f.offset)
         start = f.offset
         want = min(size - start, block)
         buf = read(f.path, start, want)
@@ -326,7 +333,7 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
             f.seen = max(f.seen, f.offset)
             yield Block(start, b"", 0, {}, np.empty((0, 3), np.int64), b"", [(
                 start, need, f"record of {length} bytes is longer than the reader's limit "
-                             f"({MAX_RECORD >> 20} MiB): skipped")])
+                             f"({MAX_RECORD} bytes): skipped")])
         block = BLOCK
 
 
