@@ -47,3 +47,28 @@ def test_integrations_name_their_extra_when_the_framework_is_missing():
         'pip install "tbx[transformers]"',
         'tbx.integrations.keras needs Keras 3: pip install "tbx[keras]"',
     ]
+
+
+def test_reader_modules_import_one_way():
+    """Each module of tbx.reader imports only the ones below it (tbx/reader/__init__.py lists
+    the order), so no two import each other."""
+    import ast
+    import pathlib
+
+    import tbx.reader
+
+    order = ["_types", "_fs", "_scan", "_series", "_tracking", "_ingest", "_core", "provider",
+             "_progress", "frames", "tbparse_compat"]
+    folder = pathlib.Path(tbx.reader.__file__).parent
+    assert sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__") == sorted(order)
+    for i, name in enumerate(order):
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        used = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "tbx.reader":
+                    used |= {a.name for a in node.names}
+                elif node.module.startswith("tbx.reader."):
+                    used.add(node.module.split(".")[2])
+        later = used & set(order[i:])
+        assert not later, f"tbx.reader.{name} imports {sorted(later)}, which come after it"

@@ -483,13 +483,18 @@ def test_tag_filter_decodes_only_the_matching_tags(tmp_path, impl, monkeypatch):
     from tbx.reader import _core
 
     calls = []
-    orig = _core._decode_tensor_value
-    monkeypatch.setattr(_core, "_decode_tensor_value",
+    orig = _core.decode_tensor_value
+    monkeypatch.setattr(_core, "decode_tensor_value",
                         lambda v: calls.append(v.tag) or orig(v))
     p = LogdirProvider(tmp_path, tag_filter="^keep/")
     p.refresh()
     assert list(p.tags("r")) == ["keep/a"]
     assert calls == []
+    with pytest.raises(KeyError):
+        p.tensors("r", "drop/h")
+    q = LogdirProvider(tmp_path)  # the same read without the filter decodes when asked
+    q.refresh()
+    assert len(q.tensors("r", "drop/h")) == 5 and calls == ["drop/h"] * 5
 
 
 # ---------------------------------------------------------------------------------- threads

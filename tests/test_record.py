@@ -238,3 +238,22 @@ def test_build_compiles_a_working_kernel(tmp_path):
     loader.exec_module(mod)
     assert mod.ABI == record._KERNEL_ABI
     assert mod.frame_records([b"abc"]) == frame_record(b"abc")
+
+
+def test_find_header_skips_garbage_and_zeros():
+    import numpy as np
+
+    from tbx.record import find_header
+
+    rec = frame_record(b"payload")
+    rng = np.random.default_rng(0)
+    junk = rng.integers(0, 256, 100_000, dtype=np.uint8).tobytes()
+    assert find_header(junk + rec) == len(junk)
+    assert find_header(bytes(300_000) + rec + rec) == 300_000
+    assert find_header(bytes(300_000) + rec + rec, 300_001) == 300_000 + len(rec)
+    assert find_header(rec) == 0
+    assert find_header(junk) == len(junk) - 11  # a header may still begin in the last 11 bytes
+    assert find_header(b"\x00" * 5) == 0 and find_header(b"", 0) == 0
+    # a length field >= 2**31 with a valid CRC is no header
+    head = struct.pack("<Q", 1 << 40)
+    assert find_header(head + struct.pack("<I", masked_crc32c(head)) + rec) == 12

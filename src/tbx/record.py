@@ -48,6 +48,7 @@ __all__ = [
     "frame_record",
     "frame_records",
     "scan_records",
+    "find_header",
     "MAX_RECORD_LENGTH",
     "speedups",
     "use_speedups",
@@ -234,6 +235,18 @@ def _resync(view: memoryview, pos: int, limit: int) -> int:
                 return p + c
         p = hi
     return limit
+
+
+def find_header(buf: bytes | bytearray | memoryview, start: int = 0) -> int:
+    """Offset of the first record header with a valid CRC (and a length below
+    ``MAX_RECORD_LENGTH``) at or after ``start`` in ``buf``; ``max(start, len(buf) - 11)`` when
+    there is none (a header may still begin in the last 11 bytes). Vectorised: about a
+    nanosecond a byte on garbage and zeros."""
+    view = memoryview(buf).cast("B")
+    limit = len(view) - HEADER_SIZE + 1
+    if start >= limit:
+        return max(start, 0)
+    return _resync(view, start - 1, limit)
 
 
 def scan_records(

@@ -24,9 +24,7 @@ import numpy as np
 from tbx.reader import _scan
 from tbx.reader._fs import file_order, open_logdir
 from tbx.reader._ingest import ingest, legacy
-from tbx.reader._series import (  # noqa: F401 - decode_tensor_value: used by frames, tbparse
-    BLOB_PLUGINS,
-    RUN_GRAPH_TAG,
+from tbx.reader._series import (
     _readonly,
     _Run,
     _Series,
@@ -34,7 +32,6 @@ from tbx.reader._series import (  # noqa: F401 - decode_tensor_value: used by fr
     decode_blob_value,
     decode_tensor_value,
     decoded,
-    histogram_to_tensor,
 )
 from tbx.reader._tracking import FileState, why_reread
 from tbx.reader._types import (
@@ -53,9 +50,8 @@ from tbx.reader._types import (
 
 log = logging.getLogger("tbx.reader")
 
-#: Older names, still imported by tbparse_compat and frames.
+#: The name tbparse_compat and frames import (the function lives in ``_series``).
 _decode_tensor_value = decode_tensor_value
-_decode_blob_value = decode_blob_value
 
 
 def _compile(pattern: str | None, name: str):

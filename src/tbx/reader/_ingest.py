@@ -15,8 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from tbx import record
-from tbx.reader._scan import KIND_OTHER, KIND_SIMPLE, KIND_TENSOR_SCALAR, ROW_DTYPES, Rows, \
-    payload_field
+from tbx.reader._scan import (
+    KIND_OTHER,
+    KIND_SIMPLE,
+    KIND_TENSOR_SCALAR,
+    ROW_DTYPES,
+    Rows,
+    payload_field,
+)
 from tbx.reader._series import BLOB_PLUGINS, RUN_GRAPH_TAG, _Run, _Series, _Tag, metadata_for
 from tbx.reader._types import BLOB, SCALAR, TENSOR
 

@@ -273,9 +273,11 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
 
     ``read(path, offset, n)`` reads bytes; its OSError propagates (the file is then left where
     it was). ``data_from(path, offset)``, when given, says where the data after a hole of a
-    sparse file starts: inside a garbage stretch, holes (zeros) are skipped without reading. A garbage stretch is reported when it ends, or up to the end of the bytes present
-    (then again, with the same offset and more bytes, if it goes on); the open stretch is kept
-    in ``f.span`` (start offset), ``f.span_end`` (reported up to) and ``f.span_reason``.
+    sparse file starts: inside a garbage stretch, holes (zeros) are skipped without reading.
+
+    A garbage stretch is reported when it ends, or up to the end of the bytes present (then
+    again, with the same offset and more bytes, if it goes on); the open stretch is kept in
+    ``f.span`` (start offset), ``f.span_end`` (reported up to) and ``f.span_reason``.
     """
     block = BLOCK
     while f.offset < size:
@@ -291,8 +293,8 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
             return
         n = len(buf)
         pos = 0
-        if f.span is not None:  # inside a stretch without headers: 12 zero bytes are none
-            pos = max(0, min(zero_run_end(buf), n) - _HEADER_GAP)
+        if f.span is not None:  # inside garbage: skip zeros in bulk, then to the next header
+            pos = record.find_header(buf, max(0, min(zero_run_end(buf), n) - _HEADER_GAP))
         end, corr, rows, others_b, vbuf = scan_block(buf, pos, tags_b, tag_index)
         out, tail = [], None
         for off, skipped, reason in corr:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tbx.reader._types import BLOB, SCALAR, TENSOR, TagInfo
+from tbx.reader._types import SCALAR, TENSOR, TagInfo
 
 __all__ = ["BLOB_PLUGINS", "RUN_GRAPH_TAG", "histogram_to_tensor", "decode_tensor_value",
            "decode_blob_value", "metadata_for"]
