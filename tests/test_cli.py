@@ -160,3 +160,19 @@ def test_export_unwritable_output_is_a_clean_error(logdir, tmp_path, capsys, out
     assert main(["export", str(logdir), "-o", target, "--format", "csv"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tbx export: error: ") and "Traceback" not in err
+
+
+def test_inspect_reports_a_garbage_tail_once_with_its_byte_range(tmp_path, capsys):
+    from tbx.proto.event_pb2 import Event
+
+    run = tmp_path / "r"
+    run.mkdir()
+    path = run / "events.out.tfevents.1.host"
+    good = frame_record(Event(wall_time=1.0, file_version="brain.Event:2").SerializeToString())
+    path.write_bytes(good)
+    os.truncate(path, 10_000_000)  # a zero-filled tail, as a crash or `truncate -s` leaves
+    assert main(["inspect", str(tmp_path), "-q"]) == 1
+    out = capsys.readouterr().out
+    assert f"  {path}: byte offset {len(good)}: header CRC mismatch " \
+        f"({10_000_000 - len(good)} bytes skipped)\n" in out
+    assert "corruption: 1 bad record(s)" in out and "incomplete last record" not in out

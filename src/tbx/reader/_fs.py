@@ -166,6 +166,8 @@ class LocalLogdir:
             try:
                 with os.scandir(folder) as it:
                     entries = sorted(it, key=lambda e: e.name)
+            except FileNotFoundError:
+                continue  # vanished since it was seen
             except OSError as exc:
                 problems.append(Problem(folder, f"cannot list folder: {_why(exc)}"))
                 continue
