@@ -58,7 +58,8 @@ def test_reader_modules_import_one_way():
     import tbx.reader
 
     order = ["_types", "_fs", "_scan", "_series", "_tracking", "_ingest", "_core", "provider",
-             "_progress", "frames", "tbparse_compat"]
+             "_progress", "frames", "_tbparse_raw", "_tbparse_source", "_tbparse_frames",
+             "tbparse_compat"]
     folder = pathlib.Path(tbx.reader.__file__).parent
     assert sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__") == sorted(order)
     for i, name in enumerate(order):

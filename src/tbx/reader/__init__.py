@@ -17,7 +17,8 @@ Modules, lowest first (each imports only those before it): ``_types`` (the value
 ``_fs`` (file discovery: local folders, fsspec stores), ``_scan`` (record scanning, block by
 block), ``_series`` (series storage and decoding), ``_tracking`` (what changed since the last
 refresh), ``_ingest`` (scanned rows into series, purges), ``_core`` (one refresh; queries),
-``provider`` (the public contract), then ``frames`` and ``tbparse_compat`` over it.
+``provider`` (the public contract), then ``frames`` and the tbparse layer (``_tbparse_*``,
+``tbparse_compat``) over it.
 """
 
 from tbx.reader.provider import (
