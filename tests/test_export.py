@@ -130,3 +130,19 @@ def test_folder_names_cannot_escape():
 
     assert _component("..") == "%2E%2E" and _component(".") == "%2E"
     assert _component("a/../b") == "a%2F..%2Fb" and _component("é x") == "%C3%A9%20x"
+
+
+def test_export_images_of_a_tag_that_also_holds_scalars(tmp_path):
+    """A tag may carry several kinds; each is exported with its own kind."""
+    from tbx.summary.image import decode_png
+
+    with tbx.SummaryWriter(tmp_path / "logs" / "r") as w:
+        w.add_scalar("weights", 0.5, 0, walltime=1.0)  # the tag's first kind: scalars
+        w.add_image("weights", IMG, 3, walltime=2.0)
+    out = tmp_path / "imgs"
+    assert main(["export", str(tmp_path / "logs"), "-o", str(out), "--kind", "images",
+                 "-q"]) == 0
+    header, rows = _index(out)
+    assert rows == [["r", "weights", "3", "2.0", "r/weights/3_0.png"]]
+    assert np.array_equal(decode_png((out / "r" / "weights" / "3_0.png").read_bytes()),
+                          IMG.transpose(1, 2, 0))
