@@ -1,0 +1,2 @@
+def add_report_parser(subparsers):
+    pass
