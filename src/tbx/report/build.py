@@ -25,9 +25,11 @@ class ReportInfo:
     Attributes:
         path: the HTML file.
         size: its size in bytes.
-        runs: runs in the report; series: scalar series; points: scalar points in the file;
-        total_points: scalar points in the logdir's selected series; images, texts: image and
-        text tags included; seconds: time taken (reading included).
+        runs: runs in the report (those with something shown).
+        series: scalar series; points: scalar points in the file; total_points: scalar
+        points in the logdir's selected series.
+        images, texts: image and text tags included.
+        seconds: time taken (reading included).
     """
 
     path: str
@@ -94,7 +96,10 @@ def build_report(logdir, output, *, runs: str | None = None, tags: str | None = 
                         "downsampled": len(step) < n, **desc})
         points += len(step)
         total += n
-    runs_list = provider.runs()
+    hparams, images, text = (D.hparams_table(provider), D.last_images(provider),
+                             D.text_items(provider))
+    used = {x["run"] for x in [*scalars, *hparams["sessions"], *images, *text]}
+    runs_list = [r for r in provider.runs() if r in used]  # runs with something to show
     meta = {
         "logdir": str(provider.logdir),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -103,9 +108,9 @@ def build_report(logdir, output, *, runs: str | None = None, tags: str | None = 
         "full": bool(full),
         "runs": runs_list,
         "scalars": scalars,
-        "hparams": D.hparams_table(provider),
-        "images": D.last_images(provider),
-        "text": D.text_items(provider),
+        "hparams": hparams,
+        "images": images,
+        "text": text,
     }
     page = render_page(meta, block.payload(), js, css)
     with open(output, "w", encoding="utf-8", newline="\n") as f:
