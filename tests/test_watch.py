@@ -254,8 +254,8 @@ def test_live_new_points_and_keys(live, tmp_path):
 
     # keys change what is shown
     t.keys("n")
-    t.wait_for(lambda s: "[2/3] loss" in s and " loss/val\n" in s.replace("│", "\n"),
-               "the next page (loss/val chart)")
+    t.wait_for(lambda s: "[2/3] loss" in s and "loss/val  ■ run1\n" in s,
+               "the next page (loss/val chart, its legend)")
     t.keys("n")
     t.wait_for(lambda s: "[3/3] (no prefix)" in s and table_row(s, "run1", "zeta") is not None
                and table_row(s, "run1", "loss/train") is None, "the zeta group")

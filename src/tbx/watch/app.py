@@ -2,10 +2,10 @@
 
 Screen, top to bottom: two status lines (logdir, runs, tags, last change; the page of tags
 shown and the view options), a grid of braille line charts (one per tag of the current page,
-runs in the web viewer's colours, legend), a table (run, tag, step, latest, min, max, a
-sparkline; every series of the page's tag group), the key help. In a terminal too low for charts
-(under 16 lines) the table alone is shown, its sparklines standing in for the charts. The grid
-grows with the window (a column of charts per 60 columns, a row per 10 lines).
+runs in the web viewer's colours, a legend line above each), a table (run, tag, step, latest,
+min, max, a sparkline; every series of the page's tag group), the key help. In a terminal too
+low for charts (under 16 lines) the table alone is shown, its sparklines standing in for the
+charts. The grid grows with the window (a column of charts per 60 columns, a row per 10 lines).
 
 Live: a background thread calls :meth:`~tbx.reader.provider.LogdirProvider.refresh` every
 ``interval`` seconds (the web viewer's default: 1 s), the reader's one incremental path; the
@@ -29,7 +29,7 @@ import time
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid
+from textual.containers import Grid, Vertical
 from textual.widgets import DataTable, Footer, Input, Static
 from textual_plotext import PlotextPlot
 
@@ -62,6 +62,20 @@ def _rgb(hex_color: str) -> tuple[int, int, int]:
     return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
 
 
+class ChartCell(Vertical):
+    """One chart: a legend line (the tag, then each run in its colour or marker) above a
+    plotext plot (the legend drawn by plotext itself would hide data)."""
+
+    def __init__(self):
+        super().__init__()
+        self.legend = Static(classes="legend")
+        self.plot = PlotextPlot()
+
+    def compose(self) -> ComposeResult:
+        yield self.legend
+        yield self.plot
+
+
 def _group(tag: str) -> str:
     i = tag.find("/")
     return tag[:i] if i > 0 else "(no prefix)"
@@ -88,7 +102,9 @@ class WatchApp(App):
     #charts { height: 1fr; grid-gutter: 0 1; }
     #charts.hidden, #filter.hidden { display: none; }
     #table { height: 1fr; }
-    PlotextPlot { height: 1fr; min-height: 8; }
+    ChartCell { height: 1fr; min-height: 8; }
+    ChartCell > .legend { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ChartCell > PlotextPlot { height: 1fr; }
     """
     BINDINGS = [
         Binding("q", "quit", "quit"),
@@ -163,7 +179,7 @@ class WatchApp(App):
         cols, rows = self._per_page()
         grid = self.query_one("#charts", Grid)
         grid.set_class(cols == 0, "hidden")
-        plots = list(grid.query(PlotextPlot))
+        plots = list(grid.query(ChartCell))
         want = cols * rows
         if cols:
             grid.styles.grid_size_columns = cols
@@ -174,7 +190,7 @@ class WatchApp(App):
         for p in plots[want:]:
             p.remove()
         if want > len(plots):
-            grid.mount_all([PlotextPlot() for _ in range(want - len(plots))])
+            grid.mount_all([ChartCell() for _ in range(want - len(plots))])
         return True
 
     # live data ---------------------------------------------------------------------------
@@ -233,9 +249,9 @@ class WatchApp(App):
         by_tag: dict[str, list[str]] = {}
         for r, t in self.pairs:
             by_tag.setdefault(t, []).append(r)
-        plots = list(self.query_one("#charts", Grid).query(PlotextPlot))
-        for i, plot in enumerate(plots):
-            self._draw_chart(plot, shown[i] if i < len(shown) else None,
+        cells = list(self.query_one("#charts", Grid).query(ChartCell))
+        for i, cell in enumerate(cells):
+            self._draw_chart(cell, shown[i] if i < len(shown) else None,
                              by_tag.get(shown[i], []) if i < len(shown) else [])
         spark_w = max(8, min(40, self.size.width - 72))
         rows = []
@@ -247,11 +263,9 @@ class WatchApp(App):
                                        last_steps=self.zoom)[1]
                 except KeyError:  # vanished between listing and reading
                     continue
-                swatch = Text(f"{self._marker(r)} ") if self.no_color else Text(
-                    "■ ", style=self._color(r))
-                rows.append((swatch + Text(r), Text(t), "-" if st.step is None else str(st.step),
-                             fmt_value(st.value), fmt_value(st.min), fmt_value(st.max),
-                             sparkline(pts, spark_w)))
+                rows.append((self._swatch(r) + Text(r), Text(t),
+                             "-" if st.step is None else str(st.step), fmt_value(st.value),
+                             fmt_value(st.min), fmt_value(st.max), sparkline(pts, spark_w)))
         table = self.query_one("#table", DataTable)
         table.clear(columns=True)  # explicit widths: textual's auto width lagged behind rows
         for i, name in enumerate(COLUMNS):
@@ -268,15 +282,25 @@ class WatchApp(App):
         m = MARKERS[i % len(MARKERS)]
         return "⢕" if m == "braille" else m
 
-    def _draw_chart(self, plot: PlotextPlot, tag: str | None, runs: list[str]) -> None:
+    def _swatch(self, run: str) -> Text:
+        if self.no_color:
+            return Text(f"{self._marker(run)} ")
+        return Text("■ ", style=self._color(run))
+
+    def _draw_chart(self, cell: ChartCell, tag: str | None, runs: list[str]) -> None:
+        plot = cell.plot
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
+        legend = Text(tag or "", style="bold")
+        for r in runs if tag is not None else []:
+            legend += Text("  ") + self._swatch(r) + Text(r)
+        cell.legend.update(legend)
         if tag is None:
             plot.refresh()
             return
-        plt.title(tag)
         width = max(10, plot.size.width - 12) * 2  # braille: 2 dots a column
+        lo, hi = math.inf, -math.inf
         for r in runs:
             try:
                 x, y = chart_points(self.provider.scalars(r, tag), width=width,
@@ -286,15 +310,17 @@ class WatchApp(App):
                 continue
             if not len(x):
                 continue
-            label = r if len(runs) > 1 else None
+            lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
             if self.no_color:
                 m = MARKERS[(self.runs.index(r) if r in self.runs else 0) % len(MARKERS)]
-                plt.plot(x.tolist(), y.tolist(), label=label, marker=m)
+                plt.plot(x.tolist(), y.tolist(), marker=m)
             else:
-                plt.plot(x.tolist(), y.tolist(), label=label, marker="braille",
-                         color=_rgb(self._color(r)))
+                plt.plot(x.tolist(), y.tolist(), marker="braille", color=_rgb(self._color(r)))
         if self.log_y:
             plt.yscale("log")
+        elif lo <= hi and hi - lo <= 1e-9 * max(abs(hi), 1.0):  # flat: no axis of rounding noise
+            pad = max(abs(hi), 1.0) * 0.1
+            plt.ylim(lo - pad, hi + pad)
         plot.refresh()
 
     def _show_status(self) -> None:
