@@ -141,6 +141,7 @@ class WatchApp(App):
         self.last_change: float | None = None
         self.error: str | None = None
         self._stats: dict = {}
+        self._smoothing_ready = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -159,6 +160,20 @@ class WatchApp(App):
         self._thread = threading.Thread(target=self._refresh_loop, name="tbx-watch-refresh",
                                         daemon=True)
         self._thread.start()
+        threading.Thread(target=self._warm_up, name="tbx-watch-imports", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        """Import scipy (the smoothing; one to several seconds) off the UI thread: until it is
+        there, charts are drawn unsmoothed (the status line says so), then redrawn."""
+        try:
+            import scipy.signal  # noqa: F401
+        except ImportError:
+            pass
+        self._smoothing_ready = True
+        try:
+            self.call_from_thread(self._draw)
+        except RuntimeError:  # the app has stopped
+            pass
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -304,7 +319,8 @@ class WatchApp(App):
         for r in runs:
             try:
                 x, y = chart_points(self.provider.scalars(r, tag), width=width,
-                                    smoothing=self.smoothing, last_steps=self.zoom,
+                                    smoothing=self.smoothing if self._smoothing_ready else 0.0,
+                                    last_steps=self.zoom,
                                     log_y=self.log_y)
             except KeyError:
                 continue
@@ -335,7 +351,10 @@ class WatchApp(App):
             where = f"[{self.page + 1}/{len(self.pages)}] {g}"
         else:
             where = "[0/0] no scalar tags" + (" match" if any(self.filters.values()) else "")
-        parts = [where, f"smoothing {self.smoothing:g}",
+        smooth = f"smoothing {self.smoothing:g}"
+        if self.smoothing and not self._smoothing_ready:
+            smooth += " (loading)"
+        parts = [where, smooth,
                  "all steps" if self.zoom is None else f"last {self.zoom:,} steps",
                  "log y" if self.log_y else "linear y"]
         for k in ("run", "tag"):
