@@ -91,7 +91,7 @@ def test_chart_points_zoom_log_smoothing():
     assert x[0] == n - 1 - 1000 - 1 and x[-1] == n - 1  # one neighbour before the range
     x, y = S.chart_points(s, width=50, log_y=True)
     assert (y > 0).all() and x[0] == n // 2  # the first positive value: index 50,000
-    from tbx.viewer.series import ema
+    from tbx.viewer.plugins.scalars.series import ema
 
     x, y = S.chart_points(s, width=10_000_000, smoothing=0.9)
     assert np.array_equal(y, ema(value, 0.9)[0])  # the viewer's smoothing, every point
@@ -321,3 +321,26 @@ def test_live_low_terminal_shows_the_table_only(live, tmp_path):
                         "the table without a chart frame")
     assert table_row(screen, "a", "loss")[:4] == ["2", "0.25", "0.25", "0.5"]
     assert s.splitlines()[1].startswith("[1/1] (no prefix)") if (s := screen) else False
+
+
+def _provider_drops_vanished_runs(tmp_path) -> bool:
+    root = tmp_path / "probe"
+    write_run(root / "a", {"x": [(1, 1.0)]})
+    write_run(root / "b", {"x": [(1, 1.0)]})
+    p = provider(root)
+    shutil.rmtree(root / "b")
+    p.refresh()
+    return p.runs() == ["a"]
+
+
+def test_live_vanished_run_leaves(live, tmp_path):
+    if not _provider_drops_vanished_runs(tmp_path):
+        pytest.skip("the reader's provider does not drop vanished runs yet")
+    root = tmp_path / "logs"
+    write_run(root / "keep", {"loss": [(1, 0.5)]})
+    write_run(root / "gone", {"loss": [(1, 0.75)]})
+    t = live(root, "--interval", "0.2")
+    t.wait_for(lambda s: table_row(s, "gone", "loss") is not None and "2 runs" in s, "both runs")
+    shutil.rmtree(root / "gone")
+    t.wait_for(lambda s: table_row(s, "gone", "loss") is None and "1 run," in s
+               and table_row(s, "keep", "loss") is not None, "the vanished run gone")

@@ -58,7 +58,7 @@ async function decodeSeries(meta) {
   return out;
 }
 
-// The viewer's debiased EMA (tbx/viewer/series.py ema), over the points in the file.
+// The viewer's debiased EMA (tbx/viewer/plugins/scalars/series.py ema), over the points in the file.
 function ema(values, w) {
   const out = new Float64Array(values.length);
   let acc = 0;
@@ -193,7 +193,7 @@ function renderText() {
     const c = card(t.run, t.tag, 'text');
     for (const p of t.points) {
       const box = el('div', { class: 'markdown' });
-      box.innerHTML = p.html; // sanitised by the report builder (tbx/viewer/render.py)
+      box.innerHTML = p.html; // sanitised by the report builder (tbx/viewer/plugins/text/render.py)
       c.append(el('div', { class: 'text-item' }, el('div', { class: 'text-step', text: `step ${p.step}` }), box));
     }
     grid.append(c);

@@ -106,52 +106,17 @@ def scalar_pairs(provider) -> list[tuple[str, str]]:
     return out
 
 
-def _finite(x) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
-
-
 def hparams_table(provider) -> dict:
-    """The hparams dashboard's table: ``{"hparams": [names], "metrics": [tags], "sessions":
-    [{"run", "group", "hparams": {name: value}, "metrics": {tag: last value}}]}``.
+    """The hparams dashboard's table, as the viewer's hparams plugin computes it (its
+    ``sessions`` route, called here with a context over ``provider``): ``{"hparams": [names],
+    "metrics": [tags], "sessions": [{"run", "group", "hparams": {name: value}, "metrics":
+    {tag: last value}}]}``; non-finite numbers are ``None``."""
+    from types import SimpleNamespace
 
-    A session is a run with a ``_hparams_/session_start_info``; its metrics are the last
-    values of the experiment's metric tags (scalars) in that run, as TensorBoard shows them.
-    Non-finite numbers are ``None``."""
-    from tbx.proto.summary_pb2 import Summary
-    from tbx.summary import hparams as H
+    from tbx.viewer.plugin import PluginContext
+    from tbx.viewer.plugins.hparams import PLUGIN, sessions
 
-    names: dict[str, None] = {}
-    metrics: dict[str, None] = {}
-    sessions = []
-    for run in provider.runs():
-        start = None
-        for tag, info in provider.tags(run).items():
-            if info.plugin_name != H.PLUGIN_NAME:
-                continue
-            try:
-                d = H.decode(Summary.Value(tag=tag, metadata=provider.metadata(run, tag)))
-            except ValueError:
-                continue
-            if d.kind == "experiment":
-                names.update(dict.fromkeys(d.data["hparams"]))
-                metrics.update(dict.fromkeys(d.data["metrics"]))
-            elif d.kind == "session_start_info":
-                start = d.data
-        if start is not None:
-            values = {k: (_finite(v) if isinstance(v, float) else v)
-                      for k, v in sorted(start["hparams"].items())}
-            names.update(dict.fromkeys(values))
-            sessions.append({"run": run, "group": start["group_name"], "hparams": values})
-    for sess in sessions:
-        tags = provider.tags(sess["run"])
-        vals = {}
-        for m in metrics:
-            info = tags.get(m)
-            if info is not None and info.data_class == "scalar" and info.count:
-                vals[m] = _finite(provider.scalars(sess["run"], m).value[-1])
-        sess["metrics"] = vals
-    return {"hparams": list(names), "metrics": list(metrics), "sessions": sessions}
+    return sessions(PluginContext(PLUGIN, SimpleNamespace(provider=provider)), None)
 
 
 def last_images(provider) -> list[dict]:
@@ -189,8 +154,9 @@ def text_items(provider) -> list[dict]:
     """Text summaries of every run: ``{"run", "tag", "total", "points": [{"step", "html"}]}``,
     at most :data:`TEXT_SAMPLES` points per tag (evenly spread, newest first), each rendered
     as the viewer renders it (Markdown, raw HTML disabled, then an allow-list sanitiser)."""
-    from tbx.viewer.render import text_html
-    from tbx.viewer.views import sample_indices, text_value
+    from tbx.viewer.plugins.text import text_value
+    from tbx.viewer.plugins.text.render import text_html
+    from tbx.viewer.views import sample_indices
 
     out = []
     for run in provider.runs():

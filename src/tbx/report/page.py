@@ -5,9 +5,10 @@ that lets only that one script run.
 Escaping: the header is HTML-escaped; the data is JSON in a ``<script type="application/json">``
 with ``<``, ``>`` and ``&`` written as ``\\u003c`` etc. (so no tag can end or open inside it); the
 series block is base64; the bundle is checked to contain no ``</script`` or ``<!--``. Whatever
-text a run, tag or summary holds is put into the page by the script as text (``textContent``), the
-only HTML being text summaries already sanitised by :mod:`tbx.viewer.render`; and the policy
-(``script-src 'sha256-...'``) refuses any script but the bundle, inline handlers included.
+text a run, tag or summary holds is put into the page by the script as text (``textContent``),
+the only HTML being text summaries already sanitised by
+:mod:`tbx.viewer.plugins.text.render`; and the policy (``script-src 'sha256-...'``) refuses any
+script but the bundle, inline handlers included.
 """
 
 from __future__ import annotations

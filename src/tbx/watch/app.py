@@ -343,7 +343,9 @@ class WatchApp(App):
         n_tags = len({t for _, t in self.pairs})
         when = time.strftime("%H:%M:%S", time.localtime(self.last_change)) \
             if self.last_change else "reading..."
-        head = f"tbx watch | {len(self.runs)} runs, {n_tags} tags | {when} | {self.provider.logdir}"
+        n_runs = len(self.runs)
+        head = (f"tbx watch | {n_runs} run{'' if n_runs == 1 else 's'}, {n_tags} "
+                f"tag{'' if n_tags == 1 else 's'} | {when} | {self.provider.logdir}")
         if self.error:
             head = f"refresh failed: {self.error} | " + head
         if self.pages:
