@@ -158,7 +158,25 @@ def add_demo_parser(subparsers) -> None:
     add(subparsers)
 
 
-SUBCOMMANDS = [add_export_parser, add_inspect_parser, add_serve_parser, add_demo_parser]
+# ------------------------------------------------------------------------------- watch, report
+
+
+def add_watch_parser(subparsers) -> None:
+    """``tbx watch``: the live terminal dashboard (:mod:`tbx.watch.cli`)."""
+    from tbx.watch.cli import add_watch_parser as add
+
+    add(subparsers)
+
+
+def add_report_parser(subparsers) -> None:
+    """``tbx report``: one self-contained HTML file (:mod:`tbx.report.cli`)."""
+    from tbx.report.cli import add_report_parser as add
+
+    add(subparsers)
+
+
+SUBCOMMANDS = [add_export_parser, add_inspect_parser, add_serve_parser, add_demo_parser,
+               add_watch_parser, add_report_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:
