@@ -34,6 +34,18 @@ Guarantees:
 * Every writer still open at interpreter exit is closed.
 * In a process forked while a writer was open, the writer forgets the parent's file and pending
   events and, on its first event, opens a file of its own (new pid in the name) in the same folder.
+
+Worker processes (``sync``): a process made by ``os.fork`` or started by ``multiprocessing``
+(fork, forkserver, spawn; ``Process``, ``Pool``, ``ProcessPoolExecutor``) often ends without
+running ``atexit`` or finishing a background thread: fork and forkserver children leave through
+``os._exit``, and ``Pool.terminate()`` (what ``with Pool(...)`` does on exit) kills idle workers
+with SIGTERM. So in such a process a writer to a local path writes *synchronously*: each event is
+framed and written to the file by the call that hands it over, before the call returns (in the
+OS's page cache: it survives the process ending by ``os._exit``, SIGTERM or SIGKILL; not a power
+cut). A writer to an fsspec URL stays buffered there (one upload per event would be too costly)
+and warns once, at its first event in that process, that data logged since the last upload is
+lost if the process is killed: call ``flush()`` before a worker's task returns. Writers in the
+process that runs the script keep the buffered fast path.
 """
 
 from __future__ import annotations
@@ -43,6 +55,7 @@ import itertools
 import os
 import posixpath
 import socket
+import sys
 import threading
 import time
 import warnings
@@ -51,7 +64,13 @@ from collections import deque
 
 from tbx.record import frame_records
 
-__all__ = ["EventFileWriter", "event_file_name", "is_url", "DEFAULT_FLUSH_SECS"]
+__all__ = [
+    "EventFileWriter",
+    "event_file_name",
+    "is_url",
+    "in_worker_process",
+    "DEFAULT_FLUSH_SECS",
+]
 
 #: Default of ``flush_secs``: pending events reach the file at least this often (seconds). Short,
 #: so that a live viewer is never more than a couple of seconds behind the training loop.
@@ -64,6 +83,30 @@ _WAKE_EVENTS = 16384
 _counter = itertools.count(1)
 _live_writers: weakref.WeakSet[EventFileWriter] = weakref.WeakSet()
 _FILE_VERSION = "brain.Event:2"
+_forked = False  # True in a process made by os.fork (multiprocessing's fork and forkserver too)
+_exit_hook_pid = 0  # pid in which the multiprocessing exit hook was registered
+
+
+def in_worker_process() -> bool:
+    """True in a process made by ``os.fork`` or started by :mod:`multiprocessing` (any start
+    method): a process that may end through ``os._exit`` or a signal, skipping ``atexit``."""
+    if _forked:
+        return True
+    mp = sys.modules.get("multiprocessing")
+    return mp is not None and mp.parent_process() is not None
+
+
+def _register_worker_exit_hook() -> None:
+    """Close every writer when a multiprocessing child ends normally: its atexit handlers do not
+    run under fork and forkserver (they leave through ``os._exit``), multiprocessing's exit
+    finalizers do (``multiprocessing.util.Finalize`` with an exit priority)."""
+    global _exit_hook_pid
+    if _exit_hook_pid == os.getpid() or "multiprocessing" not in sys.modules:
+        return
+    _exit_hook_pid = os.getpid()
+    from multiprocessing import util
+
+    util.Finalize(None, _close_all_at_exit, exitpriority=10)
 
 
 def is_url(path: str) -> bool:
@@ -178,6 +221,11 @@ class _SegmentStore:
     def close(self, sync: bool = True) -> None:
         pass
 
+    def segment_urls(self) -> list[str]:
+        """URLs of the segments written so far, in write order."""
+        root = posixpath.join(self.root, self.stem)
+        return [f"{self.protocol}://{root}.{i:06d}{self.suffix}" for i in range(self.segment)]
+
 
 class EventFileWriter:
     """Writes serialized Events to a new event file in ``logdir``, off the caller's thread.
@@ -192,6 +240,11 @@ class EventFileWriter:
         filename_suffix: appended to the file name.
         lazy: open the file only when the first event arrives (no empty file for a writer that
             never logs, e.g. one unpickled in a worker process).
+        sync: ``True``: every event is written to the file before the call handing it over
+            returns (no background thread; for a URL, one segment per event). ``False``:
+            buffered, written by a background thread. ``None`` (default): ``True`` for a local
+            path in a worker process (:func:`in_worker_process`, decided when the file opens,
+            and again in a forked child), else ``False``.
 
     Raises:
         ValueError: ``flush_secs`` is not a positive number.
@@ -207,6 +260,8 @@ class EventFileWriter:
         flush_secs: float = DEFAULT_FLUSH_SECS,
         filename_suffix: str = "",
         lazy: bool = False,
+        *,
+        sync: bool | None = None,
     ):
         if (
             not isinstance(flush_secs, (int, float))
@@ -228,7 +283,12 @@ class EventFileWriter:
         self._flush_secs = float(flush_secs)
         self._filename_suffix = filename_suffix
         self._max_queue = max_queue if isinstance(max_queue, int) else 0
+        if sync not in (None, True, False):
+            raise TypeError(f"sync must be None, True or False, got {sync!r}")
+        self._sync_mode = sync
+        self._sync = False  # decided by _open_locked
         self._sink: _LocalFile | _SegmentStore | None = None
+        self._opened: list[_LocalFile | _SegmentStore] = []  # every file opened, in order
         self._path: str | None = None
         self._pending: deque[bytes] = deque()
         self._unwritten = b""  # framed bytes a failed write left behind, retried first
@@ -237,6 +297,7 @@ class EventFileWriter:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._warned_buffered = False
         # 0 makes the next add_event_bytes call _kick(), which (re)opens the file.
         self._wake_at = 0
         if not lazy:
@@ -310,6 +371,14 @@ class EventFileWriter:
         before the first one is opened."""
         return self._sink.path if self._sink is not None else self._path
 
+    def written_files(self) -> list[str]:
+        """Paths of every event file this writer has opened, in the order it opened them (for
+        a URL: the URLs of the segments uploaded so far)."""
+        out: list[str] = []
+        for sink in self._opened:
+            out.extend(sink.segment_urls() if isinstance(sink, _SegmentStore) else [sink.path])
+        return out
+
     @property
     def closed(self) -> bool:
         return self._sink is None
@@ -322,10 +391,20 @@ class EventFileWriter:
     # ------------------------------------------------------------------ internals
 
     def _kick(self) -> None:
-        if self._wake_at == 0:
+        if self._wake_at <= 1:  # 0: no file open yet; 1: synchronous
             with self._lock:
                 if self._sink is None:
-                    self._open_locked()
+                    self._open_locked()  # writes the pending events of a local file
+                elif self._sync:
+                    self._write_locked()
+                err, self._error = self._error, None
+            if err is not None:
+                warnings.warn(
+                    f"tbx: writing {self._path} failed: {err}; the events are kept and "
+                    f"retried on the next call",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
             return
         if not self._wake.is_set():
             self._wake.set()
@@ -338,6 +417,10 @@ class EventFileWriter:
     def _open_locked(self) -> None:
         now = time.time()
         name = event_file_name("" if self._remote else self._filename_suffix, now)
+        worker = in_worker_process()
+        sync = self._sync_mode
+        if sync is None:
+            sync = worker and not self._remote
         if self._remote:
             sink = _SegmentStore(self._logdir, name)
             sink.suffix = self._filename_suffix
@@ -345,8 +428,28 @@ class EventFileWriter:
             sink = _LocalFile(self._logdir, name)
         self._sink = sink
         self._path = sink.path
+        self._opened.append(sink)
         self._stopping = False
+        self._sync = sync
         self._pending.appendleft(_file_version_event(now))
+        if worker:
+            _register_worker_exit_hook()
+            if not sync and not self._warned_buffered:
+                self._warned_buffered = True
+                warnings.warn(
+                    f"tbx: a writer to {self._logdir!r} is used in a worker process (pid "
+                    f"{os.getpid()}): its events are uploaded every {self._flush_secs:g} s and "
+                    f"at flush() and close(); what was logged since the last upload is lost if "
+                    f"the process is killed (Pool.terminate(), the end of a 'with Pool' block) "
+                    f"or leaves through os._exit. Call writer.flush() before the task returns.",
+                    RuntimeWarning,
+                    stacklevel=5,
+                )
+        if sync:
+            self._write_locked()  # header and every pending event, before the caller returns
+            self._thread = None
+            self._wake_at = 1
+            return
         if not self._remote:
             self._write_locked()  # the file starts with its header at once, as tensorboardX's
         self._wake = threading.Event()
@@ -391,7 +494,8 @@ class EventFileWriter:
                     )
 
     def _after_fork_in_child(self) -> None:
-        # The parent owns its file and its pending events; this process starts afresh.
+        # The parent owns its file and its pending events; this process starts afresh (and, as
+        # a worker process, writes synchronously: see the module docstring).
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread = None
@@ -401,6 +505,7 @@ class EventFileWriter:
             except OSError:
                 pass
         self._sink = None
+        self._opened = []
         self._pending = deque()
         self._unwritten = b""
         self._wake_at = 0
@@ -410,6 +515,8 @@ class EventFileWriter:
 
 
 def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
     for writer in list(_live_writers):
         writer._after_fork_in_child()
 

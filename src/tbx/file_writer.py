@@ -64,6 +64,9 @@ class FileWriter:
         flush_secs: longest time in seconds before a logged event reaches the file (default 2).
         filename_suffix: appended to the event file's name.
         lazy: create the file only when the first event arrives.
+        sync: write each event before the call returns (``True``), from a background thread
+            (``False``), or decide by the process (``None``, the default: synchronous in a
+            worker process); see :class:`tbx.event_file.EventFileWriter`.
     """
 
     def __init__(
@@ -74,9 +77,10 @@ class FileWriter:
         filename_suffix: str = "",
         *,
         lazy: bool = False,
+        sync: bool | None = None,
     ):
         self.event_writer = EventFileWriter(
-            logdir, max_queue, flush_secs, filename_suffix, lazy=lazy
+            logdir, max_queue, flush_secs, filename_suffix, lazy=lazy, sync=sync
         )
         self._default_step: int | None = None
         self._default_walltime: float | None = None

@@ -20,7 +20,7 @@ from here).
 from __future__ import annotations
 
 import contextlib
-import json
+import itertools
 import os
 import socket
 import struct
@@ -31,6 +31,7 @@ from math import copysign
 from tbx.convert import check_tag, to_float, to_step, to_walltime
 from tbx.event_file import DEFAULT_FLUSH_SECS
 from tbx.file_writer import FileWriter
+from tbx.scalars_export import ScalarsExport
 from tbx.wire import (
     ScalarEventEncoder,
     event_bytes,
@@ -49,6 +50,9 @@ _pack_f = struct.Struct("<f").pack
 _F32_MAX = 3.4028234663852886e38
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
+_origins = itertools.count(1)
+# (origin, logdir) -> the FileWriters shared by the copies of one writer in this process
+_copies: dict[tuple, dict[str, FileWriter]] = {}
 
 
 def _discard(data: bytes) -> None:
@@ -113,7 +117,7 @@ class SummaryWriter(TensorMethods, MediaMethods):
 
     def _init(
         self, logdir, comment, purge_step, max_queue, flush_secs, filename_suffix, write_to_disk,
-        log_dir, distributed, kwargs, lazy,
+        log_dir, distributed, kwargs, lazy, sync=None, origin=None,
     ) -> None:
         if log_dir is not None and logdir is None:
             logdir = log_dir
@@ -153,6 +157,9 @@ class SummaryWriter(TensorMethods, MediaMethods):
             else:
                 logdir = os.path.join(logdir, f"rank_{rank}")
         self._lazy = lazy
+        self._sync = sync
+        # Names the writer across processes: its copies in one process share their files.
+        self._origin = origin or (os.getpid(), next(_origins))
         self.logdir = logdir
         self.purge_step = None if purge_step is None else to_step(purge_step, "purge_step")
         self._max_queue = max_queue
@@ -160,7 +167,7 @@ class SummaryWriter(TensorMethods, MediaMethods):
         self._filename_suffix = filename_suffix
         self._write_to_disk = bool(write_to_disk)
         self.kwargs = kwargs
-        self.scalar_dict: dict[str, list[list[float]]] = {}
+        self._scalars_export = ScalarsExport()
         self._encoder = ScalarEventEncoder()
         self._default_step = 0
         self._default_walltime: float | None = None
@@ -174,21 +181,55 @@ class SummaryWriter(TensorMethods, MediaMethods):
     # ------------------------------------------------------------------ plumbing
 
     def _new_file_writer(self, logdir: str) -> FileWriter:
-        return FileWriter(
-            logdir, self._max_queue, self._flush_secs, self._filename_suffix, lazy=self._lazy
+        """A FileWriter for ``logdir`` (the run or a sub-run); with ``purge_step``, its file
+        starts with the purge, so that every folder this writer opens carries it."""
+        fw = FileWriter(
+            logdir, self._max_queue, self._flush_secs, self._filename_suffix, lazy=self._lazy,
+            sync=self._sync,
         )
+        if self.purge_step is not None:
+            from tbx.proto.event_pb2 import Event, SessionLog
+
+            now = _time()
+            fw.add_event(Event(file_version="brain.Event:2"), self.purge_step, now)
+            fw.add_event(
+                Event(session_log=SessionLog(status=SessionLog.START)), self.purge_step, now
+            )
+        return fw
+
+    def _sub_run_writer(self, path: str) -> FileWriter:
+        """The FileWriter of the sub-run folder ``path`` (from :meth:`_sub_run`), opened on
+        first use."""
+        fw = self.all_writers.get(path)
+        if fw is None:
+            self._get_file_writer()
+            fw = self.all_writers[path] = self._new_file_writer(path)
+        return fw
 
     def __getstate__(self) -> dict:
-        return dict(self._config)
+        return dict(self._config, origin=self._origin)
 
     def __setstate__(self, state: dict) -> None:
-        # A copy in another process: same run folder, a file of its own created on its first
-        # event; purge_step is not repeated (the original already wrote it).
+        # A copy: same run folder, files of its own created on its first event; purge_step is
+        # not repeated (the original wrote it). In another process than the original's, the
+        # copies of one writer share their files (one file per folder and process, not one per
+        # task of a Pool) and write synchronously (see tbx.event_file: workers).
+        origin = state.get("origin")
+        other = origin is not None and origin[0] != os.getpid()
         self._init(
             state["logdir"], "", None, state["max_queue"], state["flush_secs"],
             state["filename_suffix"], state["write_to_disk"], None, state["distributed"],
-            state["kwargs"], lazy=True,
+            state["kwargs"], lazy=True, sync=True if other else None, origin=origin,
         )
+        if other and self._write_to_disk:
+            key = (origin, self.logdir)
+            shared = _copies.get(key)
+            if shared is None:
+                _copies[key] = self.all_writers
+            else:
+                self.all_writers = shared
+                self.file_writer = shared[self.logdir]
+                self._add_bytes = self.file_writer.event_writer.add_event_bytes
 
     def _sub_run(self, *parts: tuple[str, str]) -> str:
         """``<logdir>/<part>/...`` for sub-runs named by the user (add_scalars, add_hparams).
@@ -211,16 +252,8 @@ class SummaryWriter(TensorMethods, MediaMethods):
             return None
         if self.file_writer is None:
             fw = self._new_file_writer(self.logdir)
-            if self.purge_step is not None:
-                from tbx.proto.event_pb2 import Event, SessionLog
-
-                now = _time()
-                fw.add_event(Event(file_version="brain.Event:2"), self.purge_step, now)
-                fw.add_event(
-                    Event(session_log=SessionLog(status=SessionLog.START)), self.purge_step, now
-                )
             self.file_writer = fw
-            self.all_writers = {fw.get_logdir(): fw}
+            self.all_writers[fw.get_logdir()] = fw
             self._add_bytes = fw.event_writer.add_event_bytes
         return self.file_writer
 
@@ -335,7 +368,8 @@ class SummaryWriter(TensorMethods, MediaMethods):
     ) -> None:
         """Log several numbers in one chart: each key of ``tag_scalar_dict`` becomes a sub-run
         ``<logdir>/<main_tag>/<key>`` whose series is tagged ``main_tag`` (tensorboardX's
-        layout). The values are also kept for :meth:`export_scalars_to_json`.
+        layout). :meth:`export_scalars_to_json` reads the values back from these files (tbx
+        keeps no copy in memory).
 
         Raises:
             TypeError: ``tag_scalar_dict`` not a dict, a key not a str, a value not a number.
@@ -357,22 +391,54 @@ class SummaryWriter(TensorMethods, MediaMethods):
             tag: self._sub_run(("main_tag", main_tag), ("tag_scalar_dict key", tag))
             for tag in values
         }
+        if not self._write_to_disk:
+            return
+        note = self._scalars_export.note
         for tag, value in values.items():
             fw_tag = sub_runs[tag]
-            if self._write_to_disk:
-                self._get_file_writer()
-                fw = self.all_writers.get(fw_tag)
-                if fw is None:
-                    fw = self.all_writers[fw_tag] = self._new_file_writer(fw_tag)
-                fw.event_writer.add_event_bytes(self._encoder.encode(main_tag, value, step, wall))
-            self.scalar_dict.setdefault(fw_tag, []).append([wall, step, value])
+            fw = self.all_writers.get(fw_tag) or self._sub_run_writer(fw_tag)
+            fw.event_writer.add_event_bytes(self._encoder.encode(main_tag, value, step, wall))
+            note(fw_tag, main_tag)
+
+    def _scalars_files(self, folder: str) -> list[str]:
+        fw = self.all_writers.get(folder)
+        if fw is None:
+            return []
+        fw.flush()
+        return fw.event_writer.written_files()
 
     def export_scalars_to_json(self, path: str | os.PathLike) -> None:
         """Write the values logged by :meth:`add_scalars` since the last export to ``path`` as
-        JSON ``{sub_run_path: [[wall_time, step, value], ...]}``, then forget them."""
+        JSON ``{"<logdir>/<main_tag>/<key>": [[wall_time, step, value], ...], ...}``
+        (tensorboardX's shape and formatting), then start the next export after them.
+
+        The values are read back from this writer's event files, so memory stays flat however
+        long the run: ``value`` is the float32 written (what TensorBoard shows; tensorboardX
+        exports the float64 it was given), ``step`` the step written (0 if none was given;
+        tensorboardX writes ``null``). With ``write_to_disk=False`` nothing was written and
+        the JSON is ``{}``. Format details: :mod:`tbx.scalars_export`.
+
+        Raises:
+            OSError: ``path`` cannot be written, or a flush of the sub-runs failed.
+        """
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.scalar_dict, f)
-        self.scalar_dict = {}
+            self._scalars_export.write(f, self._scalars_files)
+
+    @property
+    def scalar_dict(self) -> dict[str, list[list[float]]]:
+        """The values :meth:`export_scalars_to_json` would write now, read back from the files
+        (tensorboardX keeps this dict in memory; tbx builds it on each access). Assigning
+        ``{}`` forgets them, as tensorboardX's ``writer.scalar_dict = {}`` does."""
+        return self._scalars_export.as_dict(self._scalars_files)
+
+    @scalar_dict.setter
+    def scalar_dict(self, value: dict) -> None:
+        if value != {}:
+            raise ValueError(
+                "scalar_dict is read back from the event files: the only value it can be set "
+                f"to is {{}} (forget the values logged so far), got {type(value).__name__}"
+            )
+        self._scalars_export.mark_exported(self._scalars_files)
 
     def add_text(
         self,

@@ -225,11 +225,7 @@ class TensorMethods:
             raise ValueError(f"name must be a non-empty relative folder name, got {name!r}")
         if not self._write_to_disk:
             return
-        self._get_file_writer()
-        path = self._sub_run(("name", name))
-        fw = self.all_writers.get(path)
-        if fw is None:
-            fw = self.all_writers[path] = self._new_file_writer(path)
+        fw = self._sub_run_writer(self._sub_run(("name", name)))
         for s in summaries:
             fw.event_writer.add_event_bytes(event_bytes(wall, step, s.SerializeToString()))
         for k, v in metrics.items():
