@@ -396,7 +396,21 @@ class EventFileWriter:
                 if self._sink is None:
                     self._open_locked()  # writes the pending events of a local file
                 elif self._sync:
-                    self._write_locked()
+                    pending = self._pending
+                    fd = getattr(self._sink, "fd", -1)
+                    if len(pending) == 1 and not self._unwritten and fd >= 0:
+                        # the common case, one event: frame it and write it in one system call
+                        data = frame_records((pending.popleft(),))
+                        try:
+                            done = os.write(fd, data)
+                        except OSError as exc:
+                            self._error, done = exc, 0
+                        if done < len(data):
+                            self._unwritten = data[done:]
+                            if self._error is None:
+                                self._write_locked()
+                    else:
+                        self._write_locked()
                 err, self._error = self._error, None
             if err is not None:
                 warnings.warn(
