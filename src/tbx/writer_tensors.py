@@ -198,14 +198,20 @@ class TensorMethods:
         instead, as tensorboardX does.
 
         Args:
-            hparam_dict: ``{name: value}``; values bool, str, int, float, or numpy/torch
-                scalars (numbers stored as float64).
+            hparam_dict: ``{name: value}``. What each value becomes: a bool, or a one-element
+                bool array/tensor: a bool (``DATA_TYPE_BOOL``); an int, float, numpy/torch/jax
+                real scalar or one-element array: a float64 number (``DATA_TYPE_FLOAT64``); a
+                str: a string; ``None``: the string ``"None"`` (tensorboardX drops the key);
+                a function or class: its ``__name__``; any other value (list, dict, Path,
+                enum, array of several elements, ...): ``str(value)``. Strings are
+                ``DATA_TYPE_STRING``. Details: :mod:`tbx.summary.hparams`.
             metric_dict: ``{tag: number}``.
             name: None (this run), or a sub-run folder name (relative path).
 
         Raises:
-            TypeError: not dicts; a key not a str; an hparam value of another type or a metric
-                value not a number (the key is named); ``name`` not a str.
+            TypeError: not dicts; a key not a str; an hparam value whose ``str()`` raises or a
+                metric value not a number (the key is named); ``name`` not a str. Nothing is
+                written then.
             ValueError: an empty key; an empty or absolute ``name``.
         """
         from tbx.summary.hparams import check_metrics, hparams_summaries
