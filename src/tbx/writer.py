@@ -168,6 +168,7 @@ class SummaryWriter(TensorMethods, MediaMethods):
         self._write_to_disk = bool(write_to_disk)
         self.kwargs = kwargs
         self._scalars_export = ScalarsExport()
+        self._float_warned: set[str] = set()  # tags warned about float pixels outside [0, 1]
         self._encoder = ScalarEventEncoder()
         self._default_step = 0
         self._default_walltime: float | None = None

@@ -4,6 +4,8 @@ embedding, graph); :class:`tbx.SummaryWriter` inherits them."""
 
 from __future__ import annotations
 
+import warnings
+
 from tbx.convert import check_tag, to_step
 
 __all__ = ["MediaMethods"]
@@ -13,6 +15,18 @@ class MediaMethods:
     """Mixin of :class:`tbx.SummaryWriter`: images, figures, video, audio, embeddings, graphs.
     Relies on the writer's ``_step_wall``, ``_add_summary``, ``_add_bytes`` and
     ``_get_file_writer``."""
+
+    def _check_float_pixels(self, tag: str, array, arg: str) -> None:
+        """Warn, once per tag of this writer, about float pixels outside [0, 1] (clipped)."""
+        if array.dtype.kind == "f" and tag not in self._float_warned:
+            from tbx.summary.image import float_range_warning
+
+            message = float_range_warning(array, arg)
+            if message is not None:
+                self._float_warned.add(tag)
+                warnings.warn(
+                    f"tag {tag!r}: {message} (warned once per tag)", UserWarning, stacklevel=3
+                )
 
     def _write_event(self, event, walltime=None) -> None:
         """Write an Event proto that is not a Summary (graphs) at step 0, as tensorboardX."""
@@ -36,7 +50,9 @@ class MediaMethods:
                 ``'HWC'``, ``(H, W)`` for ``'HW'``; a batch ``(N, C, H, W)`` (``'NCHW'``) is
                 tiled 8 per row. ``C`` is 1 (grayscale), 3 (RGB) or 4 (RGBA). Pixels: uint8
                 0..255 used as is; floats taken as [0, 1], clipped, scaled by 255 and truncated
-                (tensorboardX's rounding); bool as 0/255; other integers as 0..255, clipped.
+                (tensorboardX's rounding), with a ``UserWarning`` the first time a tag gets
+                floats outside [0, 1] (0..255 levels as floats come out almost white); bool as
+                0/255; other integers as 0..255, clipped.
             global_step: int64 step (default 0).
             walltime: seconds since the epoch (default: now).
             dataformats: the axis order, any order of ``C``, ``H``, ``W`` (and ``N``), e.g.
@@ -47,14 +63,18 @@ class MediaMethods:
             TypeError: ``tag`` not a str; ``img_tensor`` not numeric; ``dataformats`` not a str.
             ValueError: ``img_tensor``'s number of dimensions differs from ``dataformats``'s
                 length, ``dataformats`` is not an order of N, C, H, W, ``C`` is not 1, 3 or 4,
-                or an axis is empty.
+                or an axis is empty. The message quotes the shape given and, where one fits,
+                the likely ``dataformats`` (``(48, 32, 3)`` with the default ``'CHW'``:
+                ``dataformats='HWC'``).
         """
         from tbx.convert import to_numpy
         from tbx.summary.image import image_summary, to_hwc
 
         check_tag(tag)
         step, wall = self._step_wall(global_step, walltime)
-        hwc = to_hwc(to_numpy(img_tensor, "img_tensor"), dataformats)
+        array = to_numpy(img_tensor, "img_tensor")
+        hwc = to_hwc(array, dataformats)
+        self._check_float_pixels(tag, array, "img_tensor")
         self._add_summary(image_summary(tag, hwc), step, wall)
 
     def add_images(
@@ -105,6 +125,7 @@ class MediaMethods:
         else:
             array = to_numpy(img_tensor, "img_tensor")
         hwc = to_hwc(array, dataformats)
+        self._check_float_pixels(tag, array, "img_tensor")
         self._add_summary(image_summary(tag, hwc), step, wall)
 
     def add_image_with_boxes(
@@ -152,7 +173,9 @@ class MediaMethods:
                 f"add_image_with_boxes takes one image: dataformats 'CHW', 'HWC' or 'HW', got "
                 f"{dataformats!r}"
             )
-        hwc = to_hwc(to_numpy(img_tensor, "img_tensor"), dataformats)
+        array = to_numpy(img_tensor, "img_tensor")
+        hwc = to_hwc(array, dataformats)
+        self._check_float_pixels(tag, array, "img_tensor")
         boxes = to_numpy(box_tensor, "box_tensor")
         self._add_summary(image_boxes_summary(tag, hwc, boxes, labels, **kwargs), step, wall)
 
@@ -219,7 +242,9 @@ class MediaMethods:
         check_tag(tag)
         step, wall = self._step_wall(global_step, walltime)
         fps = check_fps(fps)
-        clips = to_tnhwc(to_numpy(vid_tensor, "vid_tensor"), dataformats)
+        array = to_numpy(vid_tensor, "vid_tensor")
+        clips = to_tnhwc(array, dataformats)
+        self._check_float_pixels(tag, array, "vid_tensor")
         self._add_summary(video_summary(tag, clips, fps), step, wall)
 
     def add_audio(
