@@ -12,7 +12,8 @@ import change), except where tbx does better on purpose:
 Each kind of data is built by its module in :mod:`tbx.summary`; the writer only resolves steps
 and wall times and hands serialized Events to :class:`tbx.event_file.EventFileWriter`. This module
 holds the writer's core (run folders, pickling, scalars, text, lifecycle); the other kinds' methods
-are inherited from :mod:`tbx.writer_tensors` and :mod:`tbx.writer_media`, and
+are inherited from :mod:`tbx.writer_scalars` (``add_scalars``, ``export_scalars_to_json``),
+:mod:`tbx.writer_tensors` and :mod:`tbx.writer_media`, and
 :class:`~tbx.file_writer.FileWriter` lives in :mod:`tbx.file_writer` (both names are importable
 from here).
 """
@@ -31,7 +32,6 @@ from math import copysign
 from tbx.convert import check_tag, to_float, to_step, to_walltime
 from tbx.event_file import DEFAULT_FLUSH_SECS
 from tbx.file_writer import FileWriter
-from tbx.scalars_export import ScalarsExport
 from tbx.wire import (
     ScalarEventEncoder,
     event_bytes,
@@ -40,6 +40,7 @@ from tbx.wire import (
     varint,
 )
 from tbx.writer_media import MediaMethods
+from tbx.writer_scalars import ScalarsExport, ScalarsMethods
 from tbx.writer_tensors import TensorMethods
 
 __all__ = ["SummaryWriter", "FileWriter"]
@@ -59,7 +60,7 @@ def _discard(data: bytes) -> None:
     """Sink of a writer created with ``write_to_disk=False``."""
 
 
-class SummaryWriter(TensorMethods, MediaMethods):
+class SummaryWriter(ScalarsMethods, TensorMethods, MediaMethods):
     """Writes data for TensorBoard into event files of a run folder, without blocking the
     training loop.
 
@@ -359,87 +360,6 @@ class SummaryWriter(TensorMethods, MediaMethods):
             # protobuf omits a wall_time of +0.0 (proto3 default) but writes -0.0
             wb = b"\x09" + _pack_d(walltime) if walltime or copysign(1.0, walltime) < 0 else b""
         self._add_bytes(wb + sb + head + fb)
-
-    def add_scalars(
-        self,
-        main_tag: str,
-        tag_scalar_dict: dict,
-        global_step: int | None = None,
-        walltime: float | None = None,
-    ) -> None:
-        """Log several numbers in one chart: each key of ``tag_scalar_dict`` becomes a sub-run
-        ``<logdir>/<main_tag>/<key>`` whose series is tagged ``main_tag`` (tensorboardX's
-        layout). :meth:`export_scalars_to_json` reads the values back from these files (tbx
-        keeps no copy in memory).
-
-        Raises:
-            TypeError: ``tag_scalar_dict`` not a dict, a key not a str, a value not a number.
-            ValueError: empty ``main_tag`` or key; a ``..`` component or an absolute path in
-                either (the sub-run would leave the run's folder).
-        """
-        check_tag(main_tag, "main_tag")
-        if not isinstance(tag_scalar_dict, dict):
-            raise TypeError(
-                f"tag_scalar_dict must be a dict of str to number, got "
-                f"{type(tag_scalar_dict).__name__}"
-            )
-        values = {
-            check_tag(k, "tag_scalar_dict key"): to_float(v, f"tag_scalar_dict[{k!r}]")
-            for k, v in tag_scalar_dict.items()
-        }
-        step, wall = self._step_wall(global_step, walltime)
-        sub_runs = {  # every argument checked before anything is written
-            tag: self._sub_run(("main_tag", main_tag), ("tag_scalar_dict key", tag))
-            for tag in values
-        }
-        if not self._write_to_disk:
-            return
-        note = self._scalars_export.note
-        for tag, value in values.items():
-            fw_tag = sub_runs[tag]
-            fw = self.all_writers.get(fw_tag) or self._sub_run_writer(fw_tag)
-            fw.event_writer.add_event_bytes(self._encoder.encode(main_tag, value, step, wall))
-            note(fw_tag, main_tag)
-
-    def _scalars_files(self, folder: str) -> list[str]:
-        fw = self.all_writers.get(folder)
-        if fw is None:
-            return []
-        fw.flush()
-        return fw.event_writer.written_files()
-
-    def export_scalars_to_json(self, path: str | os.PathLike) -> None:
-        """Write the values logged by :meth:`add_scalars` since the last export to ``path`` as
-        JSON ``{"<logdir>/<main_tag>/<key>": [[wall_time, step, value], ...], ...}``
-        (tensorboardX's shape and formatting), then start the next export after them.
-
-        The values are read back from this writer's event files, so memory stays flat however
-        long the run: ``value`` is the float32 written (what TensorBoard shows; tensorboardX
-        exports the float64 it was given), ``step`` the step written (0 if none was given;
-        tensorboardX writes ``null``). With ``write_to_disk=False`` nothing was written and
-        the JSON is ``{}``. Format details: :mod:`tbx.scalars_export`.
-
-        Raises:
-            OSError: ``path`` cannot be written, or a flush of the sub-runs failed.
-        """
-        with open(path, "w", encoding="utf-8") as f:
-            self._scalars_export.write(f, self._scalars_files)
-
-    @property
-    def scalar_dict(self) -> dict[str, list[list[float]]]:
-        """The values :meth:`export_scalars_to_json` would write now, read back from the files
-        (tensorboardX keeps this dict in memory; tbx builds it on each access). Assigning
-        ``{}`` forgets them, as tensorboardX's ``writer.scalar_dict = {}`` does."""
-        return self._scalars_export.as_dict(self._scalars_files)
-
-    @scalar_dict.setter
-    def scalar_dict(self, value: dict) -> None:
-        if value != {}:
-            raise ValueError(
-                "scalar_dict is read back from the event files: the only value it can be set "
-                f"to is {{}} (forget the values logged so far), got {type(value).__name__}"
-            )
-        self._scalars_export.mark_exported(self._scalars_files)
 
     def add_text(
         self,

@@ -1,4 +1,5 @@
-"""``export_scalars_to_json``: the values of ``add_scalars``, read back from the event files.
+"""``add_scalars`` and ``export_scalars_to_json``: the values of ``add_scalars``, read back from
+the event files (:class:`ScalarsMethods` is a mixin of :class:`tbx.SummaryWriter`).
 
 tensorboardX keeps every value ``add_scalars`` logs in a dict (``scalar_dict``) until
 ``export_scalars_to_json`` writes and clears it, so a long run's memory grows without bound. tbx
@@ -24,10 +25,11 @@ import json
 import os
 from collections.abc import Iterator
 
+from tbx.convert import check_tag, to_float
 from tbx.event_file import is_url
 from tbx.record import scan_records
 
-__all__ = ["ScalarsExport", "BLOCK"]
+__all__ = ["ScalarsExport", "ScalarsMethods", "BLOCK"]
 
 #: bytes read at a time from an event file by an export
 BLOCK = 1 << 22
@@ -143,3 +145,90 @@ class ScalarsExport:
         """Forget the values logged so far (the next export starts after them)."""
         with open(os.devnull, "w") as f:
             self.write(f, files_of)
+
+
+class ScalarsMethods:
+    """Mixin of :class:`tbx.SummaryWriter`: ``add_scalars`` and its JSON export. Relies on the
+    writer's ``_step_wall``, ``_sub_run``, ``_sub_run_writer``, ``all_writers``, ``_encoder``
+    and ``_scalars_export`` (a :class:`ScalarsExport`)."""
+
+    def add_scalars(
+        self,
+        main_tag: str,
+        tag_scalar_dict: dict,
+        global_step: int | None = None,
+        walltime: float | None = None,
+    ) -> None:
+        """Log several numbers in one chart: each key of ``tag_scalar_dict`` becomes a sub-run
+        ``<logdir>/<main_tag>/<key>`` whose series is tagged ``main_tag`` (tensorboardX's
+        layout). :meth:`export_scalars_to_json` reads the values back from these files (tbx
+        keeps no copy in memory).
+
+        Raises:
+            TypeError: ``tag_scalar_dict`` not a dict, a key not a str, a value not a number.
+            ValueError: empty ``main_tag`` or key; a ``..`` component or an absolute path in
+                either (the sub-run would leave the run's folder).
+        """
+        check_tag(main_tag, "main_tag")
+        if not isinstance(tag_scalar_dict, dict):
+            raise TypeError(
+                f"tag_scalar_dict must be a dict of str to number, got "
+                f"{type(tag_scalar_dict).__name__}"
+            )
+        values = {
+            check_tag(k, "tag_scalar_dict key"): to_float(v, f"tag_scalar_dict[{k!r}]")
+            for k, v in tag_scalar_dict.items()
+        }
+        step, wall = self._step_wall(global_step, walltime)
+        sub_runs = {  # every argument checked before anything is written
+            tag: self._sub_run(("main_tag", main_tag), ("tag_scalar_dict key", tag))
+            for tag in values
+        }
+        if not self._write_to_disk:
+            return
+        note = self._scalars_export.note
+        for tag, value in values.items():
+            fw_tag = sub_runs[tag]
+            fw = self.all_writers.get(fw_tag) or self._sub_run_writer(fw_tag)
+            fw.event_writer.add_event_bytes(self._encoder.encode(main_tag, value, step, wall))
+            note(fw_tag, main_tag)
+
+    def _scalars_files(self, folder: str) -> list[str]:
+        fw = self.all_writers.get(folder)
+        if fw is None:
+            return []
+        fw.flush()
+        return fw.event_writer.written_files()
+
+    def export_scalars_to_json(self, path: str | os.PathLike) -> None:
+        """Write the values logged by :meth:`add_scalars` since the last export to ``path`` as
+        JSON ``{"<logdir>/<main_tag>/<key>": [[wall_time, step, value], ...], ...}``
+        (tensorboardX's shape and formatting), then start the next export after them.
+
+        The values are read back from this writer's event files, so memory stays flat however
+        long the run: ``value`` is the float32 written (what TensorBoard shows; tensorboardX
+        exports the float64 it was given), ``step`` the step written (0 if none was given;
+        tensorboardX writes ``null``). With ``write_to_disk=False`` nothing was written and
+        the JSON is ``{}``. Format details: :mod:`tbx.writer_scalars`.
+
+        Raises:
+            OSError: ``path`` cannot be written, or a flush of the sub-runs failed.
+        """
+        with open(path, "w", encoding="utf-8") as f:
+            self._scalars_export.write(f, self._scalars_files)
+
+    @property
+    def scalar_dict(self) -> dict[str, list[list[float]]]:
+        """The values :meth:`export_scalars_to_json` would write now, read back from the files
+        (tensorboardX keeps this dict in memory; tbx builds it on each access). Assigning
+        ``{}`` forgets them, as tensorboardX's ``writer.scalar_dict = {}`` does."""
+        return self._scalars_export.as_dict(self._scalars_files)
+
+    @scalar_dict.setter
+    def scalar_dict(self, value: dict) -> None:
+        if value != {}:
+            raise ValueError(
+                "scalar_dict is read back from the event files: the only value it can be set "
+                f"to is {{}} (forget the values logged so far), got {type(value).__name__}"
+            )
+        self._scalars_export.mark_exported(self._scalars_files)
