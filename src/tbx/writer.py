@@ -86,8 +86,14 @@ class SummaryWriter(ScalarsMethods, TensorMethods, MediaMethods):
             The rank comes from :func:`tbx.distributed.get_rank` (torch.distributed if
             initialised, else RANK, SLURM_PROCID, OMPI_COMM_WORLD_RANK or PMI_RANK; 0 if none).
 
-    A SummaryWriter can be pickled (e.g. passed to ``multiprocessing`` spawn workers): the copy
-    writes into the same run folder through a file of its own, created on its first event.
+    A SummaryWriter can be pickled (e.g. passed to ``multiprocessing`` workers): the copy writes
+    into the same run folder through a file of its own, created on its first event; the copies
+    of one writer in one process share that file (one per worker, not one per ``Pool`` task).
+    ``purge_step`` is written by the original only. In worker processes (started by
+    ``multiprocessing`` or ``os.fork``, or holding a copy unpickled from another process) every
+    event is in the file when the call that logged it returns, so nothing is lost when the
+    worker is terminated or leaves through ``os._exit`` (see :mod:`tbx.event_file`; a URL
+    ``logdir`` stays buffered there and warns).
 
     Raises:
         TypeError, ValueError: an argument of the wrong type or range (named in the message),
