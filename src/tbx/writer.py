@@ -384,41 +384,6 @@ class SummaryWriter(ScalarsMethods, TensorMethods, MediaMethods):
 
         self._add_summary(text_summary(check_tag(tag), text_string), global_step, walltime)
 
-    def add_plugin_data(
-        self,
-        tag: str,
-        data,
-        plugin_name: str,
-        global_step: int | None = None,
-        walltime: float | None = None,
-        *,
-        content: bytes | str = b"",
-    ) -> None:
-        """Log a viewer plugin's own data: a Value with ``SummaryMetadata.plugin_data =
-        {plugin_name, content}`` and ``data`` as a tensor (:mod:`tbx.summary.plugin`).
-
-        Args:
-            tag: the tag.
-            data: ``bytes`` or ``str`` (a string tensor of shape ``[]``), a list of those
-                (shape ``[n]``), or a numeric tensor-like (its dtype and shape).
-            plugin_name: the plugin that shows it (``[A-Za-z0-9_.-]+``, not a built-in kind).
-            content: the plugin's metadata (``bytes`` or UTF-8 ``str``, <= 1 MB).
-
-        The reader returns the tag as a tensor series with ``TagInfo.plugin_name ==
-        plugin_name``; a plugin found through the ``tbx.plugins`` entry points shows it.
-
-        Raises:
-            TypeError: ``data``, ``content`` or a name of an unaccepted type.
-            ValueError: empty ``tag``, bad or built-in ``plugin_name``, ``content`` over 1 MB.
-        """
-        from tbx.summary.plugin import plugin_summary
-
-        self._add_summary(plugin_summary(tag, data, plugin_name, content), global_step, walltime)
-
-    # ------------------------------------------------------------------ histograms, PR curves,
-    # hparams, custom scalars, meshes (summary/histogram.py, pr_curve.py, hparams.py,
-    # custom_scalars.py, mesh.py)
-
     # ------------------------------------------------------------------ lifecycle
 
     def flush(self) -> None:

@@ -1,6 +1,7 @@
-"""SummaryWriter's methods for tensor-like kinds: histograms, PR curves, hparams, custom scalars
-and meshes. Each formats its data with its module in :mod:`tbx.summary` (histogram, pr_curve,
-hparams, custom_scalars, mesh); :class:`tbx.SummaryWriter` inherits them."""
+"""SummaryWriter's methods for tensor-like kinds: histograms, PR curves, hparams, custom scalars,
+meshes and plugins' own data. Each formats its data with its module in :mod:`tbx.summary`
+(histogram, pr_curve, hparams, custom_scalars, mesh, plugin); :class:`tbx.SummaryWriter` inherits
+them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ __all__ = ["TensorMethods"]
 
 class TensorMethods:
     """Mixin of :class:`tbx.SummaryWriter`: histograms, PR curves, hparams, custom scalars,
-    meshes. Relies on the writer's ``_step_wall``, ``_add_summary``, ``_sub_run``,
+    meshes, plugin data. Relies on the writer's ``_step_wall``, ``_add_summary``, ``_sub_run``,
     ``_sub_run_writer`` and ``add_scalar``."""
 
     def add_histogram(
@@ -305,3 +306,34 @@ class TensorMethods:
             config_dict,
         )
         self._add_summary(summary, global_step, walltime)
+
+    def add_plugin_data(
+        self,
+        tag: str,
+        data,
+        plugin_name: str,
+        global_step: int | None = None,
+        walltime: float | None = None,
+        *,
+        content: bytes | str = b"",
+    ) -> None:
+        """Log a viewer plugin's own data: a Value with ``SummaryMetadata.plugin_data =
+        {plugin_name, content}`` and ``data`` as a tensor (:mod:`tbx.summary.plugin`).
+
+        Args:
+            tag: the tag.
+            data: ``bytes`` or ``str`` (a string tensor of shape ``[]``), a list of those
+                (shape ``[n]``), or a numeric tensor-like (its dtype and shape).
+            plugin_name: the plugin that shows it (``[A-Za-z0-9_.-]+``, not a built-in kind).
+            content: the plugin's metadata (``bytes`` or UTF-8 ``str``, <= 1 MB).
+
+        The reader returns the tag as a tensor series with ``TagInfo.plugin_name ==
+        plugin_name``; a plugin found through the ``tbx.plugins`` entry points shows it.
+
+        Raises:
+            TypeError: ``data``, ``content`` or a name of an unaccepted type.
+            ValueError: empty ``tag``, bad or built-in ``plugin_name``, ``content`` over 1 MB.
+        """
+        from tbx.summary.plugin import plugin_summary
+
+        self._add_summary(plugin_summary(tag, data, plugin_name, content), global_step, walltime)
