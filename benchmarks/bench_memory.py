@@ -45,10 +45,10 @@ def upload_run(flushes: int = 1000) -> None:
     import fsspec
 
     import tbx
-    from tbx.event_file import _file_version_event
+    from tbx.event_sinks import file_version_event
     from tbx.record import frame_record
 
-    header = len(frame_record(_file_version_event(time.time())))
+    header = len(frame_record(file_version_event(time.time())))
     fs = fsspec.filesystem("memory")
     w = tbx.SummaryWriter("memory://bench-upload/run", flush_secs=3600)
     for i in range(1, flushes + 1):

@@ -147,3 +147,59 @@ def test_exit_without_close_loses_nothing(tmp_path):
     events = [e for e in read_events(path) if e.HasField("summary")]
     assert [e.step for e in events] == list(range(100000))
     assert [e.summary.value[0].simple_value for e in events[:3]] == [0.0, 0.5, 1.0]
+
+
+def test_raw_fork_child_writes_each_event_before_the_call_returns(logdir):
+    """A child made by os.fork that leaves through os._exit without closing: what it handed over
+    is in its file (it writes synchronously, as every worker process does)."""
+    w = EventFileWriter(logdir, flush_secs=3600)
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            for step in range(1, 201):
+                w.add_event_bytes(scalar_event(step))
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    w.close()
+    (child,) = [p for p in event_files(logdir) if f".{pid}." in os.path.basename(p)]
+    assert steps_in(child) == list(range(1, 201))
+
+
+def test_sync_writer_writes_at_each_call(logdir):
+    w = EventFileWriter(logdir, flush_secs=3600, sync=True)
+    (path,) = event_files(logdir)
+    for step in range(1, 4):
+        w.add_event_bytes(scalar_event(step))
+        assert steps_in(path) == list(range(1, step + 1))  # no flush, no thread
+    assert w._thread is None
+    w.close()
+    assert steps_in(path) == [1, 2, 3]
+    with pytest.raises(TypeError, match="sync"):
+        EventFileWriter(logdir, sync="yes")
+
+
+def test_sync_write_failure_warns_keeps_and_retries(logdir, monkeypatch):
+    import errno
+
+    import tbx.event_file as ef
+
+    w = EventFileWriter(logdir, flush_secs=3600, sync=True)
+    (path,) = event_files(logdir)
+    real_write = os.write
+    calls = []
+
+    def failing_write(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(ef.os, "write", failing_write)
+    with pytest.warns(RuntimeWarning, match="No space left.*kept and retried"):
+        w.add_event_bytes(scalar_event(1))
+    assert steps_in(path) == []
+    w.add_event_bytes(scalar_event(2))  # the kept event goes first
+    assert steps_in(path) == [1, 2]
+    w.close()

@@ -92,7 +92,8 @@ def test_float_pixels_clipped_and_truncated_like_tensorboardX(logdir):
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_float_out_of_range_clipped_never_wrapped(logdir, dtype):
     img = np.array([[-0.5, 0.0, 0.5, 1.0, 1.5, 300.0, -np.inf, np.inf, np.nan]], dtype=dtype)
-    v = write_one(logdir, "add_image", "f", img, dataformats="HW")
+    with pytest.warns(UserWarning, match=r"tag 'f': img_tensor holds floats in \[-inf, inf\]"):
+        v = write_one(logdir, "add_image", "f", img, dataformats="HW")
     half = int(dtype(0.5) * dtype(255.0))
     assert image_mod.decode(v)[0, :, 0].tolist() == [0, 0, half, 255, 255, 255, 0, 255, 0]
 
@@ -165,7 +166,7 @@ BAD_IMAGES = [
     (np.zeros((3, 5, 7), np.uint8), "CHH", ValueError, r"dataformats must be one of"),
     (np.zeros((3, 5, 7), np.uint8), 3, TypeError, r"dataformats must be a str"),
     (np.zeros((2, 5, 7), np.uint8), "CHW", ValueError, r"has 2 channels.*1 \(grayscale\), 3"),
-    (np.zeros((3, 0, 7), np.uint8), "CHW", ValueError, r"img_tensor is empty"),
+    (np.zeros((3, 0, 7), np.uint8), "CHW", ValueError, r"img_tensor of shape \(3, 0, 7\) is empty"),
     (np.zeros((3, 5, 7), np.complex64), "CHW", TypeError, r"uint8 .* float .* bool"),
     ("not an image", "CHW", TypeError, r"img_tensor must be a number, array or tensor"),
     (None, "CHW", TypeError, r"img_tensor must be"),
@@ -181,6 +182,81 @@ def test_add_image_bad_input(logdir, img, fmt, exc, match):
     assert_kept_after_error(w, logdir)
     assert "bad" not in [v.tag for _, _, v in values(logdir)]
     w.close()
+
+
+@pytest.mark.parametrize(
+    "method, shape, kwargs, message",
+    [
+        (
+            "add_image", (48, 32, 3), {},
+            "img_tensor of shape (48, 32, 3) read as dataformats 'CHW' has 48 channels (C is "
+            "axis 0); images need 1 (grayscale), 3 (RGB) or 4 (RGBA) channels. If it is "
+            "(H, W, C), pass dataformats='HWC'",
+        ),
+        (
+            "add_image", (3, 48, 32), {"dataformats": "HWC"},
+            "img_tensor of shape (3, 48, 32) read as dataformats 'HWC' has 32 channels (C is "
+            "axis 2); images need 1 (grayscale), 3 (RGB) or 4 (RGBA) channels. If it is "
+            "(C, H, W), pass dataformats='CHW'",
+        ),
+        (
+            "add_image", (28, 28), {},
+            "img_tensor of shape (28, 28) has 2 dimensions but dataformats 'CHW' has 3; "
+            "expected shapes: (C, H, W) for 'CHW', (H, W, C) for 'HWC', (H, W) for 'HW', "
+            "(N, C, H, W) for 'NCHW', (N, H, W, C) for 'NHWC'. If it is (H, W), pass "
+            "dataformats='HW'",
+        ),
+        (
+            "add_images", (2, 48, 32, 3), {},
+            "img_tensor of shape (2, 48, 32, 3) read as dataformats 'NCHW' has 48 channels (C "
+            "is axis 1); images need 1 (grayscale), 3 (RGB) or 4 (RGBA) channels. If it is "
+            "(N, H, W, C), pass dataformats='NHWC'",
+        ),
+        (
+            "add_images", (8, 28, 28), {},
+            "img_tensor of shape (8, 28, 28) has 3 dimensions but dataformats 'NCHW' has 4; "
+            "expected shapes: (C, H, W) for 'CHW', (H, W, C) for 'HWC', (H, W) for 'HW', "
+            "(N, C, H, W) for 'NCHW', (N, H, W, C) for 'NHWC'. If it is (N, H, W), pass "
+            "dataformats='NHW'",
+        ),
+    ],
+)
+def test_shape_errors_quote_the_shape_given_and_suggest_dataformats(
+    logdir, method, shape, kwargs, message
+):
+    w = tbx.SummaryWriter(logdir)
+    w.add_scalar("before", 1.0, 0)
+    with pytest.raises(ValueError) as info:
+        getattr(w, method)("bad", np.zeros(shape, np.uint8), 1, **kwargs)
+    assert str(info.value) == message
+    assert_kept_after_error(w, logdir)
+    w.close()
+
+
+def test_float_pixels_outside_0_1_warn_once_per_tag(logdir):
+    """Floats in 0..255 come out almost white: one UserWarning per tag, the first time; the
+    image is still written (clipped); floats within [0, 1] never warn."""
+    import warnings
+
+    img = np.full((3, 2, 2), 200.0, np.float32)
+    with tbx.SummaryWriter(logdir) as w, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w.add_image("photo", img, 0)
+        w.add_image("photo", img * 1.2, 1)
+        w.add_images("batch", img[None], 0)
+        w.add_image("photo", img, 2)
+        w.add_image("ok", img / 255, 0)
+        w.add_image_with_boxes("boxed", img, np.array([[0, 0, 1, 1]]), 0)
+    assert [str(c.message) for c in caught] == [
+        f"tag {tag!r}: img_tensor holds floats in [200, 200], but float pixels are read as "
+        "[0, 1] and clipped (values above 1 come out white); for 0..255 levels pass uint8 "
+        "(x.astype(numpy.uint8)) or x / 255 (warned once per tag)"
+        for tag in ("photo", "batch", "boxed")
+    ]
+    assert all(c.category is UserWarning and c.filename == __file__ for c in caught)
+    photos = [v for _, _, v in values(logdir) if v.tag == "photo"]
+    assert len(photos) == 3
+    assert (image_mod.decode(photos[0]) == 255).all()
 
 
 def test_add_image_bad_tag_and_step(logdir):

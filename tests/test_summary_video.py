@@ -88,7 +88,8 @@ def test_float_video_tiled_like_tensorboardX(logdir):
 def test_float_out_of_range_clipped(logdir):
     vid = np.array([-1.0, 0.0, 0.5, 1.0, 2.0, np.nan], np.float64).reshape(1, 1, 1, 1, 6)
     with tbx.SummaryWriter(logdir) as w:
-        w.add_video("v", vid)
+        with pytest.warns(UserWarning, match=r"tag 'v': vid_tensor holds floats in \[-1, 2\]"):
+            w.add_video("v", vid)
     (_, _, v), = values(logdir)
     assert v.image.colorspace == 1
     got = video_mod.decode(v)
@@ -140,8 +141,13 @@ def test_torch_input(logdir):
     [
         (np.zeros((2, 3, 4, 4)), {}, ValueError, r"must be 5-D, \(N, T, C, H, W\)"),
         (np.zeros((1, 2, 3, 4, 4)), {"dataformats": "NTCHX"}, ValueError, "NTCHW"),
-        (np.zeros((1, 2, 2, 4, 4)), {}, ValueError, r"has 2 channels; videos need 1"),
-        (np.zeros((1, 0, 3, 4, 4)), {}, ValueError, "vid_tensor is empty"),
+        (np.zeros((1, 2, 2, 4, 4)), {}, ValueError,
+         r"vid_tensor of shape \(1, 2, 2, 4, 4\) read as dataformats 'NTCHW' has 2 channels "
+         r"\(C is axis 2\); videos need 1"),
+        (np.zeros((1, 2, 5, 4, 3)), {}, ValueError,
+         r"has 5 channels .*If it is \(N, T, H, W, C\), pass dataformats='NTHWC'"),
+        (np.zeros((1, 0, 3, 4, 4)), {}, ValueError,
+         r"vid_tensor of shape \(1, 0, 3, 4, 4\) is empty"),
         (np.zeros((1, 2, 3, 4, 4)), {"fps": 0}, ValueError, "fps must be a positive"),
         (np.zeros((1, 2, 3, 4, 4)), {"fps": "4"}, TypeError, "fps must be a positive"),
         (np.zeros((1, 2, 3, 4, 4), complex), {}, TypeError, "dtype complex128"),

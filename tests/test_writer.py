@@ -162,6 +162,99 @@ def test_add_scalars_layout_and_json(logdir, tmp_path):
     assert w.scalar_dict == {}
 
 
+def _export_calls(w):
+    w.add_scalars("run_14h", {"xsinx": 0.5, "xcosx": -1.25}, 0, walltime=100.0)
+    w.add_scalars("run_14h", {"xsinx": 0.75, "tanx": 3.0}, 1, walltime=101.5)
+    w.add_scalars("loss", {"train": 2.5}, 1, walltime=102.0)
+
+
+def test_export_scalars_to_json_exact_and_as_tensorboardx(tmp_path):
+    """The JSON text equals tensorboardX's for the same calls (values exact in float32), and an
+    export holds only what was logged since the previous one, keys in first-value order."""
+    tbx_dir, tx_dir = str(tmp_path / "ours"), str(tmp_path / "theirs")
+    w = tbx.SummaryWriter(tbx_dir)
+    _export_calls(w)
+    w.export_scalars_to_json(tmp_path / "a.json")
+    w.add_scalars("loss", {"train": 1.5}, 2, walltime=103.0)
+    w.add_scalars("run_14h", {"tanx": -0.5}, 2, walltime=103.0)
+    w.export_scalars_to_json(tmp_path / "b.json")
+    w.export_scalars_to_json(tmp_path / "c.json")
+    w.close()
+    j = os.path.join
+    assert (tmp_path / "a.json").read_text() == (
+        "{"
+        f'"{j(tbx_dir, "run_14h", "xsinx")}": [[100.0, 0, 0.5], [101.5, 1, 0.75]], '
+        f'"{j(tbx_dir, "run_14h", "xcosx")}": [[100.0, 0, -1.25]], '
+        f'"{j(tbx_dir, "run_14h", "tanx")}": [[101.5, 1, 3.0]], '
+        f'"{j(tbx_dir, "loss", "train")}": [[102.0, 1, 2.5]]'
+        "}"
+    )
+    assert (tmp_path / "b.json").read_text() == (
+        "{"
+        f'"{j(tbx_dir, "loss", "train")}": [[103.0, 2, 1.5]], '
+        f'"{j(tbx_dir, "run_14h", "tanx")}": [[103.0, 2, -0.5]]'
+        "}"
+    )
+    assert (tmp_path / "c.json").read_text() == "{}"
+
+    tensorboardX = pytest.importorskip("tensorboardX")
+    tx = tensorboardX.SummaryWriter(tx_dir)
+    _export_calls(tx)
+    tx.export_scalars_to_json(tmp_path / "tx.json")
+    tx.close()
+    theirs = (tmp_path / "tx.json").read_text().replace(tx_dir, tbx_dir)
+    assert (tmp_path / "a.json").read_text() == theirs
+
+
+def test_scalar_dict_reads_back_and_can_be_cleared(logdir):
+    w = tbx.SummaryWriter(logdir)
+    w.add_scalars("m", {"a": 0.25}, 7, walltime=5.0)
+    key = os.path.join(str(logdir), "m", "a")
+    assert w.scalar_dict == {key: [[5.0, 7, 0.25]]}
+    assert w.scalar_dict == {key: [[5.0, 7, 0.25]]}  # reading does not consume
+    w.scalar_dict = {}
+    assert w.scalar_dict == {}
+    with pytest.raises(ValueError, match="scalar_dict"):
+        w.scalar_dict = {key: []}
+    w.add_scalars("m", {"a": 0.5}, 8, walltime=6.0)
+    assert w.scalar_dict == {key: [[6.0, 8, 0.5]]}
+    w.close()
+    # after close() and a reopen, both files are read in order
+    w.add_scalars("m", {"a": 1.0}, 9, walltime=7.0)
+    assert w.scalar_dict == {key: [[6.0, 8, 0.5], [7.0, 9, 1.0]]}
+    w.close()
+
+
+def test_add_scalars_memory_is_flat(logdir, tmp_path):
+    """20,000 add_scalars calls of two keys retain no per-value memory (tensorboardX keeps a
+    list per value: about 5.6 MB here), and the export still holds all 40,000 values."""
+    import gc
+    import tracemalloc
+
+    w = tbx.SummaryWriter(logdir, flush_secs=3600)
+    for i in range(1000):
+        w.add_scalars("grp", {"a": i * 0.5, "b": -i * 0.5}, i)
+    w.flush()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(1000, 21000):
+            w.add_scalars("grp", {"a": i * 0.5, "b": -i * 0.5}, i)
+        w.flush()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 64 * 1024, grown
+    w.export_scalars_to_json(tmp_path / "all.json")
+    w.close()
+    data = json.loads((tmp_path / "all.json").read_text())
+    a, b = (data[os.path.join(str(logdir), "grp", k)] for k in "ab")
+    assert [(s, v) for _, s, v in a] == [(i, i * 0.5) for i in range(21000)]
+    assert [(s, v) for _, s, v in b] == [(i, -i * 0.5) for i in range(21000)]
+
+
 def test_purge_step_events(logdir):
     with tbx.SummaryWriter(logdir, purge_step=42) as w:
         w.add_scalar("x", 1.0, 42)
@@ -334,3 +427,46 @@ def test_huge_python_int_scalar(logdir):
         w.add_scalar("big", 10**400, 1)
         w.add_scalar("big", -(10**400), 2)
     assert [v.simple_value for *_, v in summaries(logdir)] == [math.inf, -math.inf]
+
+
+def test_purge_step_reaches_add_scalars_sub_runs(logdir):
+    """Resume at step 5 a run that logged steps 0-9 with add_scalars and add_scalar, log steps
+    5-7 again: TensorBoard and tbx.read show steps 0-7 once each, in the run and in grp/a and
+    grp/b (every file the resumed writer opens starts with the purge)."""
+    from tensorboard.backend.event_processing.event_accumulator import (
+        SCALARS,
+        EventAccumulator,
+    )
+
+    with tbx.SummaryWriter(logdir) as w:
+        for s in range(10):
+            w.add_scalars("grp", {"a": s, "b": -s}, s)
+            w.add_scalar("loss", s, s)
+    with tbx.SummaryWriter(logdir, purge_step=5) as w:
+        for s in range(5, 8):
+            w.add_scalars("grp", {"a": 100 + s, "b": -100 - s}, s)
+            w.add_scalar("loss", 100 + s, s)
+
+    def expect(sign):
+        return [(s, float(sign * s)) for s in range(5)] + [
+            (s, float(sign * (100 + s))) for s in range(5, 8)
+        ]
+
+    want = {(".", "loss"): expect(1), ("grp/a", "grp"): expect(1), ("grp/b", "grp"): expect(-1)}
+    df = tbx.read(logdir).scalars
+    got = {
+        (run, tag): list(zip(g["step"].tolist(), g["value"].tolist(), strict=True))
+        for (run, tag), g in df.groupby(["run", "tag"])
+    }
+    assert got == want
+    for (run, tag), points in want.items():
+        acc = EventAccumulator(str(logdir / run), size_guidance={SCALARS: 0})
+        acc.Reload()
+        assert [(e.step, e.value) for e in acc.Scalars(tag)] == points, run
+    for sub in ("a", "b"):
+        files = event_files(logdir / "grp" / sub)
+        assert len(files) == 2
+        first = read_logdir_events(logdir / "grp" / sub)[11:14]  # the second file's start
+        assert first[0].file_version and first[0].step == 0
+        assert first[1].file_version and first[1].step == 5
+        assert first[2].session_log.status == SessionLog.START and first[2].step == 5

@@ -2,25 +2,10 @@
 
 The caller hands over serialized Events (``bytes``); a background thread frames them as TFRecords
 (:mod:`tbx.record`) and writes them in large writes. The caller's cost is a deque append: no
-lock, no protobuf object, no system call.
+lock, no protobuf object, no system call (except in worker processes: see below).
 
-File name: ``events.out.tfevents.<10-digit seconds>.<hostname>.<pid>.<counter><filename_suffix>``
-(TensorBoard's ``events.out.tfevents.<seconds>.<hostname>`` plus the pid and a per-process
-counter of 6 digits, so two writers of one process, or two processes in the same second, never
-share a file, and a process's files sort in creation order). The first record is
-``Event(wall_time, file_version="brain.Event:2")``.
-
-Where the data goes:
-
-* a local path: one append-only file, written with ``os.write`` (no user-space buffer, so a
-  forked child can never flush the parent's bytes into it);
-* an fsspec URL (``s3://``, ``gs://``, ``memory://``, any protocol but ``file``): object stores
-  cannot append, and re-uploading a growing file on every flush (what tensorboardX and TensorBoard
-  do) costs bandwidth quadratic in the run's length. Instead each flush uploads one complete,
-  immutable *segment*: an event file of its own named
-  ``events.out.tfevents.<seconds>.<host>.<pid>.<counter>.<segment:06d><suffix>``, starting with its
-  own ``file_version`` record. The names sort in write order, and TensorBoard and tbx's reader read
-  a run's files in name order as one stream, so upload cost is linear in the data.
+File names and where the data goes (a local file, or immutable segments on an object store) are
+in :mod:`tbx.event_sinks`.
 
 Guarantees:
 
@@ -34,24 +19,47 @@ Guarantees:
 * Every writer still open at interpreter exit is closed.
 * In a process forked while a writer was open, the writer forgets the parent's file and pending
   events and, on its first event, opens a file of its own (new pid in the name) in the same folder.
+
+Worker processes (``sync``): a process made by ``os.fork`` or started by ``multiprocessing``
+(fork, forkserver, spawn; ``Process``, ``Pool``, ``ProcessPoolExecutor``) often ends without
+running ``atexit`` or finishing a background thread: fork and forkserver children leave through
+``os._exit``, and ``Pool.terminate()`` (what ``with Pool(...)`` does on exit) kills idle workers
+with SIGTERM. So in such a process a writer to a local path writes *synchronously*: each event is
+framed and written to the file by the call that hands it over, before the call returns (in the
+OS's page cache: it survives the process ending by ``os._exit``, SIGTERM or SIGKILL; not a power
+cut). A writer to an fsspec URL stays buffered there (one upload per event would be too costly)
+and warns once, at its first event in that process, that data logged since the last upload is
+lost if the process is killed: call ``flush()`` before a worker's task returns. Writers in the
+process that runs the script keep the buffered fast path.
 """
 
 from __future__ import annotations
 
 import atexit
-import itertools
 import os
-import posixpath
-import socket
+import sys
 import threading
 import time
 import warnings
 import weakref
 from collections import deque
 
+from tbx.event_sinks import (
+    LocalFile,
+    SegmentStore,
+    event_file_name,
+    file_version_event,
+    is_url,
+)
 from tbx.record import frame_records
 
-__all__ = ["EventFileWriter", "event_file_name", "is_url", "DEFAULT_FLUSH_SECS"]
+__all__ = [
+    "EventFileWriter",
+    "event_file_name",
+    "is_url",
+    "in_worker_process",
+    "DEFAULT_FLUSH_SECS",
+]
 
 #: Default of ``flush_secs``: pending events reach the file at least this often (seconds). Short,
 #: so that a live viewer is never more than a couple of seconds behind the training loop.
@@ -61,122 +69,31 @@ DEFAULT_FLUSH_SECS = 2.0
 # bounded on a fast loop while keeping wake-ups rare (one per this many events).
 _WAKE_EVENTS = 16384
 
-_counter = itertools.count(1)
 _live_writers: weakref.WeakSet[EventFileWriter] = weakref.WeakSet()
-_FILE_VERSION = "brain.Event:2"
+_forked = False  # True in a process made by os.fork (multiprocessing's fork and forkserver too)
+_exit_hook_pid = 0  # pid in which the multiprocessing exit hook was registered
 
 
-def is_url(path: str) -> bool:
-    """True for an fsspec URL other than a local file (``s3://b/x``, ``memory://x``)."""
-    head, sep, _ = path.partition("://")
-    return bool(sep) and head not in ("", "file", "local") and "/" not in head
+def in_worker_process() -> bool:
+    """True in a process made by ``os.fork`` or started by :mod:`multiprocessing` (any start
+    method): a process that may end through ``os._exit`` or a signal, skipping ``atexit``."""
+    if _forked:
+        return True
+    mp = sys.modules.get("multiprocessing")
+    return mp is not None and mp.parent_process() is not None
 
 
-def event_file_name(filename_suffix: str = "", wall_time: float | None = None) -> str:
-    """A new event file name: ``events.out.tfevents.<seconds>.<host>.<pid>.<counter><suffix>``.
+def _register_worker_exit_hook() -> None:
+    """Close every writer when a multiprocessing child ends normally: its atexit handlers do not
+    run under fork and forkserver (they leave through ``os._exit``), multiprocessing's exit
+    finalizers do (``multiprocessing.util.Finalize`` with an exit priority)."""
+    global _exit_hook_pid
+    if _exit_hook_pid == os.getpid() or "multiprocessing" not in sys.modules:
+        return
+    _exit_hook_pid = os.getpid()
+    from multiprocessing import util
 
-    The counter is unique within the process, so names never repeat in one process; it is
-    zero-padded to 6 digits so that a process's files sort in creation order (TensorBoard reads
-    a run's files in name order).
-    """
-    seconds = int(time.time() if wall_time is None else wall_time)
-    return (
-        f"events.out.tfevents.{seconds:010d}.{socket.gethostname()}."
-        f"{os.getpid()}.{next(_counter):06d}{filename_suffix}"
-    )
-
-
-def _file_version_event(wall_time: float) -> bytes:
-    # Built by protobuf; once per file, so the import cost is paid once.
-    from tbx.proto.event_pb2 import Event
-
-    return Event(wall_time=wall_time, file_version=_FILE_VERSION).SerializeToString()
-
-
-class _LocalFile:
-    """An append-only local event file."""
-
-    def __init__(self, logdir: str, name: str):
-        os.makedirs(logdir, exist_ok=True)
-        self.path = os.path.join(logdir, name)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        self.fd = os.open(self.path, flags, 0o644)
-
-    def write(self, data: bytes) -> int:
-        """Write all of ``data`` (framed records) and return its length. On an error, the
-        exception carries ``tbx_written``: the bytes written before it."""
-        view = memoryview(data)
-        done = 0
-        try:
-            while done < len(view):
-                done += os.write(self.fd, view[done:])
-        except OSError as exc:
-            exc.tbx_written = done
-            raise
-        finally:
-            view.release()
-        return done
-
-    def close(self, sync: bool = True) -> None:
-        if self.fd < 0:
-            return
-        if sync:
-            try:
-                os.fsync(self.fd)
-            except OSError:
-                pass
-        os.close(self.fd)
-        self.fd = -1
-
-
-#: URL protocol -> tbx extra that installs its fsspec implementation.
-_STORE_EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs"}
-
-
-class _SegmentStore:
-    """Immutable segments on an fsspec filesystem: every write() is one new object."""
-
-    def __init__(self, logdir: str, name: str):
-        import fsspec  # optional dependency: `pip install "tbx[fsspec]"`
-
-        self.protocol = logdir.partition("://")[0]
-        try:
-            self.fs, self.root = fsspec.core.url_to_fs(logdir)
-        except ImportError as exc:
-            extra = _STORE_EXTRAS.get(self.protocol)
-            hint = f'pip install "tbx[{extra}]"' if extra else "install its fsspec package"
-            raise ImportError(f"logging to {logdir!r} needs the store's package: {hint} "
-                              f"({exc})") from exc
-        self.stem = name  # events.out.tfevents.<secs>.<host>.<pid>.<counter>
-        self.suffix = ""
-        self.segment = 0
-        self.path = f"{self.protocol}://{posixpath.join(self.root, name)}"
-        self.bytes_uploaded = 0
-        self._first = True  # the first segment's header comes with the pending events
-        try:
-            self.fs.makedirs(self.root, exist_ok=True)
-        except Exception:  # noqa: BLE001 - object stores have no real folders
-            pass
-
-    def write(self, data: bytes) -> int:
-        if not data:
-            return 0
-        # Each segment is a complete event file: it starts with its own file_version record.
-        if not self._first:
-            from tbx.record import frame_record
-
-            data = frame_record(_file_version_event(time.time())) + data
-        name = f"{self.stem}.{self.segment:06d}{self.suffix}"
-        with self.fs.open(posixpath.join(self.root, name), "wb") as f:
-            f.write(data)
-        self._first = False
-        self.segment += 1
-        self.bytes_uploaded += len(data)
-        self.path = f"{self.protocol}://{posixpath.join(self.root, name)}"
-        return len(data)
-
-    def close(self, sync: bool = True) -> None:
-        pass
+    util.Finalize(None, _close_all_at_exit, exitpriority=10)
 
 
 class EventFileWriter:
@@ -192,6 +109,11 @@ class EventFileWriter:
         filename_suffix: appended to the file name.
         lazy: open the file only when the first event arrives (no empty file for a writer that
             never logs, e.g. one unpickled in a worker process).
+        sync: ``True``: every event is written to the file before the call handing it over
+            returns (no background thread; for a URL, one segment per event). ``False``:
+            buffered, written by a background thread. ``None`` (default): ``True`` for a local
+            path in a worker process (:func:`in_worker_process`, decided when the file opens,
+            and again in a forked child), else ``False``.
 
     Raises:
         ValueError: ``flush_secs`` is not a positive number.
@@ -207,6 +129,8 @@ class EventFileWriter:
         flush_secs: float = DEFAULT_FLUSH_SECS,
         filename_suffix: str = "",
         lazy: bool = False,
+        *,
+        sync: bool | None = None,
     ):
         if (
             not isinstance(flush_secs, (int, float))
@@ -228,7 +152,12 @@ class EventFileWriter:
         self._flush_secs = float(flush_secs)
         self._filename_suffix = filename_suffix
         self._max_queue = max_queue if isinstance(max_queue, int) else 0
-        self._sink: _LocalFile | _SegmentStore | None = None
+        if sync not in (None, True, False):
+            raise TypeError(f"sync must be None, True or False, got {sync!r}")
+        self._sync_mode = sync
+        self._sync = False  # decided by _open_locked
+        self._sink: LocalFile | SegmentStore | None = None
+        self._opened: list[LocalFile | SegmentStore] = []  # every file opened, in order
         self._path: str | None = None
         self._pending: deque[bytes] = deque()
         self._unwritten = b""  # framed bytes a failed write left behind, retried first
@@ -237,6 +166,7 @@ class EventFileWriter:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._warned_buffered = False
         # 0 makes the next add_event_bytes call _kick(), which (re)opens the file.
         self._wake_at = 0
         if not lazy:
@@ -310,6 +240,14 @@ class EventFileWriter:
         before the first one is opened."""
         return self._sink.path if self._sink is not None else self._path
 
+    def written_files(self) -> list[str]:
+        """Paths of every event file this writer has opened, in the order it opened them (for
+        a URL: the URLs of the segments uploaded so far)."""
+        out: list[str] = []
+        for sink in self._opened:
+            out.extend(sink.segment_urls() if isinstance(sink, SegmentStore) else [sink.path])
+        return out
+
     @property
     def closed(self) -> bool:
         return self._sink is None
@@ -322,10 +260,34 @@ class EventFileWriter:
     # ------------------------------------------------------------------ internals
 
     def _kick(self) -> None:
-        if self._wake_at == 0:
+        if self._wake_at <= 1:  # 0: no file open yet; 1: synchronous
             with self._lock:
                 if self._sink is None:
-                    self._open_locked()
+                    self._open_locked()  # writes the pending events of a local file
+                elif self._sync:
+                    pending = self._pending
+                    fd = getattr(self._sink, "fd", -1)
+                    if len(pending) == 1 and not self._unwritten and fd >= 0:
+                        # the common case, one event: frame it and write it in one system call
+                        data = frame_records((pending.popleft(),))
+                        try:
+                            done = os.write(fd, data)
+                        except OSError as exc:
+                            self._error, done = exc, 0
+                        if done < len(data):
+                            self._unwritten = data[done:]
+                            if self._error is None:
+                                self._write_locked()
+                    else:
+                        self._write_locked()
+                err, self._error = self._error, None
+            if err is not None:
+                warnings.warn(
+                    f"tbx: writing {self._path} failed: {err}; the events are kept and "
+                    f"retried on the next call",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
             return
         if not self._wake.is_set():
             self._wake.set()
@@ -338,15 +300,39 @@ class EventFileWriter:
     def _open_locked(self) -> None:
         now = time.time()
         name = event_file_name("" if self._remote else self._filename_suffix, now)
+        worker = in_worker_process()
+        sync = self._sync_mode
+        if sync is None:
+            sync = worker and not self._remote
         if self._remote:
-            sink = _SegmentStore(self._logdir, name)
+            sink = SegmentStore(self._logdir, name)
             sink.suffix = self._filename_suffix
         else:
-            sink = _LocalFile(self._logdir, name)
+            sink = LocalFile(self._logdir, name)
         self._sink = sink
         self._path = sink.path
+        self._opened.append(sink)
         self._stopping = False
-        self._pending.appendleft(_file_version_event(now))
+        self._sync = sync
+        self._pending.appendleft(file_version_event(now))
+        if worker:
+            _register_worker_exit_hook()
+            if not sync and not self._warned_buffered:
+                self._warned_buffered = True
+                warnings.warn(
+                    f"tbx: a writer to {self._logdir!r} is used in a worker process (pid "
+                    f"{os.getpid()}): its events are uploaded every {self._flush_secs:g} s and "
+                    f"at flush() and close(); what was logged since the last upload is lost if "
+                    f"the process is killed (Pool.terminate(), the end of a 'with Pool' block) "
+                    f"or leaves through os._exit. Call writer.flush() before the task returns.",
+                    RuntimeWarning,
+                    stacklevel=5,
+                )
+        if sync:
+            self._write_locked()  # header and every pending event, before the caller returns
+            self._thread = None
+            self._wake_at = 1
+            return
         if not self._remote:
             self._write_locked()  # the file starts with its header at once, as tensorboardX's
         self._wake = threading.Event()
@@ -391,7 +377,8 @@ class EventFileWriter:
                     )
 
     def _after_fork_in_child(self) -> None:
-        # The parent owns its file and its pending events; this process starts afresh.
+        # The parent owns its file and its pending events; this process starts afresh (and, as
+        # a worker process, writes synchronously: see the module docstring).
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread = None
@@ -401,6 +388,7 @@ class EventFileWriter:
             except OSError:
                 pass
         self._sink = None
+        self._opened = []
         self._pending = deque()
         self._unwritten = b""
         self._wake_at = 0
@@ -410,6 +398,8 @@ class EventFileWriter:
 
 
 def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
     for writer in list(_live_writers):
         writer._after_fork_in_child()
 

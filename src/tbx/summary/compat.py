@@ -286,12 +286,15 @@ def hparams(hparam_dict=None, metric_dict=None, hparam_domain_discrete=None):
 
     Args:
         hparam_dict: ``{name: value}``: bool, str, numbers (float64), numpy/torch scalars;
-            a callable is recorded by its ``__name__``; None values are left out (tensorboardX).
+            a callable is recorded by its ``__name__``; None values are left out (as
+            tensorboardX's ``hparams``; ``SummaryWriter.add_hparams`` records them as
+            ``"None"``); any other value as its ``str()`` (tensorboardX: no value).
         metric_dict: ``{tag: value}``; only the tags are used (the metric series).
         hparam_domain_discrete: ``{name: [value, ...]}``, the values each may take (torch's).
 
     Raises:
-        TypeError: not dicts; a key not a str; a value of another type (the key is named).
+        TypeError: not dicts; a key not a str; a value whose ``str()`` raises (the key is
+            named).
         ValueError: an empty key; a domain for a name missing from ``hparam_dict``.
     """
     from tbx.summary.hparams import hparams_summaries

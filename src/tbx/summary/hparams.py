@@ -12,6 +12,24 @@ values themselves are ordinary scalars (see :mod:`tbx.summary.scalar`).
 
 TensorBoard keeps the first metadata of each tag of a run: the first session written to a run
 is the one its hparams dashboard shows.
+
+What each hyperparameter value becomes (``SessionStartInfo.hparams[name]``, a protobuf
+``Value``, and the ``HParamInfo.type`` of the experiment):
+
+* ``bool``, ``numpy.bool_``, a one-element bool array or tensor: ``bool_value``,
+  ``DATA_TYPE_BOOL``;
+* ``int``, ``float``, any ``numbers.Real`` (numpy scalars, ``Fraction``), a one-element real
+  array or tensor (torch, jax, numpy): ``number_value`` (float64), ``DATA_TYPE_FLOAT64``;
+* ``str``: ``string_value``, ``DATA_TYPE_STRING``;
+* ``None``: the string ``"None"`` (``DATA_TYPE_STRING``), so the dashboard shows ``None``.
+  tensorboardX 2.6.5 and ``torch.utils.tensorboard`` leave such a key out, and TensorBoard's
+  dashboard ignores a protobuf ``null_value`` when it types a column;
+* a function or class: its ``__name__`` as a string (tensorboardX's rule for callables);
+* anything else (a list, tuple, dict, ``pathlib.Path``, enum member, complex number, an array or
+  tensor of several elements, ...): ``str(value)`` as a string. tensorboardX records no value
+  for these (the key shows empty) and ``torch.utils.tensorboard`` raises ``ValueError``; tbx
+  keeps what the user would print. Only a value whose ``str()`` raises is refused
+  (``TypeError`` naming the key), and then nothing of the dict is written.
 """
 
 from __future__ import annotations
@@ -59,7 +77,6 @@ SESSION_END_INFO_TAG = "_hparams_/session_end_info"
 _NULL_TENSOR = TensorProto(
     dtype=types_pb2.DT_FLOAT, tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=0)])
 )
-_ACCEPTED = "bool, str, int, float, or a numpy/torch scalar"
 
 
 class HParamsData(NamedTuple):
@@ -81,33 +98,45 @@ def _type_name(v) -> str:
 
 
 def _hparam_value(key: str, v) -> bool | str | float:
+    """The bool, float or str a hyperparameter value is recorded as (module docstring)."""
+    if v is None:
+        return "None"
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (str, np.str_)):
         return str(v)
-    if isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)):
+    if isinstance(v, numbers.Real):
         return float(v)
     if type(v).__module__.startswith(("torch", "jax", "numpy")) and hasattr(v, "shape"):
         from tbx.convert import to_numpy
 
-        arr = to_numpy(v, f"hparam_dict[{key!r}]")
-        if arr.size == 1:
+        try:
+            arr = to_numpy(v, f"hparam_dict[{key!r}]")
+        except (TypeError, ValueError):
+            arr = None
+        if arr is not None and arr.size == 1:
             if arr.dtype.kind == "b":
                 return bool(arr.reshape(-1)[0])
             if arr.dtype.kind in "iuf":
                 return float(arr.reshape(-1)[0])
+    if isinstance(v, type) or (callable(v) and hasattr(v, "__name__")):
+        return str(v.__name__)
+    try:
+        return str(v)
+    except Exception as exc:  # noqa: BLE001 - any failure of a user's __str__
         raise TypeError(
-            f"hparam_dict[{key!r}] must be {_ACCEPTED}, got an array of shape "
-            f"{tuple(arr.shape)} and dtype {arr.dtype}"
-        )
-    raise TypeError(f"hparam_dict[{key!r}] must be {_ACCEPTED}, got {_type_name(v)}")
+            f"hparam_dict[{key!r}]: a {_type_name(v)} is recorded as str(value), which raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def check_hparams(hparam_dict) -> dict[str, bool | str | float]:
-    """``hparam_dict`` with every value as a Python bool, str or float.
+    """``hparam_dict`` with every value as a Python bool, str or float (the rules are in the
+    module docstring: ``None`` becomes ``"None"``, other types their ``str()``).
 
     Raises:
-        TypeError: not a dict, a key not a str, or a value of another type (the key is named).
+        TypeError: not a dict, a key not a str, or a value whose ``str()`` raises (the key is
+            named).
         ValueError: an empty key.
     """
     if not isinstance(hparam_dict, dict):
@@ -191,8 +220,10 @@ def hparams_summaries(
     """The experiment, session-start and session-end Summaries of one session.
 
     Args:
-        hparam_dict: ``{name: value}``, values bool, str, int, float or numpy/torch scalars
-            (numbers are stored as float64, as the plugin's ``number_value``).
+        hparam_dict: ``{name: value}``: bool, number (stored as float64, the plugin's
+            ``number_value``), str, ``None`` (stored as ``"None"``), or any other value (stored
+            as its ``str()``; a function or class as its ``__name__``); see the module
+            docstring.
         metric_dict: ``{tag: number}``; only the tags are used here (they name the scalar
             series the dashboard shows as metrics).
         domain_discrete: optional ``{name: [value, ...]}``, the values a hyperparameter can

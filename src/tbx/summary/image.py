@@ -31,6 +31,8 @@ __all__ = [
     "PLUGIN_NAME",
     "PNG_COMPRESS_LEVEL",
     "to_uint8",
+    "float_range_warning",
+    "suggest_dataformats",
     "to_nhwc",
     "make_grid",
     "to_hwc",
@@ -52,6 +54,10 @@ CHANNELS = (1, 3, 4)
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 _FORMS = "'CHW', 'HWC', 'HW', 'NCHW', 'NHWC', 'NHW' or another order of those letters"
 _LETTER_SETS = ("HW", "CHW", "HNW", "CHNW")  # sorted letters of every accepted form
+# the forms suggested for a shape that does not fit dataformats, most likely first
+_LIKELY = {2: ("HW",), 3: ("CHW", "HWC", "NHW"), 4: ("NCHW", "NHWC")}
+_MEANING = {"HW": "(H, W)", "CHW": "(C, H, W)", "HWC": "(H, W, C)", "NHW": "(N, H, W)",
+            "NCHW": "(N, C, H, W)", "NHWC": "(N, H, W, C)"}
 
 
 def import_pil(what: str, extra: str = "images"):
@@ -85,6 +91,48 @@ def to_uint8(array: np.ndarray, arg: str = "img_tensor") -> np.ndarray:
     )
 
 
+def suggest_dataformats(shape: tuple, dataformats: str = "") -> str | None:
+    """The likeliest ``dataformats`` other than ``dataformats`` under which an array of
+    ``shape`` is a valid image or batch (its ``C`` axis 1, 3 or 4), or None.
+
+    >>> suggest_dataformats((48, 32, 3), "CHW")
+    'HWC'
+    """
+    for fmt in _LIKELY.get(len(shape), ()):
+        if fmt == str(dataformats).upper():
+            continue
+        if "C" in fmt and shape[fmt.index("C")] not in CHANNELS:
+            continue
+        return fmt
+    return None
+
+
+def _hint(shape: tuple, dataformats: str) -> str:
+    fmt = suggest_dataformats(shape, dataformats)
+    if fmt is None:
+        return ""
+    return f". If it is {_MEANING[fmt]}, pass dataformats={fmt!r}"
+
+
+def float_range_warning(array: np.ndarray, arg: str = "img_tensor") -> str | None:
+    """The warning for floating-point pixels outside [0, 1] (NaN ignored), or None: such values
+    are clipped, so 0..255 levels given as floats come out almost white."""
+    if array.dtype.kind != "f" or array.size == 0:
+        return None
+    lo, hi = float(array.min()), float(array.max())
+    if lo != lo or hi != hi:  # NaN somewhere: the range of the other values
+        if np.isnan(array).all():
+            return None
+        lo, hi = float(np.nanmin(array)), float(np.nanmax(array))
+    if lo >= 0 and hi <= 1:
+        return None
+    return (
+        f"{arg} holds floats in [{lo:g}, {hi:g}], but float pixels are read as "
+        f"[0, 1] and clipped (values above 1 come out white); for 0..255 levels pass uint8 "
+        f"(x.astype(numpy.uint8)) or x / 255"
+    )
+
+
 def _check_format(dataformats, shape: tuple, arg: str, forms: str = _FORMS) -> str:
     if not isinstance(dataformats, str):
         raise TypeError(f"dataformats must be a str such as {forms}, got {type(dataformats)}")
@@ -96,6 +144,7 @@ def _check_format(dataformats, shape: tuple, arg: str, forms: str = _FORMS) -> s
             f"{arg} of shape {tuple(shape)} has {len(shape)} dimensions but dataformats "
             f"{dataformats!r} has {len(fmt)}; expected shapes: (C, H, W) for 'CHW', (H, W, C) "
             f"for 'HWC', (H, W) for 'HW', (N, C, H, W) for 'NCHW', (N, H, W, C) for 'NHWC'"
+            f"{_hint(tuple(shape), '')}"
         )
     return fmt
 
@@ -109,21 +158,22 @@ def to_nhwc(array: np.ndarray, dataformats: str, arg: str = "img_tensor") -> np.
         ValueError: ``dataformats`` not a form of N, C, H, W; its length differs from the
             array's number of dimensions; ``C`` not 1, 3 or 4; an empty axis.
     """
-    fmt = _check_format(dataformats, array.shape, arg)
+    shape = tuple(array.shape)
+    fmt = _check_format(dataformats, shape, arg)
+    if 0 in shape:
+        raise ValueError(f"{arg} of shape {shape} is empty (dataformats {dataformats!r})")
+    if "C" in fmt and shape[fmt.index("C")] not in CHANNELS:
+        axis = fmt.index("C")
+        raise ValueError(
+            f"{arg} of shape {shape} read as dataformats {dataformats!r} has "
+            f"{shape[axis]} channels (C is axis {axis}); images need 1 (grayscale), 3 (RGB) or "
+            f"4 (RGBA) channels{_hint(shape, fmt)}"
+        )
     for letter in "NC":
         if letter not in fmt:
             array = array[np.newaxis]
             fmt = letter + fmt
     array = array.transpose([fmt.index(c) for c in "NHWC"])
-    n, h, w, c = array.shape
-    if c not in CHANNELS:
-        raise ValueError(
-            f"{arg} of shape {tuple(array.shape)} read as (N, H, W, C) has {c} channels; "
-            f"images need 1 (grayscale), 3 (RGB) or 4 (RGBA) channels (dataformats "
-            f"{dataformats!r})"
-        )
-    if n == 0 or h == 0 or w == 0:
-        raise ValueError(f"{arg} is empty: (N, H, W, C) = {(n, h, w, c)}")
     return to_uint8(array, arg)
 
 

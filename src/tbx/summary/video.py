@@ -60,15 +60,23 @@ def to_tnhwc(array: np.ndarray, dataformats: str = "NTCHW", arg: str = "vid_tens
             f"{arg} must be 5-D, (N, T, C, H, W) for dataformats 'NTCHW'; got shape "
             f"{tuple(array.shape)}"
         )
-    array = array.transpose([fmt.index(c) for c in "NTHWC"])
-    n, t, h, w, c = array.shape
-    if c not in (1, 3, 4):
+    shape = tuple(array.shape)
+    if 0 in shape:
+        raise ValueError(f"{arg} of shape {shape} is empty (dataformats {dataformats!r})")
+    axis = fmt.index("C")
+    if shape[axis] not in (1, 3, 4):
+        hint = ""
+        for other in ("NTCHW", "NTHWC"):
+            if other != fmt and shape[other.index("C")] in (1, 3, 4):
+                hint = f". If it is ({', '.join(other)}), pass dataformats={other!r}"
+                break
         raise ValueError(
-            f"{arg} of shape {tuple(array.shape)} read as (N, T, H, W, C) has {c} channels; "
-            f"videos need 1 (grayscale), 3 (RGB) or 4 (RGBA, alpha dropped)"
+            f"{arg} of shape {shape} read as dataformats {dataformats!r} has {shape[axis]} "
+            f"channels (C is axis {axis}); videos need 1 (grayscale), 3 (RGB) or 4 (RGBA, "
+            f"alpha dropped){hint}"
         )
-    if 0 in (n, t, h, w):
-        raise ValueError(f"{arg} is empty: (N, T, H, W, C) = {(n, t, h, w, c)}")
+    array = array.transpose([fmt.index(c) for c in "NTHWC"])
+    c = shape[axis]
     if c == 4:
         array = array[..., :3]
     return to_uint8(array, arg)
