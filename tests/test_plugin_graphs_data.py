@@ -379,6 +379,7 @@ def test_keras_model_written_by_tbx_is_listed_and_nested_models_are_scopes(tmp_p
         pytest.skip(f"KERAS_BACKEND is {keras.backend.backend()}, not torch")
     from tbx.summary.graph import keras_model_summary
 
+    keras.utils.clear_session()  # Keras numbers auto-named layers per process (input_layer_4)
     inp = keras.Input((8,), name="x")
     h = keras.layers.Dense(4, name="d1")(inp)
     block = keras.Sequential([keras.layers.Dense(3, name="s1"), keras.layers.ReLU(name="s2")],
