@@ -133,7 +133,7 @@ def test_build_report_contents(logs, stub_bundle, tmp_path):
     assert big["total"] == BIG_STEPS and big["downsampled"] and big["n"] <= 4 * 100
     s, w, v = decode_block(payload, big)
     import tbx
-    from tbx.viewer.plugins.scalars.series import downsample_indices
+    from tbx.seriesmath import downsample_indices
 
     full = tbx.read(root).scalars
     full = full[(full.run == "big") & (full.tag == "loss")]

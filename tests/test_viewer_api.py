@@ -406,56 +406,6 @@ def test_series_pack_roundtrip():
         S.unpack(b"XXXX" + data[4:])
 
 
-def test_downsample_keeps_extremes_and_gaps():
-    rng = np.random.default_rng(0)
-    y = rng.normal(size=100_000)
-    y[12345] = 100
-    y[54321] = -100
-    y[80000:80010] = np.nan
-    x = np.arange(y.size)
-    idx = S.downsample_indices(x, y, 1000)
-    assert len(idx) <= 4000 + 1000
-    assert 12345 in idx and 54321 in idx and 0 in idx and y.size - 1 in idx
-    assert np.isnan(y[idx]).any()
-    # unsorted x falls back to index columns
-    idx2 = S.downsample_indices(x[::-1].copy(), y, 1000)
-    assert 12345 in idx2
-    with pytest.raises(ValueError):
-        S.downsample_indices(x, y, 0)
-
-
-@pytest.mark.parametrize("w", [0.01, 0.6, 0.99, 0.999])
-def test_ema_matches_tensorboard_loop(w):
-    v = np.concatenate([[1.0, np.nan, 3.0, np.inf, 5.0, 6.0],
-                        np.random.default_rng(0).normal(size=300)])
-    out, (acc, n) = S.ema(v, w)
-    last, k, ref = 0.0, 0, []
-    for x in v:
-        if not np.isfinite(x):
-            ref.append(x)
-            continue
-        last = last * w + (1 - w) * x
-        k += 1
-        ref.append(last / (1 - w**k))
-    assert np.allclose(out, ref, equal_nan=True, rtol=1e-9, atol=1e-12) and n == k
-    assert acc == pytest.approx(last, rel=1e-9, abs=1e-12)
-    with pytest.raises(ValueError):
-        S.ema(v, 1.0)
-
-
-def test_downsample_speed():
-    """Goal from the issue: 100,000 points to 1,000 pixels well under 20 ms."""
-    import time
-
-    y = np.random.default_rng(1).normal(size=100_000)
-    x = np.arange(y.size)
-    S.downsample_indices(x, y, 1000)
-    t = time.perf_counter()
-    for _ in range(10):
-        S.downsample_indices(x, y, 1000)
-    assert (time.perf_counter() - t) / 10 < 0.02
-
-
 def test_text_table_render():
     from tbx.viewer.plugins.text.render import text_html
 

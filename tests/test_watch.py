@@ -91,7 +91,7 @@ def test_chart_points_zoom_log_smoothing():
     assert x[0] == n - 1 - 1000 - 1 and x[-1] == n - 1  # one neighbour before the range
     x, y = S.chart_points(s, width=50, log_y=True)
     assert (y > 0).all() and x[0] == n // 2  # the first positive value: index 50,000
-    from tbx.viewer.plugins.scalars.series import ema
+    from tbx.seriesmath import ema
 
     x, y = S.chart_points(s, width=10_000_000, smoothing=0.9)
     assert np.array_equal(y, ema(value, 0.9)[0])  # the viewer's smoothing, every point

@@ -72,7 +72,7 @@ def build_report(logdir, output, *, runs: str | None = None, tags: str | None = 
     """
     from tbx import __version__
     from tbx.reader.provider import LogdirProvider
-    from tbx.viewer.plugins.scalars.series import downsample_indices
+    from tbx.seriesmath import downsample_indices
 
     if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
         raise ValueError(f"width must be an integer >= 1, got {width!r}")

@@ -114,7 +114,7 @@ def chart_points(series, *, width: int, smoothing: float = 0.0, last_steps: int 
     Raises:
         ValueError: ``smoothing`` outside ``[0, 1)`` or ``width`` < 1.
     """
-    from tbx.viewer.plugins.scalars.series import downsample_indices, ema, select
+    from tbx.seriesmath import downsample_indices, ema, select
 
     step = series.step
     value = series.value

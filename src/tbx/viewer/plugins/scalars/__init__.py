@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from starlette.responses import PlainTextResponse, Response
 
+from tbx import seriesmath as M
 from tbx.viewer import views as V
 from tbx.viewer.plugin import Plugin, PluginError
 from tbx.viewer.plugins.scalars import series as S
@@ -59,7 +60,7 @@ def smoothed(ctx, run: str, tag: str, s, weight: float):
     hit = ctx.cache.get(key)
     if hit is not None and hit[0] == ident:
         return hit[1], hit[2]
-    sm, state = S.ema(s.value, weight)
+    sm, state = M.ema(s.value, weight)
     if len(ctx.cache) >= 256:  # ~200 MB at most for 100k-point series
         ctx.cache.clear()
     ctx.cache[key] = (ident, sm, state)
@@ -83,18 +84,18 @@ def series_route(ctx, req):
         if weight > 0:
             sm, state = smoothed(ctx, run, tag, s, weight)
         else:
-            sm, state = None, S.ema(s.value[-1:], 0.0)[1] if total else (0.0, 0)
+            sm, state = None, M.ema(s.value[-1:], 0.0)[1] if total else (0.0, 0)
         if xaxis == "step":
             x = s.step
         elif xaxis == "wall_time":
             x = s.wall_time
         else:
             x = s.wall_time - (first_wall or 0.0)
-        sel = S.select(x, xmin, xmax)
+        sel = M.select(x, xmin, xmax)
         xs, vs = x[sel], s.value[sel]
-        idx = np.arange(len(vs)) if width == 0 else S.downsample_indices(xs, vs, width)
+        idx = np.arange(len(vs)) if width == 0 else M.downsample_indices(xs, vs, width)
         if sm is not None and width and len(idx) < len(vs):
-            idx = np.union1d(idx, S.downsample_indices(xs, sm[sel], width))
+            idx = np.union1d(idx, M.downsample_indices(xs, sm[sel], width))
         cols = [s.step[sel][idx], s.wall_time[sel][idx], vs[idx]]
         names = ["step", "wall_time", "value"]
         if sm is not None:
