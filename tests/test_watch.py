@@ -323,19 +323,7 @@ def test_live_low_terminal_shows_the_table_only(live, tmp_path):
     assert s.splitlines()[1].startswith("[1/1] (no prefix)") if (s := screen) else False
 
 
-def _provider_drops_vanished_runs(tmp_path) -> bool:
-    root = tmp_path / "probe"
-    write_run(root / "a", {"x": [(1, 1.0)]})
-    write_run(root / "b", {"x": [(1, 1.0)]})
-    p = provider(root)
-    shutil.rmtree(root / "b")
-    p.refresh()
-    return p.runs() == ["a"]
-
-
 def test_live_vanished_run_leaves(live, tmp_path):
-    if not _provider_drops_vanished_runs(tmp_path):
-        pytest.skip("the reader's provider does not drop vanished runs yet")
     root = tmp_path / "logs"
     write_run(root / "keep", {"loss": [(1, 0.5)]})
     write_run(root / "gone", {"loss": [(1, 0.75)]})
