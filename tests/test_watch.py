@@ -105,6 +105,36 @@ def test_fmt_value():
     assert S.fmt_value(float("nan")) == "nan"
 
 
+def test_screen_pages_keys_and_status():
+    from tbx.watch import screen as V
+
+    tags = ["loss/train", "acc", "loss/val", "loss/test", "zeta"]
+    assert V.paginate(tags, 2) == [("loss", ["loss/train", "loss/val"]), ("loss", ["loss/test"]),
+                                   ("(no prefix)", ["acc", "zeta"])]
+    assert V.paginate(tags, 0) == [("loss", ["loss/train", "loss/val", "loss/test"]),
+                                   ("(no prefix)", ["acc", "zeta"])]
+    assert V.grid_size(80, 24) == (1, 1) and V.grid_size(200, 60) == (3, 3)
+    assert V.grid_size(80, 15) == (0, 0)  # too low: the table only
+    zooms, z = [], None
+    for _ in range(5):
+        z = V.next_zoom(z, 12_345)
+        zooms.append(z)
+    assert zooms == [10_000, 1_000, 100, 10, None]
+    assert V.next_zoom(None, 1_000) == 100 and V.next_zoom(None, 5) is None
+    assert [V.next_smoothing(w) for w in (0.0, 0.6, 0.99)] == [0.3, 0.8, 0.0]
+    runs = ["a", "b"]
+    assert V.run_color(runs, "b") == "#ff7f0e" and V.rgb("#ff7f0e") == (255, 127, 14)
+    assert V.marker_char(V.run_marker(runs, "a")) == "⢕" and V.run_marker(runs, "b") == "*"
+    assert V.head_line("logs", 1, 3, None) == "tbx watch | 1 run, 3 tags | reading... | logs"
+    assert V.head_line("logs", 2, 1, None, "OSError: x").startswith("refresh failed: OSError: x")
+    pages = V.paginate(tags, 2)
+    line = V.view_line(pages, 1, smoothing=0.6, smoothing_ready=False, zoom=1000, log_y=True,
+                       filters={"run": "", "tag": "val$"})
+    assert line == "[2/3] loss | smoothing 0.6 (loading) | last 1,000 steps | log y | tags /val$/"
+    assert V.view_line([], 0, smoothing=0.0, smoothing_ready=True, zoom=None, log_y=False,
+                       filters={"run": "x", "tag": ""}).startswith("[0/0] no scalar tags match")
+
+
 # ------------------------------------------------------------------------------- --once
 
 

@@ -1,4 +1,6 @@
-"""The live terminal dashboard of ``tbx watch`` (textual + textual-plotext; ``tbx[watch]``).
+"""The live terminal dashboard of ``tbx watch`` (textual + textual-plotext; ``tbx[watch]``);
+what it shows is computed by :mod:`tbx.watch.snapshot` (numbers) and :mod:`tbx.watch.screen`
+(pages, colours, status lines).
 
 Screen, top to bottom: two status lines (logdir, runs, tags, last change; the page of tags
 shown and the view options), a grid of braille line charts (one per tag of the current page,
@@ -33,6 +35,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import DataTable, Footer, Input, Static
 from textual_plotext import PlotextPlot
 
+from tbx.watch import screen as V
 from tbx.watch.snapshot import (
     chart_points,
     compile_filter,
@@ -42,24 +45,9 @@ from tbx.watch.snapshot import (
     sparkline,
 )
 
-__all__ = ["WatchApp", "SMOOTHING"]
+__all__ = ["WatchApp"]
 
-#: The web viewer's run palette (web/src/state.js), so a run has the same colour in both.
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#7b4173",
-           "#3182bd"]
-#: Line markers per run when there is no colour (NO_COLOR).
-MARKERS = ["braille", "*", "+", "x", "o", "#", "%", "@", "=", "~"]
-#: Smoothing weights ``s`` cycles through (the web viewer's slider goes from 0 to 0.99).
-SMOOTHING = (0.0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99)
 COLUMNS = ("run", "tag", "step", "latest", "min", "max", "trend")
-CHART_MIN_LINES = 16
-CHART_COLS_PER = 60
-CHART_ROWS_PER = 10
-
-
-def _rgb(hex_color: str) -> tuple[int, int, int]:
-    return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
 
 
 class ChartCell(Vertical):
@@ -74,11 +62,6 @@ class ChartCell(Vertical):
     def compose(self) -> ComposeResult:
         yield self.legend
         yield self.plot
-
-
-def _group(tag: str) -> str:
-    i = tag.find("/")
-    return tag[:i] if i > 0 else "(no prefix)"
 
 
 class WatchApp(App):
@@ -183,11 +166,7 @@ class WatchApp(App):
             self._rebuild()
 
     def _per_page(self) -> tuple[int, int]:
-        w, h = self.size.width, self.size.height
-        if h < CHART_MIN_LINES:
-            return 0, 0
-        rows = max(1, ((h - 4) * 3 // 5) // CHART_ROWS_PER)
-        return max(1, w // CHART_COLS_PER), rows
+        return V.grid_size(self.size.width, self.size.height)
 
     def _layout(self) -> bool:
         """Fit the chart grid to the window; True when the number of charts changed."""
@@ -247,15 +226,10 @@ class WatchApp(App):
                                                        self._re["tag"])
                       if not t.startswith("_hparams_/")]
         tags = list(dict.fromkeys(t for _, t in self.pairs))
-        groups: dict[str, list[str]] = {}
-        for t in tags:
-            groups.setdefault(_group(t), []).append(t)
         cols, rows = self._per_page()
-        size = cols * rows
-        self.pages = []
-        for g, ts in groups.items():
-            step = size or len(ts)
-            self.pages.extend((g, ts[i:i + step]) for i in range(0, len(ts), step))
+        self.pages = V.paginate(tags, cols * rows)
+        live = set(self.pairs)
+        self._stats = {k: v for k, v in self._stats.items() if k in live}
         self.page = min(self.page, max(len(self.pages) - 1, 0))
         self._draw()
 
@@ -288,19 +262,10 @@ class WatchApp(App):
         table.add_rows(rows)
         self._show_status()
 
-    def _color(self, run: str) -> str:
-        i = self.runs.index(run) if run in self.runs else 0
-        return PALETTE[i % len(PALETTE)]
-
-    def _marker(self, run: str) -> str:
-        i = self.runs.index(run) if run in self.runs else 0
-        m = MARKERS[i % len(MARKERS)]
-        return "⢕" if m == "braille" else m
-
     def _swatch(self, run: str) -> Text:
         if self.no_color:
-            return Text(f"{self._marker(run)} ")
-        return Text("■ ", style=self._color(run))
+            return Text(f"{V.marker_char(V.run_marker(self.runs, run))} ")
+        return Text("■ ", style=V.run_color(self.runs, run))
 
     def _draw_chart(self, cell: ChartCell, tag: str | None, runs: list[str]) -> None:
         plot = cell.plot
@@ -328,10 +293,10 @@ class WatchApp(App):
                 continue
             lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
             if self.no_color:
-                m = MARKERS[(self.runs.index(r) if r in self.runs else 0) % len(MARKERS)]
-                plt.plot(x.tolist(), y.tolist(), marker=m)
+                plt.plot(x.tolist(), y.tolist(), marker=V.run_marker(self.runs, r))
             else:
-                plt.plot(x.tolist(), y.tolist(), marker="braille", color=_rgb(self._color(r)))
+                plt.plot(x.tolist(), y.tolist(), marker="braille",
+                         color=V.rgb(V.run_color(self.runs, r)))
         if self.log_y:
             plt.yscale("log")
         elif lo <= hi and hi - lo <= 1e-9 * max(abs(hi), 1.0):  # flat: no axis of rounding noise
@@ -341,29 +306,13 @@ class WatchApp(App):
 
     def _show_status(self) -> None:
         n_tags = len({t for _, t in self.pairs})
-        when = time.strftime("%H:%M:%S", time.localtime(self.last_change)) \
-            if self.last_change else "reading..."
-        n_runs = len(self.runs)
-        head = (f"tbx watch | {n_runs} run{'' if n_runs == 1 else 's'}, {n_tags} "
-                f"tag{'' if n_tags == 1 else 's'} | {when} | {self.provider.logdir}")
-        if self.error:
-            head = f"refresh failed: {self.error} | " + head
-        if self.pages:
-            g, ts = self.pages[self.page]
-            where = f"[{self.page + 1}/{len(self.pages)}] {g}"
-        else:
-            where = "[0/0] no scalar tags" + (" match" if any(self.filters.values()) else "")
-        smooth = f"smoothing {self.smoothing:g}"
-        if self.smoothing and not self._smoothing_ready:
-            smooth += " (loading)"
-        parts = [where, smooth,
-                 "all steps" if self.zoom is None else f"last {self.zoom:,} steps",
-                 "log y" if self.log_y else "linear y"]
-        for k in ("run", "tag"):
-            if self.filters[k]:
-                parts.append(f"{k}s /{self.filters[k]}/")
+        head = V.head_line(self.provider.logdir, len(self.runs), n_tags, self.last_change,
+                           self.error)
+        view = V.view_line(self.pages, self.page, smoothing=self.smoothing,
+                           smoothing_ready=self._smoothing_ready, zoom=self.zoom,
+                           log_y=self.log_y, filters=self.filters)
         self.query_one("#head", Static).update(Text(head))
-        self.query_one("#view", Static).update(Text(" | ".join(parts)))
+        self.query_one("#view", Static).update(Text(view))
 
     # keys --------------------------------------------------------------------------------
     def action_page(self, delta: int) -> None:
@@ -377,14 +326,13 @@ class WatchApp(App):
         for r, t in self.pairs:
             if t not in shown:
                 continue
-            st = self._stat(r, t)
+            try:
+                st = self._stat(r, t)
+            except KeyError:  # vanished since the last rebuild
+                continue
             if st.count:
                 span = max(span, st.step - st.first_step)
-        if self.zoom is None:
-            top = 10 ** int(math.log10(span)) if span >= 10 else 0
-            self.zoom = top if top and top < span else (top // 10 or None)
-        else:
-            self.zoom = self.zoom // 10 if self.zoom > 10 else None
+        self.zoom = V.next_zoom(self.zoom, span)
         self._draw()
 
     def action_toggle_log(self) -> None:
@@ -392,8 +340,7 @@ class WatchApp(App):
         self._draw()
 
     def action_smoothing(self) -> None:
-        nxt = [w for w in SMOOTHING if w > self.smoothing + 1e-9]
-        self.smoothing = nxt[0] if nxt else 0.0
+        self.smoothing = V.next_smoothing(self.smoothing)
         self._draw()
 
     def action_edit_filter(self, which: str) -> None:
