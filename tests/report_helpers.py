@@ -62,3 +62,34 @@ def make_logdir(root) -> dict:
         "loss_last": {"a": loss_a(99), "b": loss_b(98), "big": big_value(BIG_STEPS - 1)},
         "loss_steps": {"a": 99, "b": 98, "big": BIG_STEPS - 1},
     }
+
+
+def make_wide_logdir(root, runs: int, tags: int, steps: int, seed: int = 0) -> dict:
+    """``runs`` x ``tags`` scalar series of ``steps`` points each (the shape of the issue's
+    100 tags x 10 runs x 100,000 steps, scaled down): random walks of float32 values, steps
+    0..steps-1, wall times at an uneven pace. Written with tbx's scalar encoder and framing (as
+    ``benchmarks/bench_viewer.generate``), one event file per run. Returns ``{(run, tag):
+    (step int64, wall_time float64, value float64)}``, the values as read back."""
+    from tbx.proto.event_pb2 import Event
+    from tbx.record import frame_records
+    from tbx.wire import ScalarEventEncoder
+
+    rng = np.random.default_rng(seed)
+    enc = ScalarEventEncoder()
+    out = {}
+    step = np.arange(steps, dtype=np.int64)
+    for r in range(runs):
+        run = f"run{r:02d}"
+        d = root / run
+        d.mkdir(parents=True)
+        wall = WALL + np.cumsum(rng.uniform(0.01, 0.03, steps))
+        vals = (rng.normal(size=(tags, steps)).cumsum(axis=1) * 0.01).astype(np.float32)
+        payloads = [Event(wall_time=WALL, file_version="brain.Event:2").SerializeToString()]
+        for t in range(tags):
+            tag = f"group{t % 5}/tag{t:03d}"
+            v = vals[t].astype(np.float64)
+            payloads += [enc.encode(tag, x, s, w) for s, w, x in
+                         zip(step.tolist(), wall.tolist(), v.tolist(), strict=True)]
+            out[(run, tag)] = (step, wall, v)
+        (d / f"events.out.tfevents.1700000000.test.{r}.0").write_bytes(frame_records(payloads))
+    return out

@@ -8,7 +8,7 @@ import math
 
 import pytest
 from browser_helpers import browser, screenshot  # noqa: F401  (fixture)
-from report_helpers import EVIL_RUN, EVIL_TAG, SCRIPT_TAG, loss_a, make_logdir
+from report_helpers import EVIL_RUN, EVIL_TAG, SCRIPT_TAG, loss_a, make_logdir, make_wide_logdir
 
 from tbx.cli import main
 from tbx.report.page import BUNDLE_DIR
@@ -38,6 +38,10 @@ def js_number(v: float) -> str:
     return repr(float(f"{v:.6g}"))
 
 
+DECODED = ("(k) => { const s = window.__tbx.data.get(k); "
+           "return [Array.from(s.step), Array.from(s.value), Array.from(s.wall)]; }")
+
+
 def test_report_from_disk(browser, report):  # noqa: F811
     path, want = report
     ctx = browser.new_context(viewport={"width": 1300, "height": 900})
@@ -65,6 +69,19 @@ def test_report_from_disk(browser, report):  # noqa: F811
         r: (want["loss_steps"][r], want["loss_last"][r]) for r in ("a", "b", "big")}
     totals = {r: (t, d) for r, _, _, t, d in last}
     assert totals == {"a": (100, False), "b": (50, False), "big": (50_000, True)}
+    # every point the page decoded: the viewer's M4 at 100 px, values exact, wall times to the ms
+    import tbx
+    from tbx.seriesmath import downsample_indices
+
+    full = tbx.read(path.parent / "logs").scalars
+    for run in ("a", "big"):
+        f = full[(full.run == run) & (full.tag == "loss")]
+        idx = downsample_indices(f.step.to_numpy().astype(float), f.value.to_numpy(), 100)
+        step, value, wall = pg.evaluate(DECODED, f"{run}\0loss")
+        assert step == f.step.to_numpy()[idx].tolist()
+        assert value == f.value.to_numpy()[idx].tolist()
+        assert max(abs(a - b) for a, b in zip(wall, f.wall_time.to_numpy()[idx], strict=True)) \
+            <= 0.0005 + 1e-6
     drawn = pg.evaluate(chart_js("loss", "return c.plot.series.slice(1).map((s) => s.label);"),
                         "loss")
     assert drawn == ["a (raw)", "a", "b (raw)", "b", "big (raw)", "big"]  # smoothing 0.6
@@ -135,5 +152,39 @@ def test_report_from_disk(browser, report):  # noqa: F811
 
     assert [u for u in requests if not u.startswith("data:")] == [path.as_uri()]
     assert not [m for m in console if "Content Security Policy" in m or "Refused" in m]
+    ctx.close()
+    assert not errors, errors
+
+
+def test_report_within_a_budget(browser, tmp_path):  # noqa: F811
+    """A report whose width the size budget lowered: every series the page decodes holds the
+    viewer's M4 points at the width used, values exact."""
+    import re
+
+    import numpy as np
+
+    from tbx.seriesmath import downsample_indices
+
+    root = tmp_path / "logs"
+    want = make_wide_logdir(root, runs=2, tags=10, steps=4000)
+    out = tmp_path / "budget.html"
+    assert main(["report", str(root), "-o", str(out), "--max-size", "0.2", "-q"]) == 0
+    size = out.stat().st_size
+    assert size <= 200_000
+    ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(out.as_uri())
+    pg.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    note = pg.text_content("#side .note")
+    width = int(re.search(r"downsampled to (\d+) px per chart", note).group(1))
+    assert 50 <= width < 2000
+    assert pg.evaluate("() => window.__tbx.data.size") == 20
+    for (run, tag), (step, wall, value) in want.items():
+        idx = downsample_indices(step.astype(np.float64), value, width)
+        got_step, got_value, got_wall = pg.evaluate(DECODED, f"{run}\0{tag}")
+        assert got_step == step[idx].tolist() and got_value == value[idx].tolist()
+        assert np.abs(np.array(got_wall) - wall[idx]).max() <= 0.0005 + 1e-6
     ctx.close()
     assert not errors, errors

@@ -10,29 +10,42 @@ import { el, runColor, safeRegex, state, watch } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 
-// Series block --------------------------------------------------------------------------
+// Series block (layout in src/tbx/report/data.py): the step columns of every series, then
+// their wall_time columns, then their value columns, each column byte-shuffled.
 
-function unshuffle(bytes, d) {
-  const out = new Uint8Array(d.n * d.size);
-  for (let j = 0; j < d.size; j++) {
-    const base = d.offset + j * d.n;
-    for (let i = 0; i < d.n; i++) out[i * d.size + j] = bytes[base + i];
+const SIZES = { i4d: 4, i4p: 4, f4: 4, f8: 8 };
+const SECTIONS = ['step', 'wall_time', 'value'];
+
+function unshuffle(bytes, offset, n, size) {
+  const out = new Uint8Array(n * size);
+  for (let j = 0; j < size; j++) {
+    const base = offset + j * n;
+    for (let i = 0; i < n; i++) out[i * size + j] = bytes[base + i];
   }
   return out.buffer; // little-endian numbers, as typed arrays read them on every current CPU
 }
 
-function column(bytes, d) {
-  const buf = unshuffle(bytes, d);
-  if (d.type === 'f8') return new Float64Array(buf);
-  if (d.type === 'f4') return Float64Array.from(new Float32Array(buf));
-  if (d.type === 'i4d') {
-    const deltas = new Int32Array(buf);
-    const out = new Float64Array(d.n);
+function decodeColumn(buf, type, n, s, step) {
+  if (type === 'f8') return new Float64Array(buf);
+  if (type === 'f4') return Float64Array.from(new Float32Array(buf));
+  const r = new Int32Array(buf);
+  const out = new Float64Array(n);
+  if (type === 'i4d') { // int32 deltas
     let acc = 0;
-    for (let i = 0; i < d.n; i++) { acc += deltas[i]; out[i] = acc; }
+    for (let i = 0; i < n; i++) { acc += r[i]; out[i] = acc; }
     return out;
   }
-  throw new Error(`unknown column type ${d.type}`);
+  if (type === 'i4p') { // ms since first_wall_time: residuals of floor(step delta * ms_per_step)
+    const rate = s.ms_per_step;
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      if (i > 0) acc += Math.floor((step[i] - step[i - 1]) * rate);
+      acc += r[i];
+      out[i] = acc;
+    }
+    return out;
+  }
+  throw new Error(`unknown column type ${type}`);
 }
 
 async function inflate(b64) {
@@ -45,16 +58,30 @@ async function inflate(b64) {
 
 async function decodeSeries(meta) {
   const bytes = meta.scalars.length ? await inflate($('tbx-series').textContent) : new Uint8Array();
-  const out = new Map(); // "run\0tag" -> series
-  for (const s of meta.scalars) {
-    const c = s.columns;
-    const first = s.first_wall_time || 0;
-    const wall = column(bytes, c.wall_time).map(c.wall_time.type === 'i4d' ? (ms) => first + ms / 1000 : (t) => first + t);
-    out.set(`${s.run}\0${s.tag}`, {
-      run: s.run, tag: s.tag, step: column(bytes, c.step), value: column(bytes, c.value), wall,
-      firstWall: s.first_wall_time, total: s.total, downsampled: s.downsampled,
+  const cols = meta.scalars.map(() => ({}));
+  let off = 0;
+  for (const section of SECTIONS) {
+    meta.scalars.forEach((s, k) => {
+      const type = s.columns[section];
+      const size = SIZES[type];
+      if (!size) throw new Error(`unknown column type ${type}`);
+      const buf = unshuffle(bytes, off, s.n, size);
+      off += s.n * size;
+      cols[k][section] = decodeColumn(buf, type, s.n, s, cols[k].step);
     });
   }
+  if (off !== bytes.length) throw new Error('series block of unexpected length');
+  const out = new Map(); // "run\0tag" -> series
+  meta.scalars.forEach((s, k) => {
+    const c = cols[k];
+    const first = s.first_wall_time || 0;
+    const ms = s.columns.wall_time === 'i4p';
+    const wall = c.wall_time.map((t) => (ms ? first + t / 1000 : first + t));
+    out.set(`${s.run}\0${s.tag}`, {
+      run: s.run, tag: s.tag, step: c.step, value: c.value, wall,
+      firstWall: s.first_wall_time, total: s.total, downsampled: s.n < s.total,
+    });
+  });
   return out;
 }
 

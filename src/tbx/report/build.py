@@ -1,4 +1,5 @@
-"""``tbx report``: read a logdir once and write it as one self-contained HTML file."""
+"""``tbx report``: read a logdir once and write it as one self-contained HTML file, within a
+size budget."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ import numpy as np
 from tbx.report import data as D
 from tbx.report.page import load_bundle, render_page
 
-__all__ = ["ReportInfo", "build_report", "DEFAULT_WIDTH"]
+__all__ = ["ReportInfo", "build_report", "DEFAULT_WIDTH", "DEFAULT_MAX_SIZE", "MIN_WIDTH"]
 
-#: Pixel columns each series is downsampled to (M4: at most 4 points a column).
+#: Pixel columns each series is downsampled to at most (M4: at most 4 points a column).
 DEFAULT_WIDTH = 2000
+#: The file's size budget in bytes (5 MB); the width is lowered until the file fits.
+DEFAULT_MAX_SIZE = 5_000_000
+#: The budget never lowers the width below this many pixel columns.
+MIN_WIDTH = 50
 
 
 @dataclass(frozen=True)
@@ -25,48 +30,97 @@ class ReportInfo:
     Attributes:
         path: the HTML file.
         size: its size in bytes.
+        width: pixel columns per chart the series were downsampled to (``None``: every point,
+            ``full``); lower than the ``width`` asked for when the budget lowered it.
+        max_size: the budget in bytes (``None``: none).
+        within_budget: ``size <= max_size`` (always True without a budget). False only when
+            even :data:`MIN_WIDTH` did not fit: what is not series (images, text, the page's
+            code) or the many series' descriptors take the room.
         runs: runs in the report (those with something shown).
         series: scalar series; points: scalar points in the file; total_points: scalar
         points in the logdir's selected series.
         images, texts: image and text tags included.
+        attempts: widths encoded to find one that fits (1 when the first fitted).
         seconds: time taken (reading included).
     """
 
     path: str
     size: int
+    width: int | None
+    max_size: int | None
+    within_budget: bool
     runs: int
     series: int
     points: int
     total_points: int
     images: int
     texts: int
+    attempts: int
     seconds: float
 
 
+def _check_int(name: str, v, lo: int) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+
+
+def _smaller_width(width: int, lengths: np.ndarray, kept: dict, room: int) -> int:
+    """The next width to try after ``width`` gave a series block too large for ``room``
+    bytes. Points kept at a width ``w`` are about ``sum(min(n, k * w))`` over the series'
+    lengths ``n``, ``k`` the points M4 kept per column in the downsampled series (4 at most);
+    the block's bytes per point as measured, aimed 5 % under; always smaller than ``width``,
+    never below :data:`MIN_WIDTH`.
+
+    Args:
+        kept: at ``width``: ``points`` kept in all, ``bytes`` of the block, and ``down_points``
+            and ``down_series`` of the series that were downsampled.
+    """
+    if room <= 0 or not kept["points"]:
+        return MIN_WIDTH
+    target = room / (kept["bytes"] / kept["points"]) * 0.95
+    k = kept["down_points"] / (kept["down_series"] * width) if kept["down_series"] else 4.0
+    lo, hi = MIN_WIDTH, width - 1  # the largest w in [lo, hi] whose estimate fits, else lo
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if np.minimum(lengths, k * mid).sum() <= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    return max(MIN_WIDTH, min(width - 1, lo))
+
+
 def build_report(logdir, output, *, runs: str | None = None, tags: str | None = None,
-                 width: int = DEFAULT_WIDTH, full: bool = False, progress=None) -> ReportInfo:
+                 width: int = DEFAULT_WIDTH, max_size: int | None = DEFAULT_MAX_SIZE,
+                 full: bool = False, progress=None) -> ReportInfo:
     """Read ``logdir`` and write ``output``, one HTML file with everything inline (works from
     ``file://``, fetches nothing): every scalar tag of the selected runs as the viewer's
     interactive charts (zoom, hover, smoothing, run toggles), the hparams table with final
     metrics, the last image of each image tag, text summaries, and a header with the logdir,
     date (UTC), run count and tbx version.
 
+    Each series is downsampled with the viewer's M4 to ``width`` pixel columns (the first,
+    last, minimum and maximum point of each column, so at most ``4 * width`` points a series,
+    every point kept stored exactly). When the file would be larger than ``max_size`` bytes,
+    the width is lowered (not below :data:`MIN_WIDTH`) until it fits; the width used is in
+    the result.
+
     Args:
         logdir: a folder of runs or an fsspec URL.
         output: the HTML file to write (``str`` or path; its folder must exist).
         runs, tags: regular expressions (``re.search``, as ``tbx export``); only matching runs
             and tags are read and included.
-        width: pixel columns each series is downsampled to with the viewer's M4 (first, last,
-            minimum and maximum point of each column, so at most ``4 * width`` points per
-            series); >= 1. Ignored when ``full``.
-        full: keep every point.
+        width: pixel columns per chart at most; integer >= 1. Ignored when ``full``.
+        max_size: size budget of the file in bytes (integer >= 1), or ``None`` for none.
+            Ignored when ``full``.
+        full: keep every point (no downsampling, no budget).
         progress: optional ``progress(done_bytes, total_bytes)`` while reading.
 
     Returns:
         A :class:`ReportInfo`.
 
     Raises:
-        ValueError: ``width`` < 1 or a bad regular expression.
+        ValueError: ``width`` or ``max_size`` not an integer >= 1, or a bad regular
+            expression.
         FileNotFoundError: ``logdir`` does not exist, or the report page is not built.
         OSError: ``output`` cannot be written.
     """
@@ -74,48 +128,66 @@ def build_report(logdir, output, *, runs: str | None = None, tags: str | None = 
     from tbx.reader.provider import LogdirProvider
     from tbx.seriesmath import downsample_indices
 
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width must be an integer >= 1, got {width!r}")
+    _check_int("width", width, 1)
+    if max_size is not None:
+        _check_int("max_size", max_size, 1)
     t0 = time.perf_counter()
     js, css = load_bundle()
     provider = LogdirProvider(logdir, run_filter=runs, tag_filter=tags)
     provider.refresh(progress=progress)
-    block = D.SeriesBlock()
-    scalars = []
-    points = total = 0
-    for run, tag in D.scalar_pairs(provider):
-        s = provider.scalars(run, tag)
-        n = len(s)
-        if full or n <= 4 * width:
-            idx = slice(None)
-        else:
-            idx = downsample_indices(s.step.astype(np.float64), s.value, int(width))
-        step, wall, value = s.step[idx], s.wall_time[idx], s.value[idx]
-        desc = block.add(step, wall, value)
-        scalars.append({"run": run, "tag": tag, "n": len(step), "total": n,
-                        "downsampled": len(step) < n, **desc})
-        points += len(step)
-        total += n
+    series = [(run, tag, provider.scalars(run, tag)) for run, tag in D.scalar_pairs(provider)]
+    total = sum(len(s) for _, _, s in series)
     hparams, images, text = (D.hparams_table(provider), D.last_images(provider),
                              D.text_items(provider))
-    used = {x["run"] for x in [*scalars, *hparams["sessions"], *images, *text]}
+    used = {x["run"] for x in [*hparams["sessions"], *images, *text]}
+    used.update(run for run, _, _ in series)
     runs_list = [r for r in provider.runs() if r in used]  # runs with something to show
     meta = {
         "logdir": str(provider.logdir),
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
-        "width": int(width),
-        "full": bool(full),
         "runs": runs_list,
-        "scalars": scalars,
         "hparams": hparams,
         "images": images,
         "text": text,
     }
-    page = render_page(meta, block.payload(), js, css)
+
+    def page_at(w: int | None) -> tuple[str, int, dict]:
+        """The page with every series downsampled to ``w`` columns (None: every point):
+        ``(html, its size in bytes, what was kept)`` (see :func:`_smaller_width`)."""
+        block = D.SeriesBlock()
+        scalars = []
+        down_points = down_series = 0
+        for run, tag, s in series:
+            n = len(s)
+            if w is None or n <= 4 * w:
+                idx = slice(None)
+            else:
+                idx = downsample_indices(s.step.astype(np.float64), s.value, w)
+                down_points += len(idx)
+                down_series += 1
+            desc = block.add(s.step[idx], s.wall_time[idx], s.value[idx])
+            scalars.append({"run": run, "tag": tag, "total": n, **desc})
+        payload = block.payload()
+        html = render_page({**meta, "width": w, "full": w is None, "scalars": scalars},
+                           payload, js, css)
+        kept = {"points": block.points, "bytes": len(payload), "down_points": down_points,
+                "down_series": down_series}
+        return html, len(html.encode("utf-8")), kept
+
+    budget = None if full else max_size
+    w = None if full else int(width)
+    html, size, kept = page_at(w)
+    attempts = 1
+    lengths = np.array([len(s) for _, _, s in series], dtype=np.float64)
+    while budget is not None and size > budget and w > MIN_WIDTH:
+        w = _smaller_width(w, lengths, kept, budget - (size - kept["bytes"]))
+        html, size, kept = page_at(w)
+        attempts += 1
     with open(output, "w", encoding="utf-8", newline="\n") as f:
-        f.write(page)
-    return ReportInfo(path=os.fspath(output), size=os.path.getsize(output), runs=len(runs_list),
-                      series=len(scalars), points=points, total_points=total,
-                      images=len(meta["images"]), texts=len(meta["text"]),
-                      seconds=time.perf_counter() - t0)
+        f.write(html)
+    return ReportInfo(path=os.fspath(output), size=os.path.getsize(output), width=w,
+                      max_size=budget, within_budget=budget is None or size <= budget,
+                      runs=len(runs_list), series=len(series), points=kept["points"],
+                      total_points=total, images=len(images), texts=len(text),
+                      attempts=attempts, seconds=time.perf_counter() - t0)

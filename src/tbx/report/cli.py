@@ -1,4 +1,5 @@
-"""``tbx report LOGDIR -o report.html [--runs REGEX] [--tags REGEX] [--width PX | --full]``."""
+"""``tbx report LOGDIR -o report.html [--runs REGEX] [--tags REGEX] [--width PX]
+[--max-size MB | --full]``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ __all__ = ["add_report_parser", "report_main"]
 def add_report_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``report`` subcommand on an ``argparse`` subparsers object; its ``func``
     default runs :func:`report_main`."""
-    from tbx.report.build import DEFAULT_WIDTH
+    from tbx.report.build import DEFAULT_MAX_SIZE, DEFAULT_WIDTH, MIN_WIDTH
 
     p = subparsers.add_parser(
         "report",
@@ -25,8 +26,9 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
             "the hparams table with final metrics, the last image of each image tag, text "
             "summaries, and a header with the logdir, date, run count and tbx version. Each "
             "series is downsampled with M4 to --width pixel columns (at most 4 points a "
-            "column, spikes kept) unless --full. Prints the file's size. Needs pip install "
-            "'tbx[viewer]'."
+            "column, spikes kept; the points kept are stored exactly), lowered until the "
+            "file fits in --max-size, unless --full. Prints the width used and the file's "
+            "size. Needs pip install 'tbx[viewer]'."
         ),
     )
     p.add_argument("logdir", metavar="LOGDIR",
@@ -37,10 +39,16 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--tags", "--tag", dest="tags", metavar="REGEX", default=None,
                    help="only tags matching this regular expression (re.search)")
     p.add_argument("--width", type=int, default=DEFAULT_WIDTH, metavar="PX",
-                   help=f"pixel columns per series for M4 downsampling (default {DEFAULT_WIDTH})")
-    p.add_argument("--full", action="store_true", help="keep every point (a larger file)")
+                   help=f"pixel columns per chart for M4 downsampling, at most (default "
+                        f"{DEFAULT_WIDTH}; lowered, not below {MIN_WIDTH}, to fit --max-size)")
+    p.add_argument("--max-size", type=float, default=DEFAULT_MAX_SIZE / 1e6, metavar="MB",
+                   help=f"size budget of the file in MB (10^6 bytes; default "
+                        f"{DEFAULT_MAX_SIZE / 1e6:g}; 0: no budget)")
+    p.add_argument("--full", action="store_true",
+                   help="keep every point (no downsampling; --width and --max-size ignored)")
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="print nothing (by default: the size; a progress bar on a terminal)")
+                   help="print only warnings (by default also the width used and the size; "
+                        "a progress bar on a terminal)")
     p.set_defaults(func=report_main)
     return p
 
@@ -69,6 +77,12 @@ def report_main(args) -> int:
                 return _fail(f"{name} {pat!r} is not a valid regular expression: {exc}")
     if args.width < 1:
         return _fail(f"--width must be >= 1, got {args.width}")
+    if not args.max_size >= 0 or args.max_size == float("inf"):
+        return _fail(f"--max-size must be a number of MB >= 0 (0: no budget), got "
+                     f"{args.max_size}")
+    max_size = round(args.max_size * 1e6) or None
+    if max_size is None and args.max_size > 0:
+        return _fail(f"--max-size {args.max_size} MB is less than a byte")
     out_dir = os.path.dirname(os.path.abspath(args.output))
     if not os.path.isdir(out_dir):
         return _fail(f"the folder of OUT {args.output!r} does not exist")
@@ -76,7 +90,8 @@ def report_main(args) -> int:
         from tbx.report.build import build_report
     except ImportError as exc:
         return _fail(f"tbx report needs the viewer extra (pip install 'tbx[viewer]'): {exc}")
-    kw = {"runs": args.runs, "tags": args.tags, "width": args.width, "full": args.full}
+    kw = {"runs": args.runs, "tags": args.tags, "width": args.width, "max_size": max_size,
+          "full": args.full}
     try:
         if not args.quiet and sys.stderr.isatty():
             from tbx.reader._progress import progress_bar
@@ -90,9 +105,20 @@ def report_main(args) -> int:
     except FileNotFoundError as exc:
         return _fail(str(exc))
     if not args.quiet:
-        kept = "every point" if args.full else f"M4 to {args.width} px per series"
+        if info.width is None:
+            kept = "every point (--full)"
+        elif info.width < args.width:
+            kept = (f"M4 to {info.width} px per chart, lowered from {args.width} px to fit "
+                    f"--max-size {_mb(info.max_size)}")
+        else:
+            kept = f"M4 to {info.width} px per chart"
         print(f"tbx report: wrote {info.path}: {_mb(info.size)} ({info.size:,} bytes); "
               f"{info.runs} runs, {info.series} scalar series, {info.points:,} of "
               f"{info.total_points:,} points ({kept}), {info.images} image tags, {info.texts} "
               f"text tags; {info.seconds:.2f} s")
+    if not info.within_budget:
+        print(f"tbx report: warning: {_mb(info.size)} is over --max-size "
+              f"{_mb(info.max_size)} even at {info.width} px per chart (images, text and "
+              f"{info.series} series' descriptors take the room): raise --max-size, or select "
+              f"fewer runs or tags with --runs/--tags", file=sys.stderr)
     return 0

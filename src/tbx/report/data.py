@@ -3,19 +3,25 @@ with the viewer's M4) in a compact binary block, the hparams table, the last ima
 image tag, and text summaries rendered to safe HTML. Pure functions over a refreshed
 :class:`~tbx.reader.provider.LogdirProvider`; no file output.
 
-Binary block (decoded by ``web/src/report.js``): the series' columns back to back, then
-compressed with zlib (deflate, RFC 1950; the page inflates it with the browser's
-``DecompressionStream("deflate")``). Every column is byte-shuffled (byte 0 of every element,
-then byte 1, ...: it compresses better) little-endian numbers; its descriptor
-``{"offset": bytes from the block's start, "n": elements, "type": ..., "size": bytes per
-element}`` says how to read it:
+Series block (decoded by ``web/src/report.js``): three sections back to back, the ``step``
+columns of every series (in the order of the descriptors), then their ``wall_time`` columns,
+then their ``value`` columns; the whole compressed with zlib (deflate, RFC 1950; the page
+inflates it with the browser's ``DecompressionStream("deflate")``) and written as base64. A
+column is ``n`` little-endian numbers of the type its descriptor names, byte-shuffled (byte 0
+of every element, then byte 1, ...: it compresses better), ``n * size`` bytes; offsets follow
+from the order. Per series the descriptor ``{"n", "columns": {"step": type, "wall_time": type,
+"value": type}, "first_wall_time": float | None, "ms_per_step": float}`` (see
+:meth:`SeriesBlock.add`) says how to read it:
 
 * ``step``: ``"i4d"`` int32 deltas (``step[0]`` is the first delta from 0), or ``"f8"`` the
   steps as float64 when a delta does not fit in int32 (exact up to 2**53);
-* ``value``: ``"f4"`` float32 when every value is a float32 (``simple_value`` always is; exact),
-  else ``"f8"``;
-* ``wall_time``: ``"i4d"`` int32 deltas of milliseconds since the series' ``first_wall_time``
-  (so wall times are kept to the millisecond), or ``"f8"`` seconds since that time.
+* ``wall_time``: ``"i4p"`` milliseconds since the series' ``first_wall_time`` (wall times are
+  kept to the millisecond), as int32 residuals of a prediction from the step:
+  ``ms[0] = r[0] = 0`` and ``ms[i] = ms[i-1] + floor((step[i] - step[i-1]) * ms_per_step) +
+  r[i]`` (float64 arithmetic; small residuals when a run logs at an even pace), or ``"f8"``
+  seconds since ``first_wall_time`` when a residual does not fit in int32;
+* ``value``: ``"f4"`` float32 when every value is a float32 (``simple_value`` always is; so
+  exact), else ``"f8"``.
 """
 
 from __future__ import annotations
@@ -39,60 +45,79 @@ TEXT_SAMPLES = 100
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
+#: Bytes per element of each column type.
+SIZES = {"i4d": 4, "i4p": 4, "f4": 4, "f8": 8}
+SECTIONS = ("step", "wall_time", "value")
+
+
 def _shuffle(a: np.ndarray) -> bytes:
     a = np.ascontiguousarray(a)
     return a.view(np.uint8).reshape(-1, a.itemsize).T.tobytes()
 
 
-def _int_deltas(a: np.ndarray) -> np.ndarray | None:
-    d = np.diff(np.asarray(a, dtype=np.int64), prepend=np.int64(0))
-    if d.size and (d.min() < -(2**31) or d.max() >= 2**31):
+def _int32(a: np.ndarray) -> np.ndarray | None:
+    if a.size and (a.min() < -(2**31) or a.max() >= 2**31):
         return None
-    return d.astype("<i4")
+    return a.astype("<i4")
 
 
 class SeriesBlock:
-    """Accumulates the encoded columns of many series (see the module docstring)."""
+    """Accumulates the encoded columns of many series (see the module docstring).
 
-    def __init__(self):
-        self._chunks: list[bytes] = []
-        self._size = 0
+    Args:
+        level: zlib compression level, 0-9.
+    """
 
-    def _column(self, a: np.ndarray, kind: str) -> dict:
-        data = _shuffle(a)
-        desc = {"offset": self._size, "n": int(a.size), "type": kind, "size": a.itemsize}
-        self._chunks.append(data)
-        self._size += len(data)
-        return desc
+    def __init__(self, level: int = 9):
+        self.level = level
+        self._sections: dict[str, list[bytes]] = {k: [] for k in SECTIONS}
+        self.points = 0
 
     def add(self, step: np.ndarray, wall_time: np.ndarray, value: np.ndarray) -> dict:
-        """Encode one series' points (equal-length step int64, wall_time float64 seconds,
-        value float64); returns ``{"columns": {"step", "wall_time", "value"}: descriptors,
-        "first_wall_time": float | None}``."""
-        cols = {}
-        d = _int_deltas(step)
-        cols["step"] = (self._column(d, "i4d") if d is not None
-                        else self._column(np.asarray(step, dtype="<f8"), "f8"))
+        """Encode one series' points (equal-length ``step`` int64, ``wall_time`` float64
+        seconds since the epoch, ``value`` float64); returns its descriptor ``{"n",
+        "columns": {"step", "wall_time", "value"}: type, "first_wall_time": float | None,
+        "ms_per_step": float}``."""
+        step = np.asarray(step, dtype=np.int64)
+        n = int(step.size)
+        types = {}
+        d = _int32(np.diff(step, prepend=np.int64(0)))
+        types["step"] = self._put("step", d, "i4d", step.astype("<f8"), "f8")
+        wall = np.asarray(wall_time, dtype=np.float64)
+        first = float(wall[0]) if n else None
+        rel = wall - (first or 0.0)
+        ms = np.round(rel * 1000.0)
+        rate = 0.0
+        resid = None
+        if not n or (np.isfinite(ms).all() and np.abs(ms).max() < 2.0**53):
+            ms = ms.astype(np.int64)
+            if n > 1 and step[-1] != step[0]:
+                rate = float(ms[-1] - ms[0]) / float(step[-1] - step[0])
+            pred = np.floor(np.diff(step, prepend=step[:1]).astype(np.float64) * rate)
+            if not pred.size or np.abs(pred).max() < 2.0**53:  # exact in int64 and in JS
+                resid = _int32(np.diff(ms, prepend=np.int64(0)) - pred.astype(np.int64))
+        types["wall_time"] = self._put("wall_time", resid, "i4p", rel.astype("<f8"), "f8")
         v = np.asarray(value, dtype=np.float64)
         v32 = v.astype("<f4")
         exact = np.array_equal(v32.astype(np.float64), v, equal_nan=True)
-        cols["value"] = self._column(v32 if exact else v.astype("<f8"), "f4" if exact else "f8")
-        first = float(wall_time[0]) if len(wall_time) else None
-        rel = np.asarray(wall_time, dtype=np.float64) - (first or 0.0)
-        ms = np.round(rel * 1000.0)
-        d = _int_deltas(ms) if np.isfinite(ms).all() else None
-        cols["wall_time"] = (self._column(d, "i4d") if d is not None
-                             else self._column(rel.astype("<f8"), "f8"))
-        return {"columns": cols, "first_wall_time": first}
+        types["value"] = self._put("value", v32 if exact else None, "f4", v.astype("<f8"), "f8")
+        self.points += n
+        return {"n": n, "columns": types, "first_wall_time": first, "ms_per_step": rate}
+
+    def _put(self, section: str, a: np.ndarray | None, kind: str, fallback: np.ndarray,
+             fallback_kind: str) -> str:
+        if a is None:
+            a, kind = fallback, fallback_kind
+        self._sections[section].append(_shuffle(a))
+        return kind
+
+    def raw(self) -> bytes:
+        """The uncompressed block."""
+        return b"".join(c for k in SECTIONS for c in self._sections[k])
 
     def payload(self) -> str:
         """The whole block, zlib-compressed, as base64 (ASCII)."""
-        raw = b"".join(self._chunks)
-        return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
-
-    @property
-    def raw_size(self) -> int:
-        return self._size
+        return base64.b64encode(zlib.compress(self.raw(), self.level)).decode("ascii")
 
 
 def scalar_pairs(provider) -> list[tuple[str, str]]:
