@@ -21,6 +21,9 @@ DEFAULT_WIDTH = 2000
 DEFAULT_MAX_SIZE = 5_000_000
 #: The budget never lowers the width below this many pixel columns.
 MIN_WIDTH = 50
+#: A width is passed over without compressing well when its block, compressed fast
+#: (:meth:`~tbx.report.data.SeriesBlock.quick_size`), times this is already over the budget.
+QUICK_MARGIN = 0.9
 
 
 @dataclass(frozen=True)
@@ -64,29 +67,96 @@ def _check_int(name: str, v, lo: int) -> None:
         raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
 
 
-def _smaller_width(width: int, lengths: np.ndarray, kept: dict, room: int) -> int:
-    """The next width to try after ``width`` gave a series block too large for ``room``
-    bytes. Points kept at a width ``w`` are about ``sum(min(n, k * w))`` over the series'
-    lengths ``n``, ``k`` the points M4 kept per column in the downsampled series (4 at most);
-    the block's bytes per point as measured, aimed 5 % under; always smaller than ``width``,
-    never below :data:`MIN_WIDTH`.
+def _estimate_width(width: int, lengths: np.ndarray, kept: dict, room: int, lo: int,
+                    hi: int) -> int:
+    """The largest width in ``[lo, hi]`` whose series block is estimated to fit in ``room``
+    bytes, from what ``width`` gave; ``lo - 1`` when none is. Points kept at a width ``w``
+    are about ``sum(min(n, k * w))`` over the series' lengths ``n``, ``k`` the points M4 kept
+    per column in the series downsampled at ``width`` (4 at most); bytes per point as
+    measured at ``width``, aimed 5 % under (fewer points take more bytes each).
 
     Args:
         kept: at ``width``: ``points`` kept in all, ``bytes`` of the block, and ``down_points``
             and ``down_series`` of the series that were downsampled.
     """
     if room <= 0 or not kept["points"]:
-        return MIN_WIDTH
+        return lo - 1
     target = room / (kept["bytes"] / kept["points"]) * 0.95
     k = kept["down_points"] / (kept["down_series"] * width) if kept["down_series"] else 4.0
-    lo, hi = MIN_WIDTH, width - 1  # the largest w in [lo, hi] whose estimate fits, else lo
+    lo -= 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if np.minimum(lengths, k * mid).sum() <= target:
             lo = mid
         else:
             hi = mid - 1
-    return max(MIN_WIDTH, min(width - 1, lo))
+    return lo
+
+
+def _fit(series: list, width: int | None, budget: int | None, render) -> tuple:
+    """Encode ``series`` at ``width`` (``None``: every point) and, while the page
+    ``render(w, descriptors, payload)`` is larger than ``budget`` bytes, at smaller widths
+    (not below :data:`MIN_WIDTH`); once one fits, one step back up towards the smallest width
+    found too large, when there is room. Returns ``(width, html, size in bytes, what was kept,
+    attempts)``."""
+    lengths = np.array([len(s) for _, _, s in series], dtype=np.float64)
+    w, too_big, best, grown, attempts = width, None, None, False, 0
+    while True:
+        attempts += 1
+        block, scalars, kept = _encode(series, w)
+        if budget is not None and w > MIN_WIDTH and best is None:
+            fixed = len(render(w, scalars, "").encode("utf-8"))
+            quick = block.quick_size()
+            if fixed + QUICK_MARGIN * quick > budget:  # too large however well compressed
+                too_big = w
+                w = max(MIN_WIDTH, _estimate_width(w, lengths, {**kept, "bytes": quick},
+                                                   budget - fixed, MIN_WIDTH, w - 1))
+                continue
+        payload = block.payload()
+        html = render(w, scalars, payload)
+        size = len(html.encode("utf-8"))
+        now = (w, html, size, kept)
+        room = None if budget is None else budget - (size - len(payload))
+        if budget is None or size <= budget:
+            best = now
+            if too_big is None or grown or size > 0.97 * budget:
+                break
+            grown = True  # one step up: the estimate aims low
+            up = _estimate_width(w, lengths, {**kept, "bytes": len(payload)}, room, w + 1,
+                                 too_big - 1)
+            if up <= w:
+                break
+            w = up
+            continue
+        if best is not None or w <= MIN_WIDTH:  # the step up did not fit; nothing fits
+            break
+        too_big = w
+        w = max(MIN_WIDTH, _estimate_width(w, lengths, {**kept, "bytes": len(payload)}, room,
+                                           MIN_WIDTH, w - 1))
+    return (*(best or now), attempts)
+
+
+def _encode(series: list, w: int | None) -> tuple[D.SeriesBlock, list[dict], dict]:
+    """Every ``(run, tag, ScalarSeries)`` of ``series`` downsampled with M4 to ``w`` columns
+    (``None``: every point) into a :class:`~tbx.report.data.SeriesBlock`: ``(block, the
+    series' descriptors, what was kept)`` (see :func:`_smaller_width`)."""
+    from tbx.seriesmath import downsample_indices
+
+    block = D.SeriesBlock()
+    scalars = []
+    down_points = down_series = 0
+    for run, tag, s in series:
+        n = len(s)
+        if w is None or n <= 4 * w:
+            idx = slice(None)
+        else:
+            idx = downsample_indices(s.step.astype(np.float64), s.value, w)
+            down_points += len(idx)
+            down_series += 1
+        desc = block.add(s.step[idx], s.wall_time[idx], s.value[idx])
+        scalars.append({"run": run, "tag": tag, "total": n, **desc})
+    kept = {"points": block.points, "down_points": down_points, "down_series": down_series}
+    return block, scalars, kept
 
 
 def build_report(logdir, output, *, runs: str | None = None, tags: str | None = None,
@@ -126,7 +196,6 @@ def build_report(logdir, output, *, runs: str | None = None, tags: str | None = 
     """
     from tbx import __version__
     from tbx.reader.provider import LogdirProvider
-    from tbx.seriesmath import downsample_indices
 
     _check_int("width", width, 1)
     if max_size is not None:
@@ -152,38 +221,12 @@ def build_report(logdir, output, *, runs: str | None = None, tags: str | None = 
         "text": text,
     }
 
-    def page_at(w: int | None) -> tuple[str, int, dict]:
-        """The page with every series downsampled to ``w`` columns (None: every point):
-        ``(html, its size in bytes, what was kept)`` (see :func:`_smaller_width`)."""
-        block = D.SeriesBlock()
-        scalars = []
-        down_points = down_series = 0
-        for run, tag, s in series:
-            n = len(s)
-            if w is None or n <= 4 * w:
-                idx = slice(None)
-            else:
-                idx = downsample_indices(s.step.astype(np.float64), s.value, w)
-                down_points += len(idx)
-                down_series += 1
-            desc = block.add(s.step[idx], s.wall_time[idx], s.value[idx])
-            scalars.append({"run": run, "tag": tag, "total": n, **desc})
-        payload = block.payload()
-        html = render_page({**meta, "width": w, "full": w is None, "scalars": scalars},
+    def render(w: int | None, scalars: list[dict], payload: str) -> str:
+        return render_page({**meta, "width": w, "full": w is None, "scalars": scalars},
                            payload, js, css)
-        kept = {"points": block.points, "bytes": len(payload), "down_points": down_points,
-                "down_series": down_series}
-        return html, len(html.encode("utf-8")), kept
 
     budget = None if full else max_size
-    w = None if full else int(width)
-    html, size, kept = page_at(w)
-    attempts = 1
-    lengths = np.array([len(s) for _, _, s in series], dtype=np.float64)
-    while budget is not None and size > budget and w > MIN_WIDTH:
-        w = _smaller_width(w, lengths, kept, budget - (size - kept["bytes"]))
-        html, size, kept = page_at(w)
-        attempts += 1
+    w, html, size, kept, attempts = _fit(series, None if full else int(width), budget, render)
     with open(output, "w", encoding="utf-8", newline="\n") as f:
         f.write(html)
     return ReportInfo(path=os.fspath(output), size=os.path.getsize(output), width=w,
