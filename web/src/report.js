@@ -298,7 +298,7 @@ function sidebar() {
     el('h3', { text: 'Horizontal axis' }), el('div', { class: 'row' }, xaxis),
     el('label', { class: 'row' }, logy, el('span', { text: 'log scale (y)' })),
     el('p', { class: 'note', text: meta.full ? 'Every point is in this file.'
-      : `Series downsampled to ${meta.width} px per chart (M4: first, last, min, max per pixel column); smoothing is computed over these points.` }),
+      : `Series downsampled to ${meta.width} px per chart (M4: first, last, min, max per pixel column; values exact); smoothing is computed over these points.` }),
   );
 }
 
