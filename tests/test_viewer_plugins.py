@@ -175,7 +175,7 @@ def test_module_and_static_files(client):
     assert client.get("/api/plugins/confusion/static/worker.js").text == "postMessage(1)\n"
     for bad in ["module/secret.py", "module/../web/secret.py", "module/..%2fweb%2fsecret.py",
                 "module/", "module/nope.js", "static/../web/index.js", "static/%2e%2e/x",
-                "module/../../../../etc/passwd"]:
+                "module/../../../../etc/passwd", "module/index.js%00", "static/worker.js%00.js"]:
         r = client.get(f"/api/plugins/confusion/{bad}")
         assert r.status_code == 404, (bad, r.status_code)
         assert "TOKEN" not in r.text and "root:" not in r.text

@@ -251,10 +251,12 @@ class PluginHost:
 
 def _file(folder: Path, rel: str, web_only: bool) -> Response:
     """A file below ``folder`` (resolved, never outside it); 404 otherwise."""
+    if not rel or "\x00" in rel:  # a NUL byte makes os.stat raise ValueError, not OSError
+        raise PluginError(f"no file {rel!r}", 404)
     root = Path(folder).resolve()
     path = (root / rel).resolve()
     suffix = path.suffix.lower()
-    if (not rel or not path.is_relative_to(root) or not path.is_file()
+    if (not path.is_relative_to(root) or not path.is_file()
             or (web_only and suffix not in WEB_SUFFIXES)):
         raise PluginError(f"no file {rel!r}", 404)
     media = WEB_SUFFIXES.get(suffix) or mimetypes.guess_type(path.name)[0]
