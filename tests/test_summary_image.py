@@ -392,3 +392,21 @@ def test_missing_matplotlib_names_the_extra(logdir, monkeypatch):
     monkeypatch.undo()
     assert_kept_after_error(w, logdir)
     w.close()
+
+
+def test_rescale_beyond_what_pillow_decodes_is_refused_before_allocating():
+    """A huge ``rescale`` (1e6 on a 4 x 4 image: 4e6 x 4e6 pixels) raises a ValueError naming
+    the size instead of asking Pillow for terabytes; a rescale within the limit still works."""
+    from PIL import Image
+
+    from tbx import summary
+
+    img = np.ones((3, 4, 4))
+    with pytest.raises(ValueError, match=r"rescale 1000000.0 makes the 4 x 4 image "
+                                         r"4000000 x 4000000 pixels"):
+        summary.image("big", img, rescale=1e6)
+    side = int((2 * Image.MAX_IMAGE_PIXELS) ** 0.5) + 8  # just over the limit
+    with pytest.raises(ValueError, match="more than Pillow decodes"):
+        summary.make_image(np.zeros((1, 1, 3), np.uint8), rescale=side)
+    got = summary.image("ok", img, rescale=2.5).value[0].image
+    assert (got.height, got.width) == (10, 10)

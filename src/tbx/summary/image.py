@@ -247,7 +247,9 @@ def image_proto(
 
     Raises:
         TypeError, ValueError: bad boxes or labels (see :func:`draw_boxes`), ``rescale`` not a
-            positive number or giving an empty image.
+            positive number or giving an empty image, or one of more pixels than Pillow decodes
+            (``2 * PIL.Image.MAX_IMAGE_PIXELS``, about 179 million; raised before any memory is
+            taken).
     """
     rescale = _check_rescale(rescale)
     h, w, c = hwc.shape
@@ -261,6 +263,12 @@ def image_proto(
         size = (int(w * rescale), int(h * rescale))
         if 0 in size:
             raise ValueError(f"rescale {rescale!r} makes the {w} x {h} image empty")
+        limit = pil.MAX_IMAGE_PIXELS  # Pillow refuses to decode more than twice this
+        if limit is not None and size[0] * size[1] > 2 * limit:
+            raise ValueError(
+                f"rescale {rescale!r} makes the {w} x {h} image {size[0]} x {size[1]} pixels, "
+                f"more than Pillow decodes (2 x PIL.Image.MAX_IMAGE_PIXELS = {2 * limit:,})"
+            )
         image = image.resize(size, pil.Resampling.LANCZOS)
     return Summary.Image(
         height=image.height,
