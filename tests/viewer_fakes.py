@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import numpy as np
 
 from tbx.proto.summary_pb2 import SummaryMetadata
@@ -113,3 +116,27 @@ class FakeProvider:
 
     def corruptions(self):
         return []
+
+
+@contextlib.contextmanager
+def running(app, host: str = "127.0.0.1"):
+    """``app`` served by uvicorn in a thread on a free port of ``host``: yields its base URL
+    ``http://host:port/``; the server is stopped on exit."""
+    import threading
+
+    import uvicorn
+
+    srv = uvicorn.Server(uvicorn.Config(app, host=host, port=0, log_level="critical",
+                                        timeout_graceful_shutdown=1))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 60
+    while not srv.started and th.is_alive() and time.monotonic() < deadline:
+        th.join(0.02)  # poll the condition
+    assert srv.started, "the server did not start"
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{port}/"
+    finally:
+        srv.should_exit = True
+        th.join(timeout=10)
