@@ -20,6 +20,8 @@ def _ro(a, dtype):
 class FakeProvider:
     """Series set by the test; ``refresh()`` returns the changes queued since the last call."""
 
+    logdir = "memory://fake"
+
     def __init__(self):
         self.data: dict[str, dict[str, tuple]] = {}  # run -> tag -> (plugin, cls, series, md)
         self._pending = Changes()

@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { b64f64, getJSON } from './api.js';
 import { makeApi } from './pageapi.js';
-import { el, live, runColor, safeRegex, state } from './state.js';
+import { el, live, noEventFiles, runColor, safeRegex, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const host = {
@@ -149,7 +149,11 @@ async function loadRuns() {
   const runs = await getJSON('/api/runs');
   state.runs = runs.runs;
   state.loaded = runs.loaded;
-  $('status').textContent = runs.loaded ? `${runs.runs.length} runs` + (runs.corruptions ? `, ${runs.corruptions} corrupt records skipped` : '') : 'reading…';
+  state.logdir = runs.logdir;
+  let status = 'reading…';
+  if (runs.loaded && !runs.runs.length) status = noEventFiles();
+  else if (runs.loaded) status = `${runs.runs.length} runs` + (runs.corruptions ? `, ${runs.corruptions} corrupt records skipped` : '');
+  $('status').textContent = status;
   renderRuns();
   return runs.loaded;
 }

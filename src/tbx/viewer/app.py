@@ -8,7 +8,8 @@ traceback):
 ``/``                                  the page (503 with a message when the front end is not
                                        built)
 ``/static/...``                        the page's files (bundled JS/CSS)
-``/api/runs``                          ``{"runs": [name], "loaded": bool, "corruptions": int}``
+``/api/runs``                          ``{"runs": [name], "loaded": bool, "corruptions": int,
+                                       "logdir": str}``
 ``/api/tags``                          ``{"runs": {run: {tag: {"plugin", "class", "count",
                                        "first_step", "last_step", "first_wall_time",
                                        "last_wall_time"}}}}``; ``?plugin=`` keeps one plugin
@@ -75,7 +76,7 @@ def _runs(request: Request):
     hub: Hub = request.app.state.hub
     p = hub.provider
     return JSONResponse({"runs": p.runs(), "loaded": hub.loaded.is_set(),
-                         "corruptions": len(p.corruptions())})
+                         "corruptions": len(p.corruptions()), "logdir": str(p.logdir)})
 
 
 def _tags(request: Request):
