@@ -14,7 +14,8 @@ traceback):
                                        "first_step", "last_step", "first_wall_time",
                                        "last_wall_time"}}}}``; ``?plugin=`` keeps one plugin
 ``/api/events``                        server-sent events: ``scalars``, ``changed``, ``tags``
-                                       (:meth:`tbx.viewer.hub.Hub.messages`)
+                                       (:meth:`tbx.viewer.hub.Hub.messages`); ``reload`` for a
+                                       client that fell behind (:class:`~tbx.viewer.hub.Subscriber`)
 ``/api/plugins``                       ``[{"name", "title", "order", "plugin_names",
                                        "module_url", "error", "active", "source"}]``
 ``/api/plugins/<name>/tags``           ``{"runs": {run: {tag: info}}}`` of that plugin
@@ -100,19 +101,16 @@ def _tags(request: Request):
 
 async def _events(request: Request):
     hub: Hub = request.app.state.hub
-    q = hub.subscribe()
+    sub = hub.subscribe()
 
     async def stream():
         try:
             yield "retry: 1000\n: connected\n\n"
             while True:
-                try:
-                    msg = await asyncio.wait_for(q.get(), timeout=15)
-                except asyncio.TimeoutError:
-                    msg = ": keep-alive\n\n"
-                yield msg
+                msg = await sub.get(timeout=15)
+                yield ": keep-alive\n\n" if msg is None else msg
         finally:
-            hub.unsubscribe(q)
+            hub.unsubscribe(sub)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,27 +1,92 @@
 """The viewer's live core: the :class:`Hub` refreshes the provider in a background thread, keeps
 change counters (cache keys for plugins) and fans changes out to live subscribers as server-sent
-events."""
+events.
+
+Memory: one refresh's messages are built once and shared by every client (the same ``str``
+objects); each client's queue (:class:`Subscriber`) holds at most :data:`CLIENT_BUFFER` bytes of
+them. A client that falls that far behind (it stopped reading, or reads slower than the logdir
+grows) has its queue emptied and gets one ``event: reload`` instead: the page then fetches
+everything again. A message holds at most about :data:`MESSAGE_BYTES` (a bigger scalars update
+is split), so the bytes in flight per client stay small too.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import threading
 
 from tbx.viewer import views as V
 
-__all__ = ["Hub", "MAX_DELTA", "sse"]
+__all__ = ["Hub", "Subscriber", "MAX_DELTA", "CLIENT_BUFFER", "MESSAGE_BYTES", "RELOAD", "sse"]
 
 log = logging.getLogger("tbx.viewer")
 
 #: Live scalar points sent in one message per series; more says ``"reload": true``.
 MAX_DELTA = 2000
+#: Bytes of live messages queued for one client at most (then: ``reload``).
+CLIENT_BUFFER = 32 * 1024 * 1024
+#: About the largest live message (a scalars update is split into messages of this size).
+MESSAGE_BYTES = 1024 * 1024
 
 
 def sse(event: str, data) -> str:
     """One server-sent event: ``event: <event>`` and its JSON ``data`` (NaN/inf as null)."""
     return f"event: {event}\ndata: {json.dumps(V.json_safe(data), separators=(',', ':'))}\n\n"
+
+
+#: What a client that fell behind gets instead of the messages it missed.
+RELOAD = sse("reload", {"reason": "this page fell behind the live updates"})
+
+
+class Subscriber:
+    """One live client's queue of SSE messages, bounded to ``limit`` bytes. Used on the event
+    loop's thread only.
+
+    Attributes:
+        size: bytes queued now.
+        overflows: how many times the client fell behind (queue emptied, ``reload`` queued).
+    """
+
+    def __init__(self, limit: int = CLIENT_BUFFER):
+        self.limit = int(limit)
+        self.size = 0
+        self.overflows = 0
+        self._q: collections.deque[str] = collections.deque()
+        self._ready = asyncio.Event()
+        self._reload_pending = False
+
+    def put(self, msg: str) -> None:
+        """Queue ``msg``; past the limit, empty the queue and queue :data:`RELOAD` (once, until
+        the client has taken it: the reload covers what comes meanwhile)."""
+        if self._reload_pending:
+            return
+        if self.size + len(msg) > self.limit:
+            self._q.clear()
+            self._q.append(RELOAD)
+            self.size = len(RELOAD)
+            self._reload_pending = True
+            self.overflows += 1
+        else:
+            self._q.append(msg)
+            self.size += len(msg)
+        self._ready.set()
+
+    async def get(self, timeout: float) -> str | None:
+        """The next message, or ``None`` after ``timeout`` seconds without one."""
+        if not self._q:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout)
+            except asyncio.TimeoutError:
+                return None
+        msg = self._q.popleft()
+        self.size -= len(msg)
+        if msg is RELOAD:
+            self._reload_pending = False
+        return msg
 
 
 class Hub:
@@ -38,7 +103,7 @@ class Hub:
         self.interval = float(interval)
         self.loaded = threading.Event()
         self.version = 0
-        self._subs: set[asyncio.Queue] = set()
+        self._subs: set[Subscriber] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -97,17 +162,22 @@ class Hub:
         return changes
 
     def _publish(self, msgs: list[str]) -> None:
-        for q in list(self._subs):
+        for sub in list(self._subs):
             for m in msgs:
-                q.put_nowait(m)
+                sub.put(m)
 
-    def subscribe(self) -> asyncio.Queue:
-        q: asyncio.Queue = asyncio.Queue()
-        self._subs.add(q)
-        return q
+    def subscribe(self, limit: int | None = None) -> Subscriber:
+        """A new live client's :class:`Subscriber` (call on the event loop's thread)."""
+        sub = Subscriber(CLIENT_BUFFER if limit is None else limit)
+        self._subs.add(sub)
+        return sub
 
-    def unsubscribe(self, q) -> None:
-        self._subs.discard(q)
+    def unsubscribe(self, sub) -> None:
+        self._subs.discard(sub)
+
+    @property
+    def subscribers(self) -> list[Subscriber]:
+        return list(self._subs)
 
     # live messages -----------------------------------------------------------------------
     def messages(self, changes) -> list[str]:
@@ -129,6 +199,7 @@ class Hub:
                                     "tags": [list(k) for k in changes.new_tags]}))
         keys = list(dict.fromkeys([*changes.purged, *changes.appended]))
         scal, other = [], []
+        size = 0
         for run, tag in keys:
             try:
                 info = p.tags(run)[tag]
@@ -150,6 +221,10 @@ class Hub:
                 d["wall_time"] = V.b64_f64(s.wall_time[lo:])
                 d["value"] = V.b64_f64(s.value[lo:])
             scal.append(d)
+            size += 200 + 3 * 11 * n
+            if size >= MESSAGE_BYTES:  # keep each message small: split the update
+                out.append(sse("scalars", {"series": scal}))
+                scal, size = [], 0
         if scal:
             out.append(sse("scalars", {"series": scal}))
         if other:
