@@ -67,7 +67,8 @@ export class ScalarChart {
     const reset = el('button', { type: 'button', class: 'reset-zoom', text: 'reset zoom', title: 'or double-click the chart' });
     reset.addEventListener('click', () => this.resetZoom());
     this.csv = el('a', { class: 'csv', text: 'CSV', title: 'every point of this chart as CSV' });
-    tools.append(this.status, reset, this.csv);
+    this.json = el('a', { class: 'json', text: 'JSON', title: 'every point of this chart as JSON' });
+    tools.append(this.status, reset, this.csv, this.json);
     head.append(tools);
     this.body = el('div', { class: 'chart-body' });
     this.el.append(head, this.body);
@@ -91,6 +92,8 @@ export class ScalarChart {
     this.stale = false;
     this.csv.href = `${SERIES_URL}.csv?${query({ run, tag })}`;
     this.csv.setAttribute('download', '');
+    this.json.href = `${SERIES_URL}.json?${query({ run, tag })}`;
+    this.json.setAttribute('download', '');
     if (!run.length) {
       this.series.clear();
       this.draw();

@@ -1,19 +1,19 @@
 """Scalars: line charts of scalar series, downsampled on the server for the chart's width,
-smoothed (TensorBoard's debiased EMA), zoomable, live; CSV download. Routes: ``http_api.md``."""
+smoothed (TensorBoard's debiased EMA), zoomable, live; CSV and JSON downloads (streamed).
+Routes: ``http_api.md``."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 import numpy as np
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response, StreamingResponse
 
 from tbx import seriesmath as M
 from tbx.viewer import views as V
 from tbx.viewer.plugin import Plugin, PluginError
+from tbx.viewer.plugins.scalars import download as D
 from tbx.viewer.plugins.scalars import series as S
 
 #: Series per request at most.
@@ -111,19 +111,25 @@ def series_route(ctx, req):
                     headers={"Cache-Control": "no-store"})
 
 
+def _download(ctx, req, fmt: str):
+    pairs_ = pairs(ctx, req)  # errors answered before the stream starts
+    snaps = [(run, tag, ctx.provider.scalars(run, tag)) for run, tag in pairs_]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", pairs_[0][1])[:80] or "scalars"  # the first tag
+    body = D.csv_rows(snaps) if fmt == "csv" else D.json_series(snaps)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    return StreamingResponse(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+        "Cache-Control": "no-store"})
+
+
 def csv_route(ctx, req):
-    """``series.csv``: every point of the requested pairs as CSV."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["run", "tag", "step", "wall_time", "value"])
-    for run, tag in pairs(ctx, req):
-        s = ctx.provider.scalars(run, tag)
-        for st, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist(), strict=True):
-            w.writerow([run, tag, st, repr(wt), repr(v)])
-    tag = req.params.get("tag", "scalars")
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", tag)[:80] or "scalars"
-    return PlainTextResponse(buf.getvalue(), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    """``series.csv``: every point of the requested pairs as CSV, streamed."""
+    return _download(ctx, req, "csv")
+
+
+def json_route(ctx, req):
+    """``series.json``: every point of the requested pairs as JSON, streamed."""
+    return _download(ctx, req, "json")
 
 
 PLUGIN = Plugin(
@@ -131,6 +137,6 @@ PLUGIN = Plugin(
     title="Scalars",
     plugin_names=("scalars",),
     order=10,
-    routes={"series": series_route, "series.csv": csv_route},
+    routes={"series": series_route, "series.csv": csv_route, "series.json": json_route},
     module=Path(__file__).with_name("index.js"),
 )
