@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import urllib.request
@@ -46,7 +45,8 @@ def client():
 def test_csv_exact_and_formulas_neutralised(client):
     r = client.get(CSV, params={"run": ["=run", "@other"], "tag": [EVIL[0], "loss"]})
     assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
-    assert r.headers["content-disposition"] == 'attachment; filename="_HYPERLINK_http_evil.example_x_.csv"'
+    assert (r.headers["content-disposition"]
+            == 'attachment; filename="_HYPERLINK_http_evil.example_x_.csv"')
     assert r.text == (
         "run,tag,step,wall_time,value\n"
         "'=run,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",0,1.5,-0.5\n"

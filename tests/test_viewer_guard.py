@@ -27,7 +27,8 @@ def test_two_servers_with_tokens_keep_their_own_cookie():
     """Cookies are shared by every port of a host: server B's cookie must not replace A's."""
     app_a = create_app(_provider(), refresh=False, token="token-of-a")
     app_b = create_app(_provider(), refresh=False, token="token-of-b")
-    with running(app_a) as url_a, running(app_b) as url_b, httpx.Client(follow_redirects=True) as browser:
+    with (running(app_a) as url_a, running(app_b) as url_b,
+          httpx.Client(follow_redirects=True) as browser):
         assert browser.get(url_a + "api/runs").status_code == 401
         r = browser.get(url_a + "api/runs", params={"token": "token-of-a"})
         assert r.status_code == 200 and r.json()["runs"] == ["a"]

@@ -124,7 +124,8 @@ def test_stalled_client_memory_stays_flat():
             assert sub.overflows >= 1
             assert sub.size <= H.CLIENT_BUFFER
             assert sum(sizes) > 250e6  # what an unbounded queue would hold
-            print(f"server grew by {grown / 1e6:.1f} MB while {sum(sizes) / 1e6:.0f} MB were published")
+            print(f"server grew by {grown / 1e6:.1f} MB while {sum(sizes) / 1e6:.0f} MB were "
+                  "published")
             assert grown < 100e6, f"server grew by {grown / 1e6:.0f} MB"
             # the client reads again: after the bytes already in flight, the reload
             client.settimeout(60)
