@@ -175,6 +175,9 @@ export class CardSet {
       case 'resize':
         for (const c of cards) if (c.resize) c.resize();
         break;
+      case 'tags': // runs appeared or vanished: charts showing another set of runs reload
+        for (const c of cards) if (c.runsChanged && c.runsChanged()) { c.stale = true; if (c.visible) c.load(); }
+        break;
       case 'scalars':
         for (const d of change.series) {
           for (const c of cards) {
