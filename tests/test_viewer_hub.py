@@ -42,16 +42,20 @@ class RollingProvider:
         for t in self.names:
             self.data[t] = ScalarSeries(step, 1.7e9 + step.astype(np.float64),
                                         self.rng.normal(size=self.steps))
-            ch.appended[("run", t)] = self.steps
+            ch.appended_series[("run", t, "scalars")] = ch.appended[("run", t)] = self.steps
         return ch
 
     def runs(self):
         return ["run"] if self.data else []
 
+    def series(self, run):
+        return [(t, "scalars", TagInfo("scalars", "scalar", self.steps, int(s.step[0]),
+                                       int(s.step[-1]), float(s.wall_time[0]),
+                                       float(s.wall_time[-1])))
+                for t, s in self.data.items()]
+
     def tags(self, run, plugin=None):
-        return {t: TagInfo("scalars", "scalar", self.steps, int(s.step[0]), int(s.step[-1]),
-                           float(s.wall_time[0]), float(s.wall_time[-1]))
-                for t, s in self.data.items()}
+        return {t: info for t, _, info in self.series(run)}
 
     def scalars(self, run, tag, plugin=None):
         return self.data[tag]

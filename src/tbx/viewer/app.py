@@ -9,10 +9,14 @@ traceback):
                                        built)
 ``/static/...``                        the page's files (bundled JS/CSS)
 ``/api/runs``                          ``{"runs": [name], "loaded": bool, "corruptions": int,
-                                       "logdir": str}``
+                                       "logdir": str, "problems": [{"path", "reason"}]}``:
+                                       names as the provider gives them (bytes that are not
+                                       UTF-8 escaped as ``\\xNN``); problems: paths skipped
+                                       because they cannot be read
 ``/api/tags``                          ``{"runs": {run: {tag: {"plugin", "class", "count",
                                        "first_step", "last_step", "first_wall_time",
-                                       "last_wall_time"}}}}``; ``?plugin=`` keeps one plugin
+                                       "last_wall_time"}}}}``: each tag's first series;
+                                       ``?plugin=``: the tags holding a series of that plugin
 ``/api/events``                        server-sent events: ``scalars``, ``changed``, ``tags``
                                        (:meth:`tbx.viewer.hub.Hub.messages`); ``reload`` for a
                                        client that fell behind (:class:`~tbx.viewer.hub.Subscriber`)
@@ -77,7 +81,8 @@ def _runs(request: Request):
     hub: Hub = request.app.state.hub
     p = hub.provider
     return JSONResponse({"runs": p.runs(), "loaded": hub.loaded.is_set(),
-                         "corruptions": len(p.corruptions()), "logdir": str(p.logdir)})
+                         "corruptions": len(p.corruptions()), "logdir": str(p.logdir),
+                         "problems": hub.problems_json()})
 
 
 def _tags(request: Request):
@@ -89,11 +94,10 @@ def _tags(request: Request):
     out = {}
     for run in hub.provider.runs():
         try:
-            infos = hub.provider.tags(run)
+            infos = hub.provider.tags(run, plugin=plugin)
         except KeyError:  # vanished meanwhile
             continue
-        tags = {tag: tag_info_json(i) for tag, i in infos.items()
-                if plugin is None or i.plugin_name == plugin}
+        tags = {tag: tag_info_json(i) for tag, i in infos.items()}
         if tags or plugin is None:
             out[run] = tags
     return JSONResponse({"runs": out})

@@ -1,6 +1,7 @@
 """``tbx serve``: run the viewer on uvicorn.
 
-``tbx serve LOGDIR [--host 127.0.0.1] [--port 6006] [--reload-interval S] [--no-auth]``
+``tbx serve LOGDIR [--host 127.0.0.1] [--port 6006] [--reload-interval S] [--no-auth]
+[--follow-symlinks]``
 prints the URL to open and opens nothing. On a host other than the loopback it requires a
 random token (in the printed URL, then kept in a cookie) unless ``--no-auth`` is given.
 ``tbx serve --plugins`` lists the viewer's plugins (built-in and installed) and exits.
@@ -23,6 +24,7 @@ import logging
 import secrets
 import socket
 import sys
+import warnings
 
 __all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security", "list_plugins",
            "listen", "urls"]
@@ -111,8 +113,11 @@ def urls(host: str, port: int, token: str | None) -> list[str]:
 
 
 def _log_to_stderr() -> None:
-    """Send the ``tbx`` loggers' INFO lines (runs vanished or read again, skipped paths, refresh
-    errors) to stderr, unless logging is configured already."""
+    """Send the ``tbx`` loggers' INFO lines (runs vanished or read again, skipped paths,
+    corruptions, refresh errors) to stderr, unless logging is configured already. The reader's
+    own ``RuntimeWarning`` for a skipped path or a corruption is silenced: the hub logs each
+    once."""
+    warnings.filterwarnings("ignore", message="tbx: ", category=RuntimeWarning)
     logger = logging.getLogger("tbx")
     if logger.handlers or logging.getLogger().handlers:
         return
@@ -137,6 +142,9 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
                         "0 = any free)")
     p.add_argument("--reload-interval", type=float, default=1.0, metavar="S",
                    help="seconds between reads of new data (default 1)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="also read symbolic links that lead outside LOGDIR (by default they are "
+                        "skipped and listed as problems)")
     p.add_argument("--no-auth", action="store_true",
                    help="serve a non-loopback host without the token (anyone who can reach "
                         "it can read the logdir)")
@@ -167,7 +175,8 @@ def serve_main(args) -> int:
         return 2
     try:
         return serve(args.logdir, host=args.host, port=args.port,
-                     reload_interval=args.reload_interval, no_auth=args.no_auth)
+                     reload_interval=args.reload_interval, no_auth=args.no_auth,
+                     follow_symlinks=args.follow_symlinks)
     except ImportError as exc:
         print(f"tbx serve: error: {exc}", file=sys.stderr)
         return 2
@@ -208,7 +217,7 @@ def list_plugins(file=None) -> int:
 
 
 def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval: float = 1.0,
-          no_auth: bool = False) -> int:
+          no_auth: bool = False, follow_symlinks: bool = False) -> int:
     """Serve ``logdir`` until interrupted; prints ``tbx serving LOGDIR at URL`` (stdout) once
     listening. A port in use is reported on stderr and a free one taken instead (see the
     module docstring).
@@ -229,7 +238,7 @@ def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval:
 
     if reload_interval <= 0:
         raise ValueError("--reload-interval must be > 0")
-    provider = LogdirProvider(logdir)
+    provider = LogdirProvider(logdir, follow_symlinks=follow_symlinks)
     token, allowed = security(host, no_auth)
     local = allowed is not None
     sock, taken = listen(host, port)

@@ -39,7 +39,7 @@ def pairs(ctx, req) -> list[tuple[str, str]]:
             raise PluginError(f"unknown run {r!r}", 404)
     out = []
     for r in dict.fromkeys(runs):
-        rt = p.tags(r)
+        rt = p.tags(r, plugin="scalars")  # a tag may also hold other kinds: its scalars here
         for t in dict.fromkeys(tags):
             i = rt.get(t)
             if i is not None and i.data_class == "scalar":
@@ -56,7 +56,8 @@ def smoothed(ctx, run: str, tag: str, s, weight: float):
     series changes (the reader's snapshots are views of one buffer: same address and length,
     same change counter = same data)."""
     key = (run, tag, weight)
-    ident = (ctx.version(run, tag), s.value.__array_interface__["data"][0], len(s.value))
+    ident = (ctx.version(run, tag, "scalars"), s.value.__array_interface__["data"][0],
+             len(s.value))
     hit = ctx.cache.get(key)
     if hit is not None and hit[0] == ident:
         return hit[1], hit[2]
@@ -78,7 +79,7 @@ def series_route(ctx, req):
         raise PluginError("xmin must not exceed xmax")
     out = []
     for run, tag in pairs(ctx, req):
-        s = ctx.provider.scalars(run, tag)
+        s = ctx.provider.scalars(run, tag, plugin="scalars")
         total = len(s)
         first_wall = float(s.wall_time[0]) if total else None
         if weight > 0:
@@ -113,7 +114,7 @@ def series_route(ctx, req):
 
 def _download(ctx, req, fmt: str):
     pairs_ = pairs(ctx, req)  # errors answered before the stream starts
-    snaps = [(run, tag, ctx.provider.scalars(run, tag)) for run, tag in pairs_]
+    snaps = [(run, tag, ctx.provider.scalars(run, tag, plugin="scalars")) for run, tag in pairs_]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", pairs_[0][1])[:80] or "scalars"  # the first tag
     body = D.csv_rows(snaps) if fmt == "csv" else D.json_series(snaps)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
