@@ -202,3 +202,8 @@ def test_reload_message_reads_everything_again(browser, serve, tmp_path):
         hub._loop.call_soon_threadsafe(hub._publish, [RELOAD])
         pg.wait_for_function("() => document.body.dataset.reloads === '1'", timeout=60_000)
         wait_series(pg, "loss", {"a": [5, 0, 4]})
+        # a reconnect (the connection dropped: the server restarted, the network went away)
+        # re-reads too: what happened meanwhile was not pushed
+        pg.evaluate("() => window.__tbx.host.events.dispatchEvent(new Event('open'))")
+        pg.wait_for_function("() => document.body.dataset.reloads === '2'", timeout=60_000)
+        wait_series(pg, "loss", {"a": [5, 0, 4]})

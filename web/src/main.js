@@ -209,6 +209,7 @@ function tagsChanged(msg) {
 
 function liveUpdates() {
   const es = new EventSource('/api/events');
+  host.events = es;
   es.addEventListener('scalars', (ev) => {
     const msg = JSON.parse(ev.data);
     for (const d of msg.series) {
