@@ -7,7 +7,10 @@ Usage: python benchmarks/bench_sse.py [--seconds 60] [--tags 200] [--rate 800]
 * A writer process logs TAGS scalar tags at RATE steps per second (TAGS x RATE ``add_scalar``
   calls per second, in bursts every 0.1 s) into a fresh logdir for SECONDS seconds.
 * ``tbx serve LOGDIR --port 0 --reload-interval 1`` runs in its own process; a client connects
-  to ``/api/events`` with a 4 KB receive buffer and never reads (a stalled browser tab).
+  to ``/api/events`` with a 4 KB receive buffer and never reads (a stalled browser tab). A
+  second client reads everything and counts the bytes pushed (what an unbounded queue of the
+  stalled client would hold) and the scalar updates too big to push (``"reload":true``, more
+  than 2,000 new points of a series in one refresh: a refresh that fell behind the writer).
 * The server's RSS (``/proc/<pid>/status``) is sampled every second. The provider keeps every
   point (24 bytes each), so the RSS grows with the data even without clients: the control run
   (same logging, no SSE client) shows that part; the difference is what the stalled client
@@ -86,10 +89,35 @@ def stalled_client(url: str) -> socket.socket:
     return s
 
 
+def reading_client(url: str, out: dict) -> socket.socket:
+    """Reads /api/events in a thread: ``out["bytes"]``, ``out["reloads"]``."""
+    s = stalled_client(url)
+    out.update(bytes=0, reloads=0)
+
+    def pump():
+        tail = b""
+        while True:
+            try:
+                chunk = s.recv(1 << 20)
+            except OSError:
+                return
+            if not chunk:
+                return
+            out["bytes"] += len(chunk)
+            both = tail + chunk
+            out["reloads"] += both.count(b'"reload":true') - tail.count(b'"reload":true')
+            tail = chunk[-20:]
+
+    threading.Thread(target=pump, daemon=True).start()
+    return s
+
+
 def one(src: Path, args, client: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="tbx-bench-sse-") as logdir:
         proc, url = start_server(src, logdir)
         sock = stalled_client(url) if client else None
+        seen: dict = {}
+        reader = reading_client(url, seen)
         time.sleep(1.0)
         base = rss_mb(proc.pid)
         writer = subprocess.Popen([sys.executable, "-c", WRITER, logdir, str(args.tags),
@@ -116,10 +144,12 @@ def one(src: Path, args, client: bool) -> dict:
         proc.wait(30)
         if sock is not None:
             sock.close()
+        reader.close()
         points = int(steps) * args.tags
         return {"base": base, "max": max(samples), "end": samples[-1],
                 "rate": int(steps) / float(secs), "points": points,
-                "at30": samples[min(30, len(samples) - 1)]}
+                "at30": samples[min(30, len(samples) - 1)], "pushed": seen["bytes"] / 1e6,
+                "reloads": seen["reloads"]}
 
 
 def main() -> None:
@@ -136,12 +166,13 @@ def main() -> None:
         cases.append(("this tree, no SSE client", SRC, False))
     if args.baseline_src:
         cases.append(("baseline, stalled client", args.baseline_src, True))
-    print(f"{'case':28} {'steps/s':>8} {'points':>10} {'RSS start':>10} {'at 30 s':>8} "
-          f"{'max':>8} {'end (MB)':>9}")
+    print(f"{'case':28} {'steps/s':>8} {'points':>10} {'pushed MB':>9} {'too big':>7} "
+          f"{'RSS start':>10} {'at 30 s':>8} {'max':>8} {'end (MB)':>9}")
     for name, src, client in cases:
         r = one(src, args, client)
-        print(f"{name:28} {r['rate']:8.0f} {r['points']:10,} {r['base']:10.0f} {r['at30']:8.0f} "
-              f"{r['max']:8.0f} {r['end']:9.0f}", flush=True)
+        print(f"{name:28} {r['rate']:8.0f} {r['points']:10,} {r['pushed']:9.0f} "
+              f"{r['reloads']:7} {r['base']:10.0f} {r['at30']:8.0f} {r['max']:8.0f} "
+              f"{r['end']:9.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -521,6 +521,8 @@ class ViewerProcess:
         lock = threading.Lock()
 
         def relay(line: str) -> None:  # kept for the error until started, passed on after
+            if "no event files found" in line:
+                return  # the demo is about to write them
             with lock:
                 if started.is_set():
                     print(line, file=sys.stderr, flush=True)
