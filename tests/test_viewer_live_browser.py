@@ -86,6 +86,16 @@ def test_new_run_is_drawn_in_the_open_chart(browser, serve, tmp_path):
         card = pg.locator('.chart-card[data-title="loss"]')
         assert (card.get_attribute("data-series"), card.get_attribute("data-points")) == ("2", "30")
         screenshot(pg, "live-new-run")
+        # the chart's downloads: every point of both runs, CSV and JSON
+        links = {a.get_attribute("class"): a.get_attribute("href")
+                 for a in card.locator(".card-tools a").all()}
+        got = pg.request.get(url.rstrip("/") + links["json"]).json()
+        assert [(x["run"], x["tag"], x["step"], x["value"]) for x in got] == [
+            ("a", "loss", list(range(10)), [float(i) for i in range(10)]),
+            ("b", "loss", list(range(20)), [100.0 + i for i in range(20)])]
+        csv = pg.request.get(url.rstrip("/") + links["csv"]).text().splitlines()
+        assert csv[0] == "run,tag,step,wall_time,value" and len(csv) == 31
+        assert csv[11] == "b,loss,0,1000.0,100.0"
 
 
 def test_deleted_run_leaves_the_run_list_and_the_charts(browser, serve, tmp_path):

@@ -5,6 +5,7 @@ is a real process on its own free port and its own tmp_path."""
 from __future__ import annotations
 
 import json
+import os
 import queue
 import socket
 import subprocess
@@ -165,3 +166,32 @@ def test_address_that_cannot_be_bound(tmp_path):
     assert r.returncode == 2
     assert "tbx serve: error:" in r.stderr and "cannot listen on 192.0.2.1:0" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_server_log_names_each_skipped_path_once(serve, tmp_path):
+    """A path that cannot be read is one line of the server's log however many refreshes see
+    it (the reader's RuntimeWarning is not printed besides)."""
+    logdir = tmp_path / "logs"
+    _logdir(logdir)
+    with tbx.SummaryWriter(str(tmp_path / "outside" / "secret")) as w:
+        w.add_scalar("x", 1.0, 0)
+    os.symlink(tmp_path / "outside" / "secret", logdir / "link")
+    s = serve(logdir, "--port", 0, "--reload-interval", "0.1")
+    url = s.url()
+    line = s.line(s.err, "skipped")
+    assert line.endswith(f" tbx: skipped {logdir / 'link'}: symbolic link to "
+                         f"'{tmp_path / 'outside' / 'secret'}' leads out of the logdir (not "
+                         f"followed)")
+    with tbx.SummaryWriter(str(logdir / "b")) as w:  # later refreshes: wait until one saw it
+        w.add_scalar("x", 2.0, 0)
+    deadline = time.monotonic() + 60
+    while _get_json(url + "api/runs")["runs"] != ["a", "b"]:  # poll the condition
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    body = _get_json(url + "api/runs")
+    assert body["problems"] == [{"path": str(logdir / "link"), "reason": line.split(": ", 2)[2]}]
+    s.stop()
+    rest = []
+    while (x := s.err.get(timeout=30)) is not None:
+        rest.append(x)
+    assert not [x for x in rest if "skipped" in x or "Warning" in x], rest
