@@ -50,10 +50,17 @@ def page_at(browser, url: str):
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(url + "#scalars")
-    pg.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    pg.wait_for_selector("body[data-ready=true]", timeout=60_000)
     yield pg
     ctx.close()
     assert not errors, errors
+
+
+def frames(pg, n: int = 2) -> None:
+    """Wait until the page has rendered ``n`` more animation frames (drawing is done in the
+    next frame: this is a condition, not a time)."""
+    pg.evaluate("""n => new Promise(done => { const step = k => (k ? requestAnimationFrame(
+                     () => step(k - 1)) : done()); step(n); })""", n)
 
 
 def screenshot(pg, name: str) -> None:

@@ -401,7 +401,7 @@ def test_viewer_process_serves_the_logdir(tmp_path):
     viewer = ViewerProcess.start(str(tmp_path), port=0)
     try:
         assert viewer.url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(viewer.url + "api/runs", timeout=10) as r:
+        with urllib.request.urlopen(viewer.url + "api/runs", timeout=30) as r:
             body = json.loads(r.read())
         assert "run" in json.dumps(body)
     finally:

@@ -109,7 +109,7 @@ def test_demo_printed_the_url_before_training(demo):
     assert first[1].startswith("Training an MLP")
 
 
-def _wait_texts(pg, selector: str, expected, timeout: int = 15_000) -> None:
+def _wait_texts(pg, selector: str, expected, timeout: int = 60_000) -> None:
     """Wait until the inner texts of ``selector`` include every string of ``expected`` (the
     viewer may still be ingesting the demo's last records when the page first loads)."""
     pg.wait_for_function(
@@ -130,11 +130,11 @@ def test_scalars(page):
         """sel => { const c = document.querySelector(sel);
                return c && Number(c.dataset.points) > 0 && c.querySelector('canvas'); }""",
         arg=card,
-        timeout=15_000,
+        timeout=60_000,
     )
     page.wait_for_function(
         "([sel, n]) => document.querySelector(sel).dataset.series === n",
-        arg=[card, str(len(RUNS))], timeout=15_000,
+        arg=[card, str(len(RUNS))], timeout=60_000,
     )
     assert page.locator(card).get_attribute("data-series") == str(len(RUNS))
     assert _canvas_ink(page, card) > 500
@@ -146,11 +146,11 @@ def test_scalars(page):
 )
 def test_tensor_dashboards(page, dash, selector):
     _dashboard(page, dash)
-    page.wait_for_selector(f"{selector} canvas", timeout=15_000)
+    page.wait_for_selector(f"{selector} canvas", timeout=60_000)
     want = 10 if dash == "pr_curves" else 6
     page.wait_for_function(
         "([sel, n]) => document.querySelectorAll(sel + ' canvas').length >= n",
-        arg=[selector, want], timeout=15_000,
+        arg=[selector, want], timeout=60_000,
     )
     assert page.locator(selector).count() >= want
     assert _canvas_ink(page, selector) > 200
@@ -160,30 +160,30 @@ def test_tensor_dashboards(page, dash, selector):
 def test_images(page):
     _dashboard(page, "images")
     card = page.locator('.images-card[data-tag="inputs/train_samples"]').first
-    card.wait_for(timeout=15_000)
+    card.wait_for(timeout=60_000)
     page.wait_for_function(
         """() => [...document.querySelectorAll('.images-card img.thumb')]
                  .some(i => i.complete && i.naturalWidth === 320 && i.naturalHeight === 160)""",
-        timeout=15_000,
+        timeout=60_000,
     )
     want = ["inputs/train_samples", "val/confusion_matrix", "val/misclassified"]
     page.wait_for_function(
         """want => { const have = new Set([...document.querySelectorAll('.images-card')]
                                      .map(c => c.dataset.tag));
                      return want.every(w => have.has(w)); }""",
-        arg=want, timeout=15_000,
+        arg=want, timeout=60_000,
     )
     _shot(page, "images")
 
 
 def test_text(page):
     _dashboard(page, "text")
-    page.locator(".text-card .markdown table").first.wait_for(timeout=15_000)
+    page.locator(".text-card .markdown table").first.wait_for(timeout=60_000)
     page.wait_for_function(
         """() => [...document.querySelectorAll('.text-card')]
                  .some(c => c.innerText.includes("learning rate")
                            && c.innerText.includes("digits"))""",
-        timeout=15_000,
+        timeout=60_000,
     )
     _shot(page, "text")
 
@@ -193,7 +193,7 @@ def test_hparams(page):
     rows = page.locator(".hp-table tbody tr")
     page.wait_for_function(
         "n => document.querySelectorAll('.hp-table tbody tr').length === n",
-        arg=len(RUNS), timeout=15_000,
+        arg=len(RUNS), timeout=60_000,
     )
     assert rows.count() == len(RUNS)
     head = " ".join(page.locator(".hp-table th").all_inner_texts())
@@ -211,12 +211,12 @@ def test_custom_scalars(page):
         """sel => { const c = document.querySelector(sel);
                return c && Number(c.dataset.points) > 0 && c.querySelector('canvas'); }""",
         arg=card,
-        timeout=15_000,
+        timeout=60_000,
     )
     # train/loss and val/loss of every run in one chart
     page.wait_for_function(
         "([sel, n]) => document.querySelector(sel).dataset.series === n",
-        arg=[card, str(2 * len(RUNS))], timeout=15_000,
+        arg=[card, str(2 * len(RUNS))], timeout=60_000,
     )
     assert int(page.locator(card).get_attribute("data-series")) == 2 * len(RUNS)
     assert _canvas_ink(page, card) > 500

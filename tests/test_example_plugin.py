@@ -105,7 +105,7 @@ def test_heatmap_in_the_browser(browser, served, installed):  # noqa: F811
         card = pg.locator('.confusion_matrix-card[data-run="run1"][data-tag="eval/cm"]')
         card.wait_for()
         pg.wait_for_function("() => document.querySelector('.confusion_matrix-card')"
-                             "?.dataset.step === '1'", timeout=15_000)
+                             "?.dataset.step === '1'", timeout=60_000)
         assert _cells(pg) == _matrix(1).tolist()
         heads = card.locator("th").all_inner_texts()
         assert heads[1:4] == LABELS and heads[4:] == LABELS

@@ -5,12 +5,10 @@ WebGL), over a logdir of known data served by the real app: the page's own publi
 
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pytest
 from browser_helpers import browser, page_at, screenshot  # noqa: F401 (fixture)
+from viewer_fakes import running
 
 import tbx
 from tbx.viewer.plugins.graphs import demo_data as graph_demo
@@ -21,8 +19,6 @@ POINTS = 50_000
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from tbx.reader.provider import LogdirProvider
     from tbx.viewer.app import create_app
 
@@ -36,18 +32,8 @@ def server(tmp_path_factory):
             v, c, f = mesh_demo.torus()
             w.add_mesh("torus", v, colors=c, faces=f, global_step=0)
     app = create_app(LogdirProvider(str(root)), reload_interval=0.5)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                        timeout_graceful_shutdown=1))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    th.join(timeout=10)
+    with running(app) as url:
+        yield url
 
 
 def open_tab(pg, name: str) -> None:

@@ -483,12 +483,12 @@ def test_serve_command_prints_url(tmp_path):
         assert line.startswith(f"tbx serving {tmp_path} at http://127.0.0.1:"), line
         url = line.split(" at ")[1].strip()
         assert "token" not in url
-        deadline = time.time() + 20
-        while True:
-            body = json.loads(urllib.request.urlopen(url + "api/runs", timeout=10).read())
-            if body["runs"] == ["a"] or time.time() > deadline:
+        deadline = time.monotonic() + 60
+        while True:  # until the first read is done (a condition, polled)
+            body = json.loads(urllib.request.urlopen(url + "api/runs", timeout=30).read())
+            if body["runs"] == ["a"] or time.monotonic() > deadline:
                 break
-            time.sleep(0.1)
+            time.sleep(0.05)
         assert body["runs"] == ["a"]
     finally:
         proc.terminate()

@@ -9,13 +9,12 @@ both).
 from __future__ import annotations
 
 import math
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_helpers import browser, page_at, screenshot  # noqa: F401 (fixture)
+from browser_helpers import browser, frames, page_at, screenshot  # noqa: F401 (fixture)
+from viewer_fakes import running
 
 import tbx
 
@@ -62,26 +61,14 @@ def _write_logdir(root: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from tbx.reader.provider import LogdirProvider
     from tbx.viewer.app import create_app
 
     root = tmp_path_factory.mktemp("logs")
     writers = _write_logdir(root)
     app = create_app(LogdirProvider(str(root)), reload_interval=0.2)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                        timeout_graceful_shutdown=1))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield {"url": f"http://127.0.0.1:{port}/", "writers": writers, "root": root}
-    srv.should_exit = True
-    th.join(timeout=10)
+    with running(app) as url:
+        yield {"url": url, "writers": writers, "root": root}
     for w in writers.values():
         w.close()
 
@@ -100,7 +87,7 @@ def _card(pg, title):
     return pg.locator(f'.chart-card[data-title="{title}"]')
 
 
-def _wait_drawn(pg, title, timeout=10_000):
+def _wait_drawn(pg, title, timeout=30_000):
     pg.wait_for_function(
         """t => { const c = [...document.querySelectorAll('.chart-card')]
                  .find(e => e.dataset.title === t);
@@ -192,7 +179,7 @@ def test_zoom_requeries_raw_points(page):
         """r => { const c = [...document.querySelectorAll('.chart-card')]
                  .find(e => e.dataset.title === 'dense');
                return Number(c.dataset.requests) > r && c.dataset.downsampled === 'false'; }""",
-        arg=requests, timeout=5000)
+        arg=requests, timeout=30_000)
     n = _series_js(page, "dense", "train", "n")
     assert 0 < n < 0.1 * DENSE  # about 5% of the steps: every raw point in the window
     _shot(page, "scalars-zoomed")
@@ -200,7 +187,7 @@ def test_zoom_requeries_raw_points(page):
     page.wait_for_function(
         """() => { const c = [...document.querySelectorAll('.chart-card')]
                  .find(e => e.dataset.title === 'dense');
-               return c.dataset.downsampled === 'true'; }""", timeout=5000)
+               return c.dataset.downsampled === 'true'; }""", timeout=30_000)
 
 
 def test_smoothing_changes_curve(page):
@@ -214,8 +201,8 @@ def test_smoothing_changes_curve(page):
                .find(c => c.spec && c.spec.title === 'loss');
              const s = c && c.series.get('train\\u0000loss');
              return s && s.smoothed && Math.abs(window.__tbx.state.smoothing - 0.95) < 1e-9
-                    && c.requests > 1 && !c.abort; }""", timeout=5000)
-    page.wait_for_timeout(200)
+                    && c.requests > 1 && !c.abort; }""", timeout=30_000)
+    frames(page)  # the redraw
     after = _series_js(page, "loss", "train", "smoothed")
     assert before is not None and after is not None
     assert not np.allclose(before[:len(after)][:150], after[:150])
@@ -259,8 +246,8 @@ def test_injected_script_shown_as_text(page):
     card.wait_for()
     assert card.locator(".card-title").inner_text() == EVIL_TAG
     page.goto(page.url.split("#")[0] + "#text")
-    page.locator(".text-card .markdown").first.wait_for()
-    page.wait_for_timeout(300)
+    page.wait_for_function("""() => { const cs = [...document.querySelectorAll('.text-card')];
+        return cs.length > 0 && cs.every(c => c.querySelector('.text-item, .empty')); }""")
     text = page.locator(".text-card").inner_text()
     assert "<script>window.__pwned=2</script>" in text
     assert page.locator(".text-card .markdown strong").first.inner_text() == "bold"
@@ -293,7 +280,7 @@ def test_dashboard_screenshots(page, dash):
                "pr_curves": ".pr_curves-card"}[dash]
         page.wait_for_selector(f"{sel} canvas", timeout=10_000)
         assert _canvas_ink(page, sel) > 200
-    page.wait_for_timeout(300)
+    frames(page)
     _shot(page, dash)
 
 

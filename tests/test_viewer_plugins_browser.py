@@ -6,11 +6,10 @@ tab keeps working, and so does the server."""
 from __future__ import annotations
 
 import textwrap
-import threading
-import time
 
 import pytest
 from browser_helpers import browser, screenshot  # noqa: F401 (fixture)
+from viewer_fakes import running
 
 import tbx
 from tbx.viewer.plugins import BUILTIN
@@ -45,8 +44,6 @@ def _boom(ctx, req):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from tbx.reader.provider import LogdirProvider
     from tbx.viewer.app import create_app
     from tbx.viewer.host import load_builtins, load_entry_points
@@ -77,24 +74,14 @@ def server(tmp_path_factory):
     plugins.append(Plugin(name="missing_module", title="missing module",
                           module=root / "nowhere" / "index.js"))
     app = create_app(LogdirProvider(str(root / "logs")), reload_interval=0.2, plugins=plugins)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical",
-                                        timeout_graceful_shutdown=1))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    th.join(timeout=10)
+    with running(app) as url:
+        yield url
 
 
 def _error_card(pg, name: str) -> str:
     pg.wait_for_function("n => document.body.dataset.dashboard === n", arg=name)
     card = pg.locator(f'.plugin-error[data-plugin="{name}"]')
-    card.wait_for(timeout=15_000)
+    card.wait_for(timeout=60_000)
     return card.inner_text()
 
 

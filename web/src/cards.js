@@ -1,6 +1,6 @@
 // Building blocks shared by dashboards (api.charts): a card per (run, tag) that loads its data
 // when it scrolls into view, a step-slider card, a keyed set of cards grouped in sections.
-import { el, runColor, scheduleDraw, state, unwatch, watch } from './state.js';
+import { el, noEventFiles, runColor, scheduleDraw, state, unwatch, watch } from './state.js';
 
 // A card of one run's tag: fetches `api.fetchJSON(route, {run, tag, ...params()})` when visible
 // and stale, then draw() (subclasses) renders this.data into this.body.
@@ -100,7 +100,9 @@ export function section(title, count, open = true) {
 
 // The dashboard's "nothing to show" line.
 export function emptyDashboard() {
-  return el('div', { class: 'empty-dash', text: state.loaded ? 'No data for this dashboard (check the filters).' : 'Reading the logdir…' });
+  let text = state.loaded ? 'No data for this dashboard (check the filters).' : 'Reading the logdir…';
+  if (state.loaded && !state.runs.length) text = noEventFiles();
+  return el('div', { class: 'empty-dash', text });
 }
 
 export function openFull(src, title) {
@@ -172,6 +174,9 @@ export class CardSet {
         break;
       case 'resize':
         for (const c of cards) if (c.resize) c.resize();
+        break;
+      case 'tags': // runs appeared or vanished: charts showing another set of runs reload
+        for (const c of cards) if (c.runsChanged && c.runsChanged()) { c.stale = true; if (c.visible) c.load(); }
         break;
       case 'scalars':
         for (const d of change.series) {

@@ -58,6 +58,7 @@ export class ScalarChart {
     this.requests = 0;
     this.plot = null;
     this.abort = null;
+    this.pending = [];
     this.el = el('div', { class: 'card chart-card' });
     this.el.dataset.title = spec.title;
     const head = el('div', { class: 'card-head' });
@@ -67,7 +68,8 @@ export class ScalarChart {
     const reset = el('button', { type: 'button', class: 'reset-zoom', text: 'reset zoom', title: 'or double-click the chart' });
     reset.addEventListener('click', () => this.resetZoom());
     this.csv = el('a', { class: 'csv', text: 'CSV', title: 'every point of this chart as CSV' });
-    tools.append(this.status, reset, this.csv);
+    this.json = el('a', { class: 'json', text: 'JSON', title: 'every point of this chart as JSON' });
+    tools.append(this.status, reset, this.csv, this.json);
     head.append(tools);
     this.body = el('div', { class: 'chart-body' });
     this.el.append(head, this.body);
@@ -86,11 +88,20 @@ export class ScalarChart {
     return Math.max(200, Math.floor(this.body.clientWidth || this.el.clientWidth || 400));
   }
 
+  // The runs this chart would show now differ from those of its last load (runs appeared or
+  // vanished): it must load again.
+  runsChanged() {
+    return this.loadedRuns !== undefined && JSON.stringify(this.spec.runs()) !== this.loadedRuns;
+  }
+
   async load() {
     const { run, tag } = this.pairs();
     this.stale = false;
+    this.loadedRuns = JSON.stringify(run);
     this.csv.href = `${SERIES_URL}.csv?${query({ run, tag })}`;
     this.csv.setAttribute('download', '');
+    this.json.href = `${SERIES_URL}.json?${query({ run, tag })}`;
+    this.json.setAttribute('download', '');
     if (!run.length) {
       this.series.clear();
       this.draw();
@@ -106,10 +117,12 @@ export class ScalarChart {
     this.requests += 1;
     this.el.dataset.requests = String(this.requests);
     let list;
+    this.pending = []; // live points arriving while this request is under way
     try {
       list = await getSeries(params, ctl.signal);
     } catch (e) {
       if (e.name === 'AbortError') return;
+      this.abort = null;
       this.status.textContent = e.message;
       this.el.dataset.error = e.message;
       return;
@@ -124,15 +137,31 @@ export class ScalarChart {
         total: d.total, downsampled: d.downsampled,
       });
     }
+    const pending = this.pending;
+    this.pending = [];
+    for (const d of pending) this.delta(d); // those the answer does not hold yet
     this.draw();
   }
 
-  // Live points of one series (already decoded columns). Returns true if handled here.
+  // Live points of one series (already decoded columns): appended when they continue what the
+  // chart holds (points the chart already has are skipped); anything else (a cut, a reset, a
+  // gap, a series it does not hold) makes the chart stale, to be loaded again.
   delta(d) {
-    const s = this.series.get(`${d.run}\0${d.tag}`);
-    if (!s || d.reload || d.cut != null || !d.step || this.zoom) {
-      if (!this.zoom || d.cut != null) this.stale = true;
+    if (this.abort) { // a load is under way: apply these after its answer
+      this.pending.push(d);
       return;
+    }
+    const s = this.series.get(`${d.run}\0${d.tag}`);
+    if (!s || d.reload || d.reset || d.cut != null || !d.step || this.zoom) {
+      if (!this.zoom || d.cut != null || d.reset) this.stale = true;
+      return;
+    }
+    const have = d.total - s.total; // points of this delta the chart does not hold
+    if (have > d.n) { this.stale = true; return; } // points missed in between
+    if (have <= 0) return; // the chart's answer already held them
+    if (have < d.n) {
+      const k = d.n - have;
+      d = { ...d, n: have, step: d.step.subarray(k), wall_time: d.wall_time.subarray(k), value: d.value.subarray(k) };
     }
     const w = this.smoothing();
     s.step = concat(s.step, d.step);

@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { b64f64, getJSON } from './api.js';
 import { makeApi } from './pageapi.js';
-import { el, live, runColor, safeRegex, state } from './state.js';
+import { el, live, noEventFiles, runColor, safeRegex, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const host = {
@@ -149,9 +149,33 @@ async function loadRuns() {
   const runs = await getJSON('/api/runs');
   state.runs = runs.runs;
   state.loaded = runs.loaded;
-  $('status').textContent = runs.loaded ? `${runs.runs.length} runs` + (runs.corruptions ? `, ${runs.corruptions} corrupt records skipped` : '') : 'reading…';
+  state.logdir = runs.logdir;
+  let status = 'reading…';
+  if (runs.loaded && !runs.runs.length) status = noEventFiles();
+  else if (runs.loaded) status = `${runs.runs.length} runs` + (runs.corruptions ? `, ${runs.corruptions} corrupt records skipped` : '');
+  $('status').textContent = status;
+  renderProblems(runs.problems || []);
   renderRuns();
   return runs.loaded;
+}
+
+// Paths the server skips because it cannot read them (provider.problems()).
+function renderProblems(list) {
+  const box = $('problems');
+  box.hidden = !list.length;
+  box.replaceChildren(...(list.length ? [el('details', {},
+    el('summary', { text: `${list.length} path${list.length === 1 ? '' : 's'} skipped (cannot be read)` }),
+    ...list.map((p) => el('div', { class: 'problem', text: `${p.path}: ${p.reason}` })))] : []));
+}
+
+// The live stream was interrupted or this page fell behind it: read everything again and
+// render the current dashboard anew (filters and settings are kept).
+async function reloadAll() {
+  const [, plugins] = await Promise.all([loadRuns(), getJSON('/api/plugins')]);
+  host.plugins = plugins;
+  renderTabs();
+  await mount();
+  document.body.dataset.reloads = String(Number(document.body.dataset.reloads || 0) + 1);
 }
 
 // Runs, plugins and the mounted plugin's tags again (new runs or tags arrived).
@@ -164,24 +188,28 @@ async function refresh(change) {
     try { await fetchTags(m.name); } catch (e) { fail(m, 'failed to list its tags', e); }
     if (host.mounted === m) notify(change);
   }
-  if (!loaded) setTimeout(() => refresh({ kind: 'tags', runs: [], tags: [] }), 500);
+  if (!loaded) setTimeout(() => refresh(noTags()), 500);
 }
 
+// {kind: 'tags', runs: [new runs], tags: [[run, tag]], series: [[run, tag, plugin]] (new),
+// removed_runs: [run], removed_series: [[run, tag, plugin]]}, merged over 150 ms.
+const TAG_FIELDS = ['runs', 'tags', 'series', 'removed_runs', 'removed_series'];
+const noTags = () => Object.fromEntries([['kind', 'tags'], ...TAG_FIELDS.map((k) => [k, []])]);
 let tagTimer = 0;
-let tagChange = { kind: 'tags', runs: [], tags: [] };
+let tagChange = noTags();
 function tagsChanged(msg) {
-  tagChange.runs.push(...(msg.runs || []));
-  tagChange.tags.push(...(msg.tags || []));
+  for (const k of TAG_FIELDS) tagChange[k].push(...(msg[k] || []));
   clearTimeout(tagTimer);
   tagTimer = setTimeout(() => {
     const c = tagChange;
-    tagChange = { kind: 'tags', runs: [], tags: [] };
+    tagChange = noTags();
     refresh(c);
   }, 150);
 }
 
 function liveUpdates() {
   const es = new EventSource('/api/events');
+  host.events = es;
   es.addEventListener('scalars', (ev) => {
     const msg = JSON.parse(ev.data);
     for (const d of msg.series) {
@@ -191,7 +219,14 @@ function liveUpdates() {
   });
   es.addEventListener('changed', (ev) => notify({ kind: 'data', series: JSON.parse(ev.data).series }));
   es.addEventListener('tags', (ev) => tagsChanged(JSON.parse(ev.data)));
-  es.addEventListener('open', () => { document.body.dataset.live = 'true'; });
+  es.addEventListener('problems', (ev) => renderProblems(JSON.parse(ev.data).problems));
+  es.addEventListener('reload', () => reloadAll());
+  let opened = false;
+  es.addEventListener('open', () => {
+    document.body.dataset.live = 'true';
+    if (opened) reloadAll(); // reconnected: what happened meanwhile was not pushed
+    opened = true;
+  });
 }
 
 function setup() {
@@ -225,7 +260,7 @@ function setup() {
     renderTabs();
     await mount();
     document.body.dataset.ready = 'true';
-    if (!loaded) setTimeout(() => refresh({ kind: 'tags', runs: [], tags: [] }), 500);
+    if (!loaded) setTimeout(() => refresh(noTags()), 500);
   });
   liveUpdates();
 }

@@ -107,6 +107,7 @@ class ReportChart extends ScalarChart {
     super(spec);
     this.data = data;
     this.csv.remove();
+    this.json.remove(); // downloads are server routes
   }
 
   async load() {

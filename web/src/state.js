@@ -4,6 +4,7 @@
 export const state = {
   runs: [],            // every run, sorted
   loaded: false,       // the server has read the logdir once
+  logdir: '',          // the folder the server reads (as given to tbx serve)
   hidden: new Set(),   // runs switched off in the legend
   runRe: '',
   tagRe: '',
@@ -32,6 +33,11 @@ const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b
 export function runColor(run) {
   const i = state.runs.indexOf(run);
   return PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
+}
+
+// What the page says when the server's first read found no event file.
+export function noEventFiles() {
+  return `No event files found under ${state.logdir} (files named *tfevents*); waiting for some.`;
 }
 
 export function safeRegex(src) {

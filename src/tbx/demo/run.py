@@ -461,20 +461,11 @@ def _sweep(cfg: DemoConfig, log, SummaryWriter) -> list[dict]:
 # ---------------------------------------------------------------------------- the viewer
 
 
-def _port_free(host: str, port: int) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 class ViewerProcess:
     """``tbx serve LOGDIR`` in a child process (the viewer's :func:`tbx.viewer.server.serve`),
-    so that it runs beside the training on another core.
+    so that it runs beside the training on another core. A port in use is handled as by
+    ``tbx serve``: a free one is taken and the viewer says so; the viewer's messages (stderr)
+    are passed on to this process' stderr.
 
     Use :meth:`start`; ``url`` is the address it printed. :meth:`stop` ends it.
     """
@@ -510,8 +501,6 @@ class ViewerProcess:
                 f"the viewer is not installed ({', '.join(missing) or 'tbx.viewer.server'} "
                 f'missing): pip install "tbx[viewer]"'
             )
-        if port and not _port_free(host, port):
-            port = 0  # another server holds the default port: take any free one
         proc = subprocess.Popen(
             [sys.executable, "-u", "-c", cls._CODE, os.fspath(logdir), host, str(port)],
             stdout=subprocess.PIPE,
@@ -528,8 +517,20 @@ class ViewerProcess:
             if stream is proc.stdout:
                 lines.put(None)
 
+        started = threading.Event()
+        lock = threading.Lock()
+
+        def relay(line: str) -> None:  # kept for the error until started, passed on after
+            if "no event files found" in line:
+                return  # the demo is about to write them
+            with lock:
+                if started.is_set():
+                    print(line, file=sys.stderr, flush=True)
+                else:
+                    errors.append(line)
+
         threading.Thread(target=pump, args=(proc.stdout, lines.put), daemon=True).start()
-        threading.Thread(target=pump, args=(proc.stderr, errors.append), daemon=True).start()
+        threading.Thread(target=pump, args=(proc.stderr, relay), daemon=True).start()
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -542,6 +543,10 @@ class ViewerProcess:
                 tail = "\n".join(errors[-5:]).strip() or "no output"
                 raise RuntimeError(f"the viewer did not start: {tail}")
             if " at http" in line:
+                with lock:
+                    for note in errors:
+                        print(note, file=sys.stderr, flush=True)
+                    started.set()
                 return cls(proc, line.rsplit(" at ", 1)[1].strip())
 
     def stop(self) -> None:

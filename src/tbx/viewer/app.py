@@ -8,12 +8,18 @@ traceback):
 ``/``                                  the page (503 with a message when the front end is not
                                        built)
 ``/static/...``                        the page's files (bundled JS/CSS)
-``/api/runs``                          ``{"runs": [name], "loaded": bool, "corruptions": int}``
+``/api/runs``                          ``{"runs": [name], "loaded": bool, "corruptions": int,
+                                       "logdir": str, "problems": [{"path", "reason"}]}``:
+                                       names as the provider gives them (bytes that are not
+                                       UTF-8 escaped as ``\\xNN``); problems: paths skipped
+                                       because they cannot be read
 ``/api/tags``                          ``{"runs": {run: {tag: {"plugin", "class", "count",
                                        "first_step", "last_step", "first_wall_time",
-                                       "last_wall_time"}}}}``; ``?plugin=`` keeps one plugin
+                                       "last_wall_time"}}}}``: each tag's first series;
+                                       ``?plugin=``: the tags holding a series of that plugin
 ``/api/events``                        server-sent events: ``scalars``, ``changed``, ``tags``
-                                       (:meth:`tbx.viewer.hub.Hub.messages`)
+                                       (:meth:`tbx.viewer.hub.Hub.messages`); ``reload`` for a
+                                       client that fell behind (:class:`~tbx.viewer.hub.Subscriber`)
 ``/api/plugins``                       ``[{"name", "title", "order", "plugin_names",
                                        "module_url", "error", "active", "source"}]``
 ``/api/plugins/<name>/tags``           ``{"runs": {run: {tag: info}}}`` of that plugin
@@ -75,7 +81,8 @@ def _runs(request: Request):
     hub: Hub = request.app.state.hub
     p = hub.provider
     return JSONResponse({"runs": p.runs(), "loaded": hub.loaded.is_set(),
-                         "corruptions": len(p.corruptions())})
+                         "corruptions": len(p.corruptions()), "logdir": str(p.logdir),
+                         "problems": hub.problems_json()})
 
 
 def _tags(request: Request):
@@ -87,11 +94,10 @@ def _tags(request: Request):
     out = {}
     for run in hub.provider.runs():
         try:
-            infos = hub.provider.tags(run)
+            infos = hub.provider.tags(run, plugin=plugin)
         except KeyError:  # vanished meanwhile
             continue
-        tags = {tag: tag_info_json(i) for tag, i in infos.items()
-                if plugin is None or i.plugin_name == plugin}
+        tags = {tag: tag_info_json(i) for tag, i in infos.items()}
         if tags or plugin is None:
             out[run] = tags
     return JSONResponse({"runs": out})
@@ -99,19 +105,16 @@ def _tags(request: Request):
 
 async def _events(request: Request):
     hub: Hub = request.app.state.hub
-    q = hub.subscribe()
+    sub = hub.subscribe()
 
     async def stream():
         try:
             yield "retry: 1000\n: connected\n\n"
             while True:
-                try:
-                    msg = await asyncio.wait_for(q.get(), timeout=15)
-                except asyncio.TimeoutError:
-                    msg = ": keep-alive\n\n"
-                yield msg
+                msg = await sub.get(timeout=15)
+                yield ": keep-alive\n\n" if msg is None else msg
         finally:
-            hub.unsubscribe(q)
+            hub.unsubscribe(sub)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,13 +1,20 @@
 """What every response of the viewer goes through: the Host allow-list, the token, the security
 headers (CSP without inline script or eval), and JSON errors (``{"error": message}``, never a
-traceback)."""
+traceback).
+
+The token: ``?token=T`` once answers 303 to the same path without it (a relative redirect that
+never leaves the server: leading slashes and backslashes are folded into one ``/``) and sets the
+HttpOnly cookie ``tbx_token_<port>``, named per server port so that two servers on one host
+(cookies are shared across ports) do not log each other out. A token or cookie that does not
+match, non-ASCII ones included, answers 401.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
 from http.cookies import SimpleCookie
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,11 +23,39 @@ from starlette.responses import RedirectResponse
 
 from tbx.viewer import views as V
 
-__all__ = ["JSONResponse", "Guard", "CSP", "COOKIE", "bad", "http_error", "server_error"]
+__all__ = ["JSONResponse", "Guard", "CSP", "COOKIE", "cookie_name", "same_token",
+           "local_path", "bad", "http_error", "server_error"]
 
 log = logging.getLogger("tbx.viewer")
 
+#: Prefix of the token cookie's name; the server's port follows (``tbx_token_6006``).
 COOKIE = "tbx_token"
+
+
+def cookie_name(scope) -> str:
+    """The token cookie's name for the server answering ``scope``: ``tbx_token_<port>`` (the
+    port the server listens on), ``tbx_token`` when the ASGI server does not say."""
+    server = scope.get("server")
+    if server and len(server) > 1 and server[1] is not None:
+        return f"{COOKIE}_{int(server[1])}"
+    return COOKIE
+
+
+def same_token(given: str | None, token: str) -> bool:
+    """Constant-time comparison of two tokens as UTF-8 bytes: any ``str`` (non-ASCII and lone
+    surrogates included) compares, never raises."""
+    if given is None:
+        return False
+    return secrets.compare_digest(given.encode("utf-8", "surrogatepass"),
+                                  token.encode("utf-8", "surrogatepass"))
+
+
+def local_path(path: str) -> str:
+    """``path`` as a redirect target on this server: percent-encoded, starting with exactly one
+    ``/`` (``//evil.example/`` and ``/\\evil.example`` would be read by browsers as another
+    host)."""
+    return "/" + quote(path.lstrip("/\\"), safe="/:@!$&'()*+,;=-._~")
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -68,19 +103,22 @@ class Guard:
         if self.token is not None:
             qs = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             given = qs.get("token", [None])[0]
+            name = cookie_name(scope)
             cookie = SimpleCookie()
             try:
                 cookie.load(headers.get("cookie", ""))
             except Exception:
                 pass
-            have = cookie[COOKIE].value if COOKIE in cookie else None
-            if given is not None and secrets.compare_digest(given, self.token):
+            have = cookie[name].value if name in cookie else None
+            if same_token(given, self.token):
                 rest = {k: v for k, v in qs.items() if k != "token"}
-                url = scope.get("path", "/") + ("?" + urlencode(rest, doseq=True) if rest else "")
+                url = local_path(scope.get("path", "/"))
+                if rest:
+                    url += "?" + urlencode(rest, doseq=True)
                 resp = RedirectResponse(url, status_code=303)
-                resp.set_cookie(COOKIE, self.token, httponly=True, samesite="strict")
+                resp.set_cookie(name, self.token, httponly=True, samesite="strict")
                 return await resp(scope, receive, send)
-            if have is None or not secrets.compare_digest(have, self.token):
+            if not same_token(have, self.token):
                 return await JSONResponse(
                     {"error": "this tbx server needs its token: open the URL it printed"},
                     status_code=401)(scope, receive, send)

@@ -159,13 +159,13 @@ class PluginHost:
                 for run, tags in raw.items()}
 
     def _present(self) -> set[str]:
-        """Plugin names of every tag of every run (one pass, shared by the default
+        """Plugin names of every series of every run (one pass, shared by the default
         ``is_active`` of all plugins)."""
         p = self.hub.provider
         out: set[str] = set()
         for run in p.runs():
             try:
-                out.update(i.plugin_name for i in p.tags(run).values())
+                out.update(plugin for _, plugin, _ in p.series(run))
             except KeyError:  # vanished meanwhile
                 continue
         return out

@@ -122,11 +122,13 @@ class PluginContext:
     """What a handler may use besides its request: the provider and per-plugin state.
 
     Attributes:
-        provider: the :class:`tbx.reader.provider.LogdirProvider` (``runs()``, ``tags(run)``,
-            ``scalars()``, ``tensors()``, ``blobs()``, ``metadata()``, ``logdir``).
+        provider: the :class:`tbx.reader.provider.LogdirProvider` (``runs()``,
+            ``series(run)``, ``tags(run, plugin)``, ``scalars()``, ``tensors()``, ``blobs()``,
+            ``metadata()`` (pass ``plugin=``), ``problems()``, ``logdir``).
         plugin: this :class:`Plugin`.
-        cache: a dict private to this plugin, emptied when a run disappears or a series is
-            purged (key entries by :meth:`version` to keep them fresh).
+        cache: a dict private to this plugin, emptied when a run or series disappears, or a
+            series is purged or read again (key entries by :meth:`version` to keep them
+            fresh).
     """
 
     def __init__(self, plugin: Plugin, hub):
@@ -135,12 +137,14 @@ class PluginContext:
         self.provider = hub.provider
         self.cache: dict = {}
 
-    def version(self, run: str | None = None, tag: str | None = None) -> int:
-        """A counter that grows with every refresh that changed anything (no arguments), or
-        with every change of one series (``run`` and ``tag``): a cache key."""
+    def version(self, run: str | None = None, tag: str | None = None,
+                plugin: str | None = None) -> int:
+        """A counter that grows with every refresh that changed anything (no arguments), with
+        every change of any series of a tag (``run`` and ``tag``), or of one series (``run``,
+        ``tag`` and ``plugin``): a cache key."""
         if run is None:
             return self._hub.version
-        return self._hub.series_version(run, tag)
+        return self._hub.series_version(run, tag, plugin)
 
     def run_dir(self, run: str) -> str:
         """The folder of ``run`` (a known run name): a local path, or an fsspec URL when the
@@ -156,16 +160,22 @@ class PluginContext:
         return root if run == "." else f"{root}/{run}"
 
     def tags(self, plugin_names=None) -> dict[str, dict[str, Any]]:
-        """``{run: {tag: TagInfo}}`` of the tags whose plugin is in ``plugin_names`` (default:
-        this plugin's); runs without such tags are left out."""
+        """``{run: {tag: TagInfo}}`` of the series whose plugin is in ``plugin_names``
+        (default: this plugin's); runs without such series are left out. A tag that holds
+        series of several plugins (``weights`` as scalars, histograms and images) is listed by
+        each of their dashboards, with that series' TagInfo (the first one of the names given,
+        when it holds several of them)."""
         names = set(self.plugin.plugin_names if plugin_names is None else plugin_names)
         out = {}
         for run in self.provider.runs():
             try:
-                infos = self.provider.tags(run)
+                found = self.provider.series(run)
             except KeyError:  # vanished between the two calls
                 continue
-            got = {t: i for t, i in infos.items() if i.plugin_name in names}
+            got: dict[str, Any] = {}
+            for tag, plugin, info in found:
+                if plugin in names and tag not in got:
+                    got[tag] = info
             if got:
                 out[run] = got
         return out
@@ -257,19 +267,27 @@ class PluginRequest:
         return run
 
     def tag(self, run: str, plugin_names=None, name: str = "tag"):
-        """The ``tag`` parameter, a tag of ``run`` whose plugin is in ``plugin_names``
-        (default: this plugin's; ``()`` accepts any). Returns ``(tag, TagInfo)``.
+        """The ``tag`` parameter, a tag of ``run`` holding a series whose plugin is in
+        ``plugin_names`` (default: this plugin's; ``()`` accepts any). Returns ``(tag,
+        TagInfo)`` of that series (the first one when several match); read it with
+        ``plugin=info.plugin_name``.
 
-        Errors: 404 for a tag ``run`` does not have, 400 for a tag of another plugin."""
+        Errors: 404 for a tag ``run`` does not have, 400 for a tag holding only other plugins'
+        series."""
         tag = self.one(name)
-        info = self._ctx.provider.tags(run).get(tag)
-        if info is None:
-            raise PluginError(f"unknown tag {tag!r} in run {run!r}", 404)
         names = self._ctx.plugin.plugin_names if plugin_names is None else tuple(plugin_names)
-        if names and info.plugin_name not in names:
-            raise PluginError(f"tag {tag!r} of run {run!r} is plugin {info.plugin_name!r}, "
-                              f"not {' or '.join(map(repr, names))}")
-        return tag, info
+        try:
+            found = [(p, i) for t, p, i in self._ctx.provider.series(run) if t == tag]
+        except KeyError:
+            found = []
+        if not found:
+            raise PluginError(f"unknown tag {tag!r} in run {run!r}", 404)
+        for plugin, info in found:
+            if not names or plugin in names:
+                return tag, info
+        have = " and ".join(repr(p) for p, _ in found)
+        raise PluginError(f"tag {tag!r} of run {run!r} is plugin {have}, "
+                          f"not {' or '.join(map(repr, names))}")
 
     @staticmethod
     def binary(data: bytes, media_type: str | None = None, *, cache_seconds: int = 0):

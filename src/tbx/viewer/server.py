@@ -1,19 +1,33 @@
 """``tbx serve``: run the viewer on uvicorn.
 
-``tbx serve LOGDIR [--host 127.0.0.1] [--port 6006] [--reload-interval S] [--no-auth]``
+``tbx serve LOGDIR [--host 127.0.0.1] [--port 6006] [--reload-interval S] [--no-auth]
+[--follow-symlinks]``
 prints the URL to open and opens nothing. On a host other than the loopback it requires a
 random token (in the printed URL, then kept in a cookie) unless ``--no-auth`` is given.
 ``tbx serve --plugins`` lists the viewer's plugins (built-in and installed) and exits.
+
+Start-up, shared with ``tbx demo`` (which runs :func:`serve`): when the port is in use, the
+server says so on stderr and listens on a free port instead (the printed URL has it); bound to
+all interfaces (``0.0.0.0``, ``::``), it prints a URL with the machine's host name and one with
+the loopback address; when the first read of LOGDIR found no event file, it says so on stderr
+(and the page says so too) and keeps watching. The server log (stderr) gets one line per run
+that vanished or was read again, per path skipped because it cannot be read, and per refresh
+error.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import logging
 import secrets
+import socket
 import sys
+import warnings
 
-__all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security", "list_plugins"]
+__all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security", "list_plugins",
+           "listen", "urls"]
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -37,6 +51,82 @@ def security(host: str, no_auth: bool = False) -> tuple[str | None, set[str] | N
     return (None if no_auth else secrets.token_urlsafe(24)), None
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def listen(host: str, port: int) -> tuple[socket.socket, int | None]:
+    """A socket bound to ``host:port`` (not yet listening), as uvicorn binds one; when ``port``
+    is in use, bound to a free port of ``host`` instead.
+
+    Returns:
+        ``(socket, taken)``: ``taken`` is the port that was in use, ``None`` when ``port``
+        itself (or a free one for ``port == 0``) was bound.
+
+    Raises:
+        OSError: ``host:port`` cannot be bound for another reason (an address this machine
+            does not have, a privileged port); the message names the address.
+    """
+    addr = host.strip("[]")
+    taken = None
+    for attempt in (port, 0):
+        sock = socket.socket(_family(addr), socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((addr, attempt))
+        except OSError as e:
+            sock.close()
+            if e.errno == errno.EADDRINUSE and attempt != 0:
+                taken = port
+                continue
+            raise OSError(e.errno, f"cannot listen on {host}:{attempt}: "
+                                   f"{e.strerror or e}") from e
+        sock.set_inheritable(True)
+        return sock, taken
+    raise AssertionError("unreachable")
+
+
+def urls(host: str, port: int, token: str | None) -> list[str]:
+    """URLs a browser can open for a server bound to ``host:port``: for ``0.0.0.0`` / ``::``
+    (every interface), first one with this machine's host name (when it resolves), then one
+    with the loopback address; else the one of ``host``."""
+    query = f"?token={token}" if token else ""
+    addr = host.strip("[]")
+    try:
+        unspecified = ipaddress.ip_address(addr).is_unspecified
+    except ValueError:
+        unspecified = addr == ""
+    if not unspecified:
+        shown = f"[{addr}]" if ":" in addr else addr
+        return [f"http://{shown}:{port}/{query}"]
+    out = []
+    name = socket.gethostname()
+    try:
+        if name:
+            socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+            out.append(f"http://{name}:{port}/{query}")
+    except OSError:
+        pass
+    loopback = "[::1]" if ":" in addr else "127.0.0.1"
+    out.append(f"http://{loopback}:{port}/{query}")
+    return out
+
+
+def _log_to_stderr() -> None:
+    """Send the ``tbx`` loggers' INFO lines (runs vanished or read again, skipped paths,
+    corruptions, refresh errors) to stderr, unless logging is configured already. The reader's
+    own ``RuntimeWarning`` for a skipped path or a corruption is silenced: the hub logs each
+    once."""
+    warnings.filterwarnings("ignore", message="tbx: ", category=RuntimeWarning)
+    logger = logging.getLogger("tbx")
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``serve`` subcommand on an ``argparse`` subparsers object; its
     ``func`` default runs :func:`serve_main`."""
@@ -47,9 +137,14 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
                    help="folder (or fsspec URL) holding runs of event files")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; any other needs the token)")
-    p.add_argument("--port", type=int, default=6006, help="port (default 6006; 0 = any free)")
+    p.add_argument("--port", type=int, default=6006,
+                   help="port (default 6006; if it is in use, a free one is taken and printed; "
+                        "0 = any free)")
     p.add_argument("--reload-interval", type=float, default=1.0, metavar="S",
                    help="seconds between reads of new data (default 1)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="also read symbolic links that lead outside LOGDIR (by default they are "
+                        "skipped and listed as problems)")
     p.add_argument("--no-auth", action="store_true",
                    help="serve a non-loopback host without the token (anyone who can reach "
                         "it can read the logdir)")
@@ -80,7 +175,8 @@ def serve_main(args) -> int:
         return 2
     try:
         return serve(args.logdir, host=args.host, port=args.port,
-                     reload_interval=args.reload_interval, no_auth=args.no_auth)
+                     reload_interval=args.reload_interval, no_auth=args.no_auth,
+                     follow_symlinks=args.follow_symlinks)
     except ImportError as exc:
         print(f"tbx serve: error: {exc}", file=sys.stderr)
         return 2
@@ -121,12 +217,15 @@ def list_plugins(file=None) -> int:
 
 
 def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval: float = 1.0,
-          no_auth: bool = False) -> int:
-    """Serve ``logdir`` until interrupted; prints ``tbx serving LOGDIR at URL``.
+          no_auth: bool = False, follow_symlinks: bool = False) -> int:
+    """Serve ``logdir`` until interrupted; prints ``tbx serving LOGDIR at URL`` (stdout) once
+    listening. A port in use is reported on stderr and a free one taken instead (see the
+    module docstring).
 
     Raises:
         ImportError: the ``viewer`` extra is not installed (message says how to install).
         FileNotFoundError: ``logdir`` does not exist.
+        OSError: ``host:port`` cannot be bound for another reason than being in use.
     """
     try:
         import uvicorn
@@ -139,38 +238,48 @@ def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval:
 
     if reload_interval <= 0:
         raise ValueError("--reload-interval must be > 0")
-    provider = LogdirProvider(logdir)
+    provider = LogdirProvider(logdir, follow_symlinks=follow_symlinks)
     token, allowed = security(host, no_auth)
     local = allowed is not None
+    sock, taken = listen(host, port)
+    bound = sock.getsockname()[1]
+    _log_to_stderr()
     app = create_app(provider, reload_interval=reload_interval, token=token,
                      allowed_hosts=allowed)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+    hub = app.state.hub
+    config = uvicorn.Config(app, host=host, port=bound, log_level="warning", access_log=False,
                             timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
-
-    shown = f"[{host}]" if ":" in host else host
 
     async def announce():
         import asyncio
 
         while not server.started:
             await asyncio.sleep(0.02)
-        bound = port
-        for s in server.servers:
-            for sock in s.sockets:
-                bound = sock.getsockname()[1]
-        url = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
-        print(f"tbx serving {logdir} at {url}", flush=True)
+        if taken is not None:
+            print(f"tbx serve: port {taken} is in use on {host}; serving on port {bound} "
+                  f"instead (--port 0 always takes a free port)", file=sys.stderr, flush=True)
+        first, *more = urls(host, bound, token)
+        print(f"tbx serving {logdir} at {first}", flush=True)
+        for url in more:
+            print(f"  also at {url}", flush=True)
         if not local and no_auth:
             print("warning: --no-auth on a non-loopback host: anyone who can reach it can "
                   "read the logdir", file=sys.stderr, flush=True)
+        while not hub.loaded.is_set():
+            await asyncio.sleep(0.05)
+        if not provider.runs():
+            print(f"tbx serve: no event files found under {logdir} (files named "
+                  f"*tfevents*); watching it for new ones", file=sys.stderr, flush=True)
 
     async def main():
         import asyncio
 
         t = asyncio.create_task(announce())
-        await server.serve()
-        t.cancel()
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            t.cancel()
 
     import asyncio
 
@@ -178,4 +287,6 @@ def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval:
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
+    finally:
+        sock.close()
     return 0

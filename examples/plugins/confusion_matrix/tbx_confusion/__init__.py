@@ -24,9 +24,10 @@ def add_confusion_matrix(writer, tag, matrix, labels, step=None):
 def matrices(ctx, req):
     """``matrices?run&tag``: ``{"labels", "steps": [int], "matrices": [[[float]]]}``."""
     run = req.run()
-    tag, _ = req.tag(run)
-    s = ctx.provider.tensors(run, tag)
-    labels = json.loads(ctx.provider.metadata(run, tag).plugin_data.content or b"{}")
+    tag, info = req.tag(run)  # info.plugin_name: a tag may also hold other kinds
+    s = ctx.provider.tensors(run, tag, plugin=info.plugin_name)
+    labels = json.loads(ctx.provider.metadata(run, tag, plugin=info.plugin_name)
+                        .plugin_data.content or b"{}")
     ok = [i for i, v in enumerate(s.values) if v is not None]
     return {"labels": labels.get("labels", []), "steps": [int(s.step[i]) for i in ok],
             "matrices": [np.asarray(s.values[i]).tolist() for i in ok]}

@@ -26,7 +26,7 @@ def layout(ctx, req):
         for tag, info in tags.items():
             if info.data_class != "tensor":
                 continue
-            s = p.tensors(run, tag)
+            s = p.tensors(run, tag, plugin=info.plugin_name)
             if not len(s) or s.values[-1] is None:
                 continue
             try:

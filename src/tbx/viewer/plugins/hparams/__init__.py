@@ -22,9 +22,10 @@ def sessions(ctx, req):
     found = []
     for run, tags in ctx.tags().items():
         start = None
-        for tag in tags:
+        for tag, info in tags.items():
             try:
-                d = H.decode(Summary.Value(tag=tag, metadata=p.metadata(run, tag)))
+                d = H.decode(Summary.Value(tag=tag, metadata=p.metadata(
+                    run, tag, plugin=info.plugin_name)))
             except ValueError:
                 continue
             if d.kind == "experiment":
@@ -42,12 +43,12 @@ def sessions(ctx, req):
             found.append({"run": run, "hparams": values, "group": start["group_name"]})
     for sess in found:
         run = sess["run"]
-        tags = p.tags(run)
+        tags = p.tags(run, plugin="scalars")
         vals = {}
         for m in metrics:
             i = tags.get(m)
             if i is not None and i.data_class == "scalar" and i.count:
-                vals[m] = finite_or_none(p.scalars(run, m).value[-1])
+                vals[m] = finite_or_none(p.scalars(run, m, plugin="scalars").value[-1])
         sess["metrics"] = vals
     return {"hparams": list(hp_names), "metrics": list(metrics), "sessions": found}
 

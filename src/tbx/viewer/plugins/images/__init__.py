@@ -31,7 +31,7 @@ def _series(ctx, req):
     tag, info = req.tag(run)
     if info.data_class != "blob":
         raise PluginError(f"tag {tag!r} of run {run!r} holds {info.data_class} data, not blob")
-    return run, tag, ctx.provider.blobs(run, tag)
+    return run, tag, ctx.provider.blobs(run, tag, plugin=info.plugin_name)
 
 
 def points(ctx, req):

@@ -15,7 +15,7 @@ def points(ctx, req):
     samples = req.int("samples", 100, 1, 10000)
     if info.data_class != "tensor":
         raise PluginError(f"tag {tag!r} of run {run!r} holds {info.data_class} data, not tensor")
-    s = ctx.provider.tensors(run, tag)
+    s = ctx.provider.tensors(run, tag, plugin=info.plugin_name)
     try:
         pts = pr_curve_points(s, samples)
     except ValueError as e:

@@ -1,19 +1,19 @@
 """Scalars: line charts of scalar series, downsampled on the server for the chart's width,
-smoothed (TensorBoard's debiased EMA), zoomable, live; CSV download. Routes: ``http_api.md``."""
+smoothed (TensorBoard's debiased EMA), zoomable, live; CSV and JSON downloads (streamed).
+Routes: ``http_api.md``."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 import numpy as np
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response, StreamingResponse
 
 from tbx import seriesmath as M
 from tbx.viewer import views as V
 from tbx.viewer.plugin import Plugin, PluginError
+from tbx.viewer.plugins.scalars import download as D
 from tbx.viewer.plugins.scalars import series as S
 
 #: Series per request at most.
@@ -39,7 +39,7 @@ def pairs(ctx, req) -> list[tuple[str, str]]:
             raise PluginError(f"unknown run {r!r}", 404)
     out = []
     for r in dict.fromkeys(runs):
-        rt = p.tags(r)
+        rt = p.tags(r, plugin="scalars")  # a tag may also hold other kinds: its scalars here
         for t in dict.fromkeys(tags):
             i = rt.get(t)
             if i is not None and i.data_class == "scalar":
@@ -56,7 +56,8 @@ def smoothed(ctx, run: str, tag: str, s, weight: float):
     series changes (the reader's snapshots are views of one buffer: same address and length,
     same change counter = same data)."""
     key = (run, tag, weight)
-    ident = (ctx.version(run, tag), s.value.__array_interface__["data"][0], len(s.value))
+    ident = (ctx.version(run, tag, "scalars"), s.value.__array_interface__["data"][0],
+             len(s.value))
     hit = ctx.cache.get(key)
     if hit is not None and hit[0] == ident:
         return hit[1], hit[2]
@@ -78,7 +79,7 @@ def series_route(ctx, req):
         raise PluginError("xmin must not exceed xmax")
     out = []
     for run, tag in pairs(ctx, req):
-        s = ctx.provider.scalars(run, tag)
+        s = ctx.provider.scalars(run, tag, plugin="scalars")
         total = len(s)
         first_wall = float(s.wall_time[0]) if total else None
         if weight > 0:
@@ -111,19 +112,25 @@ def series_route(ctx, req):
                     headers={"Cache-Control": "no-store"})
 
 
+def _download(ctx, req, fmt: str):
+    pairs_ = pairs(ctx, req)  # errors answered before the stream starts
+    snaps = [(run, tag, ctx.provider.scalars(run, tag, plugin="scalars")) for run, tag in pairs_]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", pairs_[0][1])[:80] or "scalars"  # the first tag
+    body = D.csv_rows(snaps) if fmt == "csv" else D.json_series(snaps)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    return StreamingResponse(body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+        "Cache-Control": "no-store"})
+
+
 def csv_route(ctx, req):
-    """``series.csv``: every point of the requested pairs as CSV."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["run", "tag", "step", "wall_time", "value"])
-    for run, tag in pairs(ctx, req):
-        s = ctx.provider.scalars(run, tag)
-        for st, wt, v in zip(s.step.tolist(), s.wall_time.tolist(), s.value.tolist(), strict=True):
-            w.writerow([run, tag, st, repr(wt), repr(v)])
-    tag = req.params.get("tag", "scalars")
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", tag)[:80] or "scalars"
-    return PlainTextResponse(buf.getvalue(), media_type="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    """``series.csv``: every point of the requested pairs as CSV, streamed."""
+    return _download(ctx, req, "csv")
+
+
+def json_route(ctx, req):
+    """``series.json``: every point of the requested pairs as JSON, streamed."""
+    return _download(ctx, req, "json")
 
 
 PLUGIN = Plugin(
@@ -131,6 +138,6 @@ PLUGIN = Plugin(
     title="Scalars",
     plugin_names=("scalars",),
     order=10,
-    routes={"series": series_route, "series.csv": csv_route},
+    routes={"series": series_route, "series.csv": csv_route, "series.json": json_route},
     module=Path(__file__).with_name("index.js"),
 )

@@ -29,7 +29,7 @@ def points(ctx, req):
     samples = req.int("samples", 100, 1, 10000)
     if info.data_class != "tensor":
         raise PluginError(f"tag {tag!r} of run {run!r} holds {info.data_class} data, not tensor")
-    s = ctx.provider.tensors(run, tag)
+    s = ctx.provider.tensors(run, tag, plugin=info.plugin_name)
     pts = [{"step": int(s.step[i]), "wall_time": float(s.wall_time[i]),
             "html": text_html(text_value(s.values[i]))}
            for i in sample_indices(len(s), samples)[::-1] if s.values[i] is not None]
