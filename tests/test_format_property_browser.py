@@ -37,7 +37,8 @@ _HARNESS = """() => {
   const { uPlot, numAxis, valueRange } = window.__tbx.lib;
   window.__prop = {
     hover: (ys) => ys.map((v, i) => F.fmtValue(v, [ys[i - 1], ys[i + 1]])),
-    legend: (runs, x, logy) => runs.map(([xs, ys]) => F.legendValue(Float64Array.from(xs), ys, x, { logy })),
+    legend: (runs, x, logy) => runs.map(
+      ([xs, ys]) => F.legendValue(Float64Array.from(xs), ys, x, { logy })),
     ticks: async (ys, logy) => {
       const holder = document.createElement('div');
       document.body.append(holder);

@@ -51,8 +51,8 @@ def _write_logdir(root) -> None:
     w.close()
     for r in range(8):
         g = tbx.SummaryWriter(str(root / f"gap{r}"))
-        for step in _gap_steps(r):
-            g.add_scalar("gap", _gap_value(r, step), step)
+        for step in _gap_steps(r):  # fixed wall times: each run's own clock rate
+            g.add_scalar("gap", _gap_value(r, step), step, walltime=1.7e9 + step * (1 + r / 10))
         g.close()
     nd = tbx.SummaryWriter(str(root / "nd"))
     for step in range(11):
@@ -146,8 +146,9 @@ def _hover(pg, title, x, logy=False):
     return pg.evaluate(
         f"""([t, x]) => {{ const c = ({_FIND})(t);
                const rows = [...c.el.querySelectorAll('.u-legend .u-series')];
-               return Object.fromEntries(rows.map(r => [r.querySelector('.u-label').textContent,
-                                                      r.querySelector('.u-value').textContent])); }}""",
+               return Object.fromEntries(rows.map(r => [
+                 r.querySelector('.u-label').textContent,
+                 r.querySelector('.u-value').textContent])); }}""",
         [title, x])
 
 
@@ -190,6 +191,36 @@ def test_hover_value_of_a_run_without_that_step(page):
     assert legend["gap7"].endswith("(step 20)"), legend
     assert "(step" not in legend["gap0"], legend
     screenshot(page, "numbers-gap-hover")
+
+
+def test_time_axes_name_their_own_time(page):
+    """On the relative and wall-time axes runs rarely share an x: an entry whose run has no
+    point at the hovered time names its own time instead of posing as the hovered one."""
+    import re
+
+    page.fill("#run-filter", "^gap")
+    page.fill("#tag-filter", "^gap$")
+    _chart_ready(page, "gap", series=8)
+    for axis in ("relative", "wall_time"):
+        page.select_option("#xaxis", axis)
+        page.wait_for_function(f"""() => {{ const c = ({_FIND})('gap');
+                                     return c && c.plot && c.sig.includes('"{axis}"'); }}""")
+        _chart_ready(page, "gap", series=8)
+        x = page.evaluate(f"() => ({_FIND})('gap').plot.data[0][3]")
+        legend = _hover(page, "gap", x)
+        # the x the cursor is on, and the runs with a point there, from the chart's own data
+        x = page.evaluate(f"() => {{ const u = ({_FIND})('gap').plot; "
+                          "return u.data[0][u.cursor.idx]; }")
+        at_x = set(page.evaluate(f"""x => [...({_FIND})('gap').series.values()]
+                                    .filter(s => Array.from(({_FIND})('gap').xOf(s)).includes(x))
+                                    .map(s => s.run)""", x))
+        assert len(at_x) == 1, (x, at_x)  # step 5: gap0 at 5 s, gap1 at 5.5 s, gap2 at 6 s ...
+        for r in range(8):
+            v = legend[f"gap{r} (raw)"]
+            if f"gap{r}" in at_x:
+                assert re.fullmatch(r"-?[\d.]+", v), (axis, r, legend)
+            else:
+                assert re.fullmatch(r"-?[\d.]+ \(at .+\)", v), (axis, r, legend)
 
 
 def test_custom_scalars_hover_same_rule(page):
