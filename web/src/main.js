@@ -6,7 +6,7 @@ import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { b64f64, getJSON } from './api.js';
 import uPlot from 'uplot';
-import { numAxis, valueRange } from './chart.js';
+import { numAxis, valueRange } from './axes.js';
 import * as format from './format.js';
 import { makeApi } from './pageapi.js';
 import { assignColors, el, live, runColor, safeRegex, state } from './state.js';

@@ -3,8 +3,9 @@
 // docs/plugins.md; keep the two in step.
 import uPlot from 'uplot';
 import { ApiError, decodeSeries, getBinary, getJSON, query } from './api.js';
+import { numAxis, valueRange } from './axes.js';
 import { Card, CardSet, SliderCard, cardDashboard, emptyDashboard, groupOf, openFull, section } from './cards.js';
-import { ScalarChart, fmtNum, numAxis, valueRange } from './chart.js';
+import { ScalarChart, fmtNum } from './chart.js';
 import { axisLabels, fmtValue, legendValue, niceTicks, pointAt } from './format.js';
 import { el, filteredRuns, runColor, safeRegex, scheduleDraw, state, watch, unwatch } from './state.js';
 
