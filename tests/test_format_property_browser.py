@@ -124,7 +124,8 @@ def values(draw, min_size=2, max_size=40, bound=None):
 
 
 def _is_f32(v: float) -> bool:
-    return math.isfinite(v) and float(np.float32(v)) == v
+    with np.errstate(over="ignore"):
+        return math.isfinite(v) and float(np.float32(v)) == v
 
 
 @SETTINGS
