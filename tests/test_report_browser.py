@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from browser_helpers import browser, screenshot  # noqa: F401  (fixture)
 from report_helpers import EVIL_RUN, EVIL_TAG, SCRIPT_TAG, loss_a, make_logdir, make_wide_logdir
@@ -34,8 +35,9 @@ def chart_js(title: str, body: str) -> str:
 
 
 def js_number(v: float) -> str:
-    """The chart legend's number format (chart.js fmtNum) for values in [1e-3, 1e6)."""
-    return repr(float(f"{v:.6g}"))
+    """The chart legend's text for a float32 value in [1e-5, 1e4) (web/src/format.js
+    fmtValue): the shortest decimal that reads back as the same float32."""
+    return np.format_float_positional(np.float32(v), unique=True, trim="-")
 
 
 DECODED = ("(k) => { const s = window.__tbx.data.get(k); "

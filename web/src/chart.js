@@ -2,15 +2,15 @@
 // re-queries on zoom, appends live deltas.
 import uPlot from 'uplot';
 import { SERIES_URL, getSeries, query } from './api.js';
+import { numAxis, valueRange } from './axes.js';
+import { fmtValue, legendValue } from './format.js';
 import { state, runColor, scheduleDraw, el } from './state.js';
 
 const HEIGHT = 240;
 
+// A number for a label where no neighbours are known (kept for plugins: api.charts.fmtNum).
 export function fmtNum(v) {
-  if (v == null || Number.isNaN(v)) return '–';
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(4);
-  return String(Number(v.toPrecision(6)));
+  return fmtValue(v);
 }
 
 function fmtDuration(s) {
@@ -21,23 +21,16 @@ function fmtDuration(s) {
   return `${Number((s / 3600).toPrecision(4))}h`;
 }
 
-// Legend value at the cursor: the series' own point there, or (runs logged at other steps, or
-// downsampled differently) its nearest point, shown with that point's x.
-function hoverValue(u, v, si, idx) {
-  if (v != null || idx == null) return fmtNum(v);
-  const ys = u.data[si];
-  const xs = u.data[0];
-  for (let d = 1; d < 200; d++) {
-    for (const j of [idx - d, idx + d]) {
-      if (j >= 0 && j < ys.length && ys[j] != null) {
-        const x = xs[j];
-        const at = state.xaxis === 'step' ? fmtNum(x) : state.xaxis === 'relative' ? fmtDuration(x)
-          : new Date(x * 1000).toLocaleTimeString();
-        return `${fmtNum(ys[j])} @${at}`;
-      }
-    }
-  }
-  return '–';
+// The x of a point as the legend names it ('step 20', 'at 12:00:01').
+function fmtX(x, kind = state.xaxis) {
+  if (x == null || Number.isNaN(x)) return '–';
+  if (kind === 'relative') return fmtDuration(x);
+  if (kind === 'wall_time') return new Date(x * 1000).toLocaleString();
+  return Number.isInteger(x) ? String(x) : fmtValue(x);
+}
+
+function where(x) {
+  return state.xaxis === 'step' ? `step ${fmtX(x)}` : `at ${fmtX(x)}`;
 }
 
 function concat(a, b) {
@@ -192,31 +185,43 @@ export class ScalarChart {
     return s.step;
   }
 
+  // uPlot's tables (x ascending; values it cannot draw as null) and, per series, its points as
+  // logged ({x, cols: [raw, smoothed?]}, same order) for the legend.
   buildData() {
     const tables = [];
     const meta = [];
+    const own = [];
     const logy = state.logy;
     const clean = (a) => Array.from(a, (v) => (Number.isFinite(v) && (!logy || v > 0) ? v : null));
     for (const s of this.series.values()) {
       if (state.hidden.has(s.run)) continue;
       let x = this.xOf(s);
       let cols = [s.value, s.smoothed].filter(Boolean);
-      // uPlot needs ascending x: sort when a run logged steps out of order.
+      // uPlot needs ascending x: sort when a run logged steps out of order (stable: equal
+      // steps keep their logged order).
       let sorted = true;
       for (let i = 1; i < x.length; i++) if (x[i] < x[i - 1]) { sorted = false; break; }
       if (!sorted) {
-        const order = Array.from(x.keys()).sort((a, b) => x[a] - x[b]);
-        x = order.map((i) => x[i]);
-        cols = cols.map((c) => order.map((i) => c[i]));
+        const order = Array.from(x.keys()).sort((i, j) => x[i] - x[j] || i - j);
+        x = Float64Array.from(order, (i) => x[i]);
+        cols = cols.map((c) => Float64Array.from(order, (i) => c[i]));
       }
       tables.push([Array.from(x), ...cols.map(clean)]);
+      own.push({ x, cols });
       meta.push(s);
     }
-    return { tables, meta };
+    return { tables, meta, own };
+  }
+
+  // Legend text of uPlot series si at data index idx (of the joined x).
+  legendText(u, si, idx) {
+    const src = this.legendSrc && this.legendSrc[si];
+    if (idx == null || !src) return '–';
+    return legendValue(src.x, src.y, u.data[0][idx], { logy: state.logy, where });
   }
 
   draw() {
-    const { tables, meta } = this.buildData();
+    const { tables, meta, own } = this.buildData();
     let points = 0;
     let downsampled = false;
     for (const s of meta) {
@@ -230,6 +235,11 @@ export class ScalarChart {
     const smooth = this.smoothing() > 0;
     const data = tables.length ? uPlot.join(tables) : [[]];
     const sig = JSON.stringify([meta.map((s) => `${s.run}\0${s.tag}`), smooth, state.xaxis, state.logy]);
+    // uPlot series index -> that series' own points (raw, or smoothed), as logged
+    const legendSrc = [null];
+    own.forEach((o) => o.cols.forEach((c) => legendSrc.push({ x: o.x, y: c })));
+    this.legendSrc = legendSrc;
+    this.colors = Object.fromEntries(meta.map((s) => [s.run, this.spec.color ? this.spec.color(s.run, s.tag) : runColor(s.run)]));
     if (this.plot && this.sig === sig) {
       this.programmatic = true;
       this.plot.setData(data, !this.zoom);
@@ -240,27 +250,27 @@ export class ScalarChart {
     if (this.plot) this.plot.destroy();
     this.sig = sig;
     const multiTag = this.spec.tags.length > 1;
+    const value = (u, v, si, idx) => this.legendText(u, si, idx);
     const series = [{
       label: state.xaxis,
-      value: (u, v) => (state.xaxis === 'relative' ? fmtDuration(v)
-        : state.xaxis === 'wall_time' ? (v == null ? '–' : new Date(v * 1000).toLocaleString()) : fmtNum(v)),
+      value: (u, v, si, idx) => (idx == null ? '–' : fmtX(v)),
     }];
     const index = new Map(); // "run\0tag" -> uPlot series index of its raw line
     const bounds = new Set();
     for (const m of this.spec.margin || []) { bounds.add(m.lower); bounds.add(m.upper); }
     for (const s of meta) {
       index.set(`${s.run}\0${s.tag}`, series.length);
-      const color = this.spec.color ? this.spec.color(s.run, s.tag) : runColor(s.run);
+      const color = this.colors[s.run];
       if (bounds.has(s.tag)) {
-        series.push({ label: `${s.run} · ${s.tag}`, stroke: color + '66', width: 1, dash: [4, 3], value: hoverValue });
+        series.push({ label: `${s.run} · ${s.tag}`, stroke: color + '66', width: 1, dash: [4, 3], value });
+        if (smooth) series.push({ label: `${s.run} · ${s.tag} (smoothed)`, show: false, value });
         continue;
       }
       const name = this.spec.label ? this.spec.label(s.run, s.tag) : (multiTag ? `${s.run} · ${s.tag}` : s.run);
       series.push({
-        label: smooth ? `${name} (raw)` : name, stroke: smooth ? color + '55' : color, width: smooth ? 1 : 1.5,
-        value: hoverValue,
+        label: smooth ? `${name} (raw)` : name, stroke: smooth ? color + '55' : color, width: smooth ? 1 : 1.5, value,
       });
-      if (smooth) series.push({ label: name, stroke: color, width: 1.5, value: hoverValue });
+      if (smooth) series.push({ label: name, stroke: color, width: 1.5, value });
     }
     const bands = [];
     for (const m of this.spec.margin || []) {
@@ -272,15 +282,25 @@ export class ScalarChart {
     }
     const xAxis = { stroke: '#555', grid: { stroke: '#eee' } };
     if (state.xaxis === 'relative') xAxis.values = (u, vals) => vals.map((v) => (v == null ? '' : fmtDuration(v)));
+    if (!this.badge) {
+      this.badge = el('span', { class: 'axis-offset', title: 'add this to the y tick labels' });
+      this.badge.hidden = true;
+    }
+    const yAxis = {
+      stroke: '#555', grid: { stroke: '#eee' },
+      ...numAxis({ badge: this.badge, log: () => state.logy, onTicks: (t) => { this.ticks = { y: t }; } }),
+    };
     const opts = {
       width: this.width(),
       height: HEIGHT,
       series,
       bands,
-      scales: { x: { time: state.xaxis === 'wall_time' }, y: { distr: state.logy ? 3 : 1 } },
-      axes: [xAxis, { stroke: '#555', grid: { stroke: '#eee' }, size: 60, values: (u, vals) => vals.map((v) => (v == null ? '' : fmtNum(v))) }],
+      scales: { x: { time: state.xaxis === 'wall_time' }, y: { distr: state.logy ? 3 : 1, range: valueRange } },
+      axes: [xAxis, yAxis],
       legend: { live: true },
       cursor: {
+        // the legend shows each series' own point (legendText), never uPlot's nearest non-null
+        dataIdx: (u, si, idx) => idx,
         drag: { x: true, y: false, setScale: true },
         bind: {
           dblclick: () => () => { this.resetZoom(); return null; },
@@ -300,6 +320,7 @@ export class ScalarChart {
     };
     this.programmatic = true;
     this.plot = new uPlot(opts, data, this.body);
+    this.body.append(this.badge);
     if (this.zoom) this.plot.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
     this.programmatic = false;
   }

@@ -5,8 +5,11 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { b64f64, getJSON } from './api.js';
+import uPlot from 'uplot';
+import { numAxis, valueRange } from './axes.js';
+import * as format from './format.js';
 import { makeApi } from './pageapi.js';
-import { el, live, noEventFiles, runColor, safeRegex, state } from './state.js';
+import { assignColors, el, live, noEventFiles, runColor, safeRegex, state } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const host = {
@@ -15,7 +18,8 @@ const host = {
   mounted: null,      // {name, root, api, listeners, inst, failed}
   seq: 0,
 };
-window.__tbx = { state, charts: () => live, host };
+// for tests and the console: the page state, its charts, and the number formatting code
+window.__tbx = { state, charts: () => live, host, format, lib: { uPlot, numAxis, valueRange } };
 window.__tbx_plugin_data = {};
 
 function current() {
@@ -148,6 +152,7 @@ function renderTabs() {
 async function loadRuns() {
   const runs = await getJSON('/api/runs');
   state.runs = runs.runs;
+  assignColors(state.runs); // before anything draws: first-seen order, kept from then on
   state.loaded = runs.loaded;
   state.logdir = runs.logdir;
   let status = 'reading…';

@@ -3,13 +3,17 @@
 // docs/plugins.md; keep the two in step.
 import uPlot from 'uplot';
 import { ApiError, decodeSeries, getBinary, getJSON, query } from './api.js';
+import { numAxis, valueRange } from './axes.js';
 import { Card, CardSet, SliderCard, cardDashboard, emptyDashboard, groupOf, openFull, section } from './cards.js';
 import { ScalarChart, fmtNum } from './chart.js';
+import { axisLabels, fmtValue, legendValue, niceTicks, pointAt } from './format.js';
 import { el, filteredRuns, runColor, safeRegex, scheduleDraw, state, watch, unwatch } from './state.js';
 
 const charts = {
   ScalarChart, Card, SliderCard, CardSet, cardDashboard, section, groupOf, emptyDashboard, openFull,
   uPlot, fmtNum, decodeSeries, scheduleDraw, watch, unwatch,
+  // numbers as the page prints them (web/src/format.js)
+  fmtValue, legendValue, pointAt, axisLabels, niceTicks, numAxis, valueRange,
 };
 
 // host: {tags(name) -> {run: {tag: info}}, setRunFilter(src), show(name)}

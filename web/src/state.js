@@ -30,9 +30,57 @@ export function el(tag, attrs = {}, ...children) {
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2',
   '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#ad494a', '#637939', '#7b4173', '#3182bd'];
 
+// Colour number k: the palette, then hues spaced by the golden angle (#rrggbb, so callers can
+// append an alpha byte).
+export function colorOf(k) {
+  if (k < PALETTE.length) return PALETTE[k];
+  const h = ((k - PALETTE.length) * 137.508 + 20) % 360;
+  const f = (n) => {
+    const a = 0.55 * Math.min(0.45, 0.55);
+    const t = (n + h / 30) % 12;
+    const c = 0.45 - a * Math.max(-1, Math.min(t - 3, 9 - t, 1));
+    return Math.round(c * 255).toString(16).padStart(2, '0');
+  };
+  return `#${f(0)}${f(8)}${f(4)}`;
+}
+
+// Run colours: a run gets the lowest colour number no present run holds when the page first
+// sees it, and keeps it for the life of the page and across reloads (localStorage, per server
+// origin), so a run that appears later never recolours the others.
+const COLOR_KEY = 'tbx.runColors';
+const MAX_REMEMBERED = 5000;
+const colors = new Map(); // run -> colour number, in first-seen order
+try {
+  const saved = JSON.parse(localStorage.getItem(COLOR_KEY) || '[]');
+  if (Array.isArray(saved)) for (const [run, k] of saved) if (typeof run === 'string' && Number.isInteger(k) && k >= 0) colors.set(run, k);
+} catch (_) { /* no storage (file://, privacy mode) or bad JSON: colours last for this page */ }
+
+function saveColors() {
+  try {
+    let list = [...colors];
+    if (list.length > MAX_REMEMBERED) list = list.slice(-MAX_REMEMBERED);
+    localStorage.setItem(COLOR_KEY, JSON.stringify(list));
+  } catch (_) { /* storage full or unavailable */ }
+}
+
+// Give every run of `runs` (in this order) a colour if it has none yet.
+export function assignColors(runs) {
+  const fresh = runs.filter((r) => !colors.has(r));
+  if (!fresh.length) return;
+  const used = new Set();
+  for (const r of new Set([...state.runs, ...runs])) if (colors.has(r)) used.add(colors.get(r));
+  let k = 0;
+  for (const r of fresh) {
+    while (used.has(k)) k++;
+    colors.set(r, k);
+    used.add(k);
+  }
+  saveColors();
+}
+
 export function runColor(run) {
-  const i = state.runs.indexOf(run);
-  return PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
+  if (!colors.has(run)) assignColors([run]);
+  return colorOf(colors.get(run));
 }
 
 // What the page says when the server's first read found no event file.

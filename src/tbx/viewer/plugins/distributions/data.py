@@ -20,6 +20,12 @@ def percentiles(h, bps=DISTRIBUTION_BPS) -> list[float | None]:
     """Values at the given basis points (1/100 of a percent) of a ``[k, 3]`` histogram, by
     linear interpolation inside the bucket that holds each rank; ``None`` for an empty one.
 
+    Bucket edges are first clamped to the histogram's recorded range, the first bucket's left
+    edge and the last bucket's right edge (for a v1 ``histo`` these are its ``min`` and ``max``,
+    as TensorBoard's ``data_compat`` converts it), as TensorBoard's distribution compressor
+    does; so every value lies in that range, and a constant histogram (all values 0.5, in a
+    bucket spanning [0.4707, 0.5178)) gives 0.5 at every basis point.
+
     Raises:
         ValueError: ``h`` is not ``[k, 3]``.
     """
@@ -30,6 +36,12 @@ def percentiles(h, bps=DISTRIBUTION_BPS) -> list[float | None]:
     total = counts.sum()
     if not h.shape[0] or total <= 0:
         return [None] * len(bps)
+    lo, hi = h[0, 0], h[-1, 1]
+    if lo <= hi:  # (not for NaN edges or a reversed range)
+        h = h.copy()
+        np.clip(h[:, :2], lo, hi, out=h[:, :2])
+    else:
+        lo, hi = -np.inf, np.inf
     cum = np.cumsum(counts)
     nz = np.flatnonzero(counts)
     out = []
@@ -44,7 +56,7 @@ def percentiles(h, bps=DISTRIBUTION_BPS) -> list[float | None]:
             prev = cum[i - 1] if i else 0.0
             frac = (target - prev) / counts[i] if counts[i] else 0.0
             v = h[i, 0] + frac * (h[i, 1] - h[i, 0])
-        out.append(finite_or_none(v))
+        out.append(finite_or_none(float(min(max(v, lo), hi))))
     return out
 
 

@@ -20,7 +20,11 @@ function shade(hex, t) {
 function rebin(pts, BINS) {
   let xmin = Infinity; let xmax = -Infinity; let ymax = 0;
   for (const p of pts) for (const x of finiteEdges(p)) { if (x < xmin) xmin = x; if (x > xmax) xmax = x; }
-  if (!(xmax > xmin)) { xmax = xmin + 1; xmin -= 1; }
+  if (!(xmax > xmin)) { // one value (a constant): centred, drawn as one spike
+    const d = Math.abs(xmin) * 0.05 || 1;
+    xmax = xmin + d;
+    xmin -= d;
+  }
   const bw = (xmax - xmin) / BINS;
   const shapes = pts.map((p) => {
     const ys = new Float64Array(BINS);
@@ -43,7 +47,7 @@ function rebin(pts, BINS) {
 }
 
 export default function render(root, api) {
-  const { Card, cardDashboard } = api.charts;
+  const { Card, cardDashboard, niceTicks, axisLabels } = api.charts;
 
   class HistogramCard extends Card {
     params() { return { samples: 60 }; }
@@ -93,11 +97,15 @@ export default function render(root, api) {
           ctx.fillText(String(s.step), W - pad.r + 6, base);
         }
       });
+      // x ticks: round values, labels distinct and each its value (a shared offset shown once)
       ctx.fillStyle = '#555';
-      for (let i = 0; i <= 4; i++) {
-        const x = xmin + ((xmax - xmin) * i) / 4;
-        ctx.fillText(Number(x.toPrecision(3)).toString(), sx(x) - 10, H - 6);
-      }
+      const { splits, incr } = niceTicks(xmin, xmax, 5);
+      const t = axisLabels(splits, incr, { maxChars: 8 });
+      this.ticks = { x: { values: splits, labels: t.labels, offset: t.offset, offsetText: t.offsetText } };
+      ctx.textAlign = 'center';
+      splits.forEach((x, i) => ctx.fillText(t.labels[i], sx(x), H - 6));
+      ctx.textAlign = 'start';
+      if (t.offsetText) ctx.fillText(`x: ${t.offsetText}`, 2, 11);
       this.el.dataset.drawn = String(n);
       this.body.replaceChildren(canvas);
     }

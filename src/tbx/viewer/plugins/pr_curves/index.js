@@ -1,7 +1,7 @@
 // PR curves dashboard: per (run, tag), precision against recall at one step (slider; follows
 // the newest step until moved).
 export default function render(root, api) {
-  const { Card, cardDashboard, uPlot } = api.charts;
+  const { Card, cardDashboard, uPlot, fmtValue, numAxis } = api.charts;
 
   class PrCard extends Card {
     constructor(...args) { super(...args); this.follow = true; }
@@ -27,13 +27,19 @@ export default function render(root, api) {
         const thr = [...p.thresholds].reverse();
         if (this.plot) this.plot.destroy();
         holder.replaceChildren();
+        // hover: every column's own value at the hovered threshold, with the digits that tell
+        // it from its neighbours ('–' where it is not finite), never a neighbour's value
+        const cols = [rec, prec, thr];
+        const value = (u, v, si, idx) => (idx == null ? '–'
+          : fmtValue(cols[si][idx], [cols[si][idx - 1], cols[si][idx + 1]]));
         this.plot = new uPlot({
           width: Math.max(300, this.body.clientWidth || 400), height: 240,
           scales: { x: { time: false, range: [0, 1] }, y: { range: [0, 1] } },
-          axes: [{ label: 'recall' }, { label: 'precision' }],
-          series: [{ label: 'recall' }, { label: 'precision', stroke: color, width: 1.5 },
-            { label: 'threshold', show: false }],
-        }, [rec, prec, thr], holder);
+          axes: [{ label: 'recall', ...numAxis({ x: true }) }, { label: 'precision', ...numAxis() }],
+          cursor: { dataIdx: (u, si, idx) => idx },
+          series: [{ label: 'recall', value }, { label: 'precision', stroke: color, width: 1.5, value },
+            { label: 'threshold', show: false, value }],
+        }, cols, holder);
       };
       slider.addEventListener('input', () => {
         this.pos = Number(slider.value);
