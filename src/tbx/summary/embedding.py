@@ -54,6 +54,9 @@ __all__ = [
     "write_embedding",
     "read_projector_config",
     "read_embedding",
+    "parse_metadata_tsv",
+    "split_tensor_name",
+    "sprite_grid",
 ]
 
 PLUGIN_NAME = "projector"
@@ -434,11 +437,7 @@ def read_embedding(logdir: str, info: EmbeddingInfo) -> dict:
            "single_image_dim": None}
     if info.metadata_path:
         with _open(_join(logdir, info.metadata_path), "r") as f:
-            lines = f.read().split("\n")[:-1]
-        table = [line.split("\t") for line in lines]
-        if lines and "\t" in lines[0]:
-            out["metadata_header"], table = table[0], table[1:]
-        out["metadata"] = table
+            out["metadata_header"], out["metadata"] = parse_metadata_tsv(f.read())
     if info.sprite.image_path:
         from tbx.summary.image import decode_png
 
@@ -446,3 +445,49 @@ def read_embedding(logdir: str, info: EmbeddingInfo) -> dict:
             out["sprite"] = decode_png(f.read())
         out["single_image_dim"] = tuple(info.sprite.single_image_dim)
     return out
+
+
+def parse_metadata_tsv(text: str) -> tuple[list[str] | None, list[list[str]]]:
+    """Split the text of a ``metadata.tsv`` as the projector does: lines end with ``\\n``
+    (a ``\\r`` before it is dropped), blank lines are skipped, and the first line is a header
+    exactly when it holds a tab. Cells are returned as written (escapes kept).
+
+    Returns:
+        ``(header or None, rows)``, each row a list of ``str`` (rows may differ in length; the
+        caller decides what a short row means).
+    """
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return None, []
+    rows = [line.split("\t") for line in lines]
+    if "\t" in lines[0]:
+        return rows[0], rows[1:]
+    return None, rows
+
+
+def split_tensor_name(tensor_name: str) -> tuple[str, int | None]:
+    """``"<tag>:<step:05d>"`` (the ``tensor_name`` tbx, tensorboardX and torch write) ->
+    ``(tag, step)``; any other name -> ``(name, None)``."""
+    tag, sep, step = tensor_name.rpartition(":")
+    if sep and tag and step.isdigit():
+        return tag, int(step)
+    return tensor_name, None
+
+
+def sprite_grid(width: int, height: int, single_image_dim) -> tuple[int, int]:
+    """``(per_row, rows)``: how many thumbnails of ``single_image_dim = (w, h)`` pixels a
+    sprite of ``width x height`` pixels holds per row and how many rows (row-major cells from
+    the top-left corner, as the projector reads them); thumbnail ``i`` is cell
+    ``(i // per_row, i % per_row)``.
+
+    Raises:
+        ValueError: ``single_image_dim`` is not two positive sizes.
+    """
+    dims = list(single_image_dim)
+    if len(dims) != 2 or min(dims) < 1:
+        raise ValueError(
+            f"single_image_dim must be [width, height] in pixels, both >= 1; got {dims}"
+        )
+    w, h = dims
+    return width // w, height // h
