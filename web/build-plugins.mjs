@@ -1,5 +1,5 @@
 // Bundles the built-in plugins whose front end imports npm packages (Graphs: @dagrejs/dagre,
-// Mesh: three) into src/tbx/viewer/static/dist/plugins/<name>/ (git-ignored, shipped in the
+// Mesh and Projector: three) into src/tbx/viewer/static/dist/plugins/<name>/ (git-ignored, shipped in the
 // wheel with the page's bundle). Their sources live in src/tbx/viewer/plugins/<name>/, outside
 // this folder, so node_modules is passed as a search path.
 import { build } from 'esbuild';
@@ -15,6 +15,7 @@ const ENTRIES = [
   ['graphs', 'index.js', 'esm'],
   ['graphs', 'layout_worker.js', 'iife'],
   ['mesh', 'index.js', 'esm'],
+  ['projector', 'index.js', 'esm'],
 ];
 
 await Promise.all(ENTRIES.map(([name, file, format]) => build({
