@@ -1,7 +1,7 @@
 // Bundles the built-in plugins whose front end imports npm packages (Graphs: @dagrejs/dagre,
-// Mesh and Projector: three) into src/tbx/viewer/static/dist/plugins/<name>/ (git-ignored, shipped in the
-// wheel with the page's bundle). Their sources live in src/tbx/viewer/plugins/<name>/, outside
-// this folder, so node_modules is passed as a search path.
+// Mesh and Projector: three) into src/tbx/viewer/static/dist/plugins/<name>/ (git-ignored,
+// shipped in the wheel with the page's bundle). Their sources live in
+// src/tbx/viewer/plugins/<name>/, outside this folder, so node_modules is passed as a search path.
 import { build } from 'esbuild';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -29,9 +29,28 @@ export default function render(root, api) {
       labelBy: S.labelBy, query: S.query, matches: S.matches ? Array.from(S.matches) : null,
       selected: S.selected, neighbors: S.neighbors, subset: S.subset && S.subset.label,
       problems: S.info ? S.info.problems : [], job: S.job, thumbnails: S.thumbs,
-      frames: plot.frames, firstFrame: plot.firstFrame,
       bench: (frames) => plot.benchmark(frames),
+      // where point i is drawn, in CSS pixels from the plot canvas's top-left corner (or null)
+      screenOf: (i) => (plot.positions && plot.flags[i] >= 0 ? plot.screenOf(i) : null),
+      select: (i) => select(i),
     });
+    if (!('highlighted' in pub)) {
+      // the points drawn as search matches, read back from the plot's own per-point state
+      Object.defineProperty(pub, 'highlighted', { enumerable: true, get: () => {
+        const f = plot.flags, out = [];
+        if (f) for (let i = 0; i < f.length; i++) if (f[i] === MATCH) out.push(i);
+        return out;
+      } });
+      Object.defineProperty(pub, 'drawn', { enumerable: true, get: () => {
+        const f = plot.flags; let c = 0;
+        if (f) for (let i = 0; i < f.length; i++) if (f[i] !== HIDDEN) c++;
+        return c;
+      } });
+    }
+    if (!('frames' in pub)) {
+      Object.defineProperty(pub, 'frames', { get: () => plot.frames, enumerable: true });
+      Object.defineProperty(pub, 'firstFrame', { get: () => plot.firstFrame, enumerable: true });
+    }
     api.publish(pub);
     window.__tbx_projector = pub;
   };
@@ -213,7 +232,7 @@ export default function render(root, api) {
     if (S.method === 'pca') {
       const k = st.dims;
       S.axes = ui.pcaAxes().map((a) => Math.min(a, k - 1));
-      cols = (S.is3d ? S.axes : S.axes.slice(0, 2)).join(',');
+      cols = (ui.is3d() ? S.axes : S.axes.slice(0, 2)).join(',');
       S.variance = st.variance_ratio;
       ui.setVariance(st.variance_ratio);
     }

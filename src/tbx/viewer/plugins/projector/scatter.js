@@ -23,7 +23,7 @@ void main() {
   float s = uSize * (flag > 0.5 ? 1.8 : 1.0) * (flag > 2.5 ? 1.4 : 1.0);
   vThumb = (uThumb > 0.5 && pidx < uCount) ? 1.0 : 0.0;
   if (vThumb > 0.5) s = max(s, uThumbSize);
-  if (uPerspective > 0.5) s *= uScale / max(-mv.z, 0.05);
+  if (uPerspective > 0.5) s *= uScale / max(-mv.z, 0.05);  // as large as in 2-D at the start distance
   gl_PointSize = clamp(s, 1.0, 96.0);
   vColor = pcolor;
   vFlag = flag;
@@ -69,7 +69,7 @@ export class Scatter {
     this.ortho = new THREE.OrthographicCamera(-1, 1, 1, -1, -10, 10);
     this.persp = new THREE.PerspectiveCamera(50, 1, 0.01, 100);
     this.uniforms = {
-      uSize: { value: 4 }, uScale: { value: 300 }, uPerspective: { value: 0 }, uDim: { value: 0 },
+      uSize: { value: 4 }, uScale: { value: 3.1 }, uPerspective: { value: 0 }, uDim: { value: 0 },
       uThumb: { value: 0 }, uThumbSize: { value: 28 }, uPerRow: { value: 1 }, uCount: { value: 0 },
       uSprite: { value: null }, uCellUV: { value: new THREE.Vector2(1, 1) },
     };
@@ -125,20 +125,23 @@ export class Scatter {
       const idx = new Float32Array(n);
       for (let i = 0; i < n; i++) idx[i] = i;
       this.geometry.setAttribute('pidx', new THREE.BufferAttribute(idx, 1));
-      this.geometry.setAttribute('pcolor', new THREE.BufferAttribute(new Float32Array(n * 3).fill(0.3), 3));
-      this.flags = new Float32Array(n);
+      if (!this.colors || this.colors.length !== n * 3) this.colors = new Float32Array(n * 3).fill(0.3);
+      this.geometry.setAttribute('pcolor', new THREE.BufferAttribute(this.colors, 3));
+      if (!this.flags || this.flags.length !== n) this.flags = new Float32Array(n);
       this.geometry.setAttribute('flag', new THREE.BufferAttribute(this.flags, 1));
     }
     this.positions = positions;
     this.geometry.setAttribute('position', new THREE.BufferAttribute(positions, 3));
     this.uniforms.uPerspective.value = is3d ? 1 : 0;
-    this.uniforms.uSize.value = n > 200000 ? 2 : n > 20000 ? 3 : n > 2000 ? 4 : 6;
+    this.uniforms.uSize.value = (n > 200000 ? 2 : n > 20000 ? 3 : n > 2000 ? 4 : 6) * this.renderer.getPixelRatio();
     if (modeChanged || !this._fitted) { this._setupControls(); this.resetView(); this._fitted = true; }
     this.requestRender();
   }
 
   // rgb: Float32Array n * 3 in [0, 1].
   setColors(rgb) {
+    this.colors = rgb;
+    if (rgb.length !== this.n * 3) return;  // applied by setPoints
     this.geometry.setAttribute('pcolor', new THREE.BufferAttribute(rgb, 3));
     this.requestRender();
   }
@@ -146,8 +149,9 @@ export class Scatter {
   // flags: Float32Array n of HIDDEN/NORMAL/MATCH/NEIGHBOR/SELECTED; dim: fade NORMAL points.
   setFlags(flags, dim) {
     this.flags = flags;
-    this.geometry.setAttribute('flag', new THREE.BufferAttribute(flags, 1));
     this.uniforms.uDim.value = dim ? 1 : 0;
+    if (flags.length !== this.n) return;  // applied by setPoints
+    this.geometry.setAttribute('flag', new THREE.BufferAttribute(flags, 1));
     this.requestRender();
   }
 
@@ -182,7 +186,7 @@ export class Scatter {
       this.controls.target.set(0, 0, 0);
     } else {
       this.ortho.position.set(0, 0, 5);
-      this.ortho.zoom = 0.9;
+      this.ortho.zoom = 0.85 * Math.min(1, this.width / this.height);
       this.controls.target.set(0, 0, 0);
     }
     this.camera.updateProjectionMatrix();
@@ -202,7 +206,6 @@ export class Scatter {
     this.ortho.updateProjectionMatrix();
     this.persp.aspect = aspect;
     this.persp.updateProjectionMatrix();
-    this.uniforms.uScale.value = h * ratio / 2 * 0.5;
     this.requestRender();
   }
 
