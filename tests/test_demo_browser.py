@@ -255,3 +255,26 @@ def test_mesh_shows_the_feature_cloud_and_the_loss_surface(page):
     m = page.evaluate("() => window.__tbx_mesh")
     assert {(r["vertices"], r["faces"]) for r in m["runs"].values()} == {(625, 1152)}
     _shot(page, "mesh-surface")
+
+
+def test_projector(page, demo):
+    """The validation embedding of the first run, coloured by digit, digit thumbnails drawn."""
+    from tbx.viewer.plugins.projector import BUNDLE
+
+    if not (BUNDLE / "index.js").is_file():
+        pytest.skip("projector front end not built (npm run build in web/)")
+    _dashboard(page, "projector")
+    page.wait_for_function(
+        """() => { const p = window.__tbx_projector;
+                   return p && p.status === 'ready' && p.sprite && p.thumbnails
+                     && p.firstFrame !== null; }""",
+        timeout=60_000,
+    )
+    s = page.evaluate("""() => { const p = window.__tbx_projector;
+        return {run: p.run, tag: p.tag, n: p.n, legend: p.legend, sprite: p.sprite}; }""")
+    assert s["run"] == RUNS[0] and s["tag"] == "val_hidden"
+    assert s["legend"]["column"] == "digit"
+    assert [i["label"] for i in s["legend"]["items"]] == [str(d) for d in range(10)]
+    assert sum(i["count"] for i in s["legend"]["items"]) == s["n"] > 100
+    assert s["sprite"]["count"] == s["n"]
+    _shot(page, "projector")

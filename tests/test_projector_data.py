@@ -427,3 +427,23 @@ def test_load_cache_follows_file_changes(tmp_path):
     assert s.load(ref).mat.tolist() == [[1, 2], [3, 4], [5, 6]]
     with pytest.raises(KeyError, match="run 'run' has no embedding 'nope'"):
         s.ref("run", str(run), "nope")
+
+
+def test_umap_progress_and_cancel(tmp_path):
+    pytest.importorskip("umap")
+    demo_data.write_demo(tmp_path / "run", n=120, d=8, steps=(0,))
+    emb = load(tmp_path / "run")
+    s = store.Store()
+    job = s.project(emb, "umap", {"dims": 2, "neighbors_k": 10, "min_dist": 0.1, "seed": 0})
+    assert job.done.wait(600), job.status()
+    assert job.state == "done", job.status()
+    assert job.result.shape == (120, 2) and np.isfinite(job.result).all()
+    assert job.message.startswith("epoch ") and job.message.endswith("/500")
+    d = np.linalg.norm(job.result[:, None] - job.result[None], axis=2)
+    same = (np.arange(120)[:, None] % 3) == (np.arange(120)[None] % 3)
+    assert d[same].mean() < d[~same].mean() / 2
+    job2 = s.project(emb, "umap", {"dims": 2, "neighbors_k": 11, "min_dist": 0.1, "seed": 0})
+    while not job2.message.startswith("epoch "):
+        assert not job2.done.wait(0.05), job2.status()
+    job2.cancel()
+    assert job2.done.wait(60) and job2.state == "cancelled"

@@ -9,6 +9,7 @@ import { CSS } from './style.js';
 import { buildPanel, showLegend, showNeighbors, showSelection, showProblems } from './panel.js';
 
 const POLL_WAIT = 1;  // seconds each status request waits on the server
+const THUMBS_MAX = 50000;  // more points than this start without thumbnails
 
 export default function render(root, api) {
   const S = {
@@ -16,7 +17,7 @@ export default function render(root, api) {
     axes: [0, 1, 2], coords: null, dims: 0, variance: null, colorBy: '', colorMode: 'auto',
     labelBy: '', columns: {}, query: '', queryColumn: '', regex: false, matches: null,
     selected: -1, hovered: -1, neighbors: [], k: 10, metric: 'cosine', subset: null,
-    job: null, status: 'loading', error: null, legend: null, thumbs: false, sprite: null,
+    job: null, status: 'loading', error: null, legend: null, thumbs: false, thumbsChosen: false, sprite: null,
     generation: 0,
   };
   const pub = {};
@@ -29,6 +30,7 @@ export default function render(root, api) {
       labelBy: S.labelBy, query: S.query, matches: S.matches ? Array.from(S.matches) : null,
       selected: S.selected, neighbors: S.neighbors, subset: S.subset && S.subset.label,
       problems: S.info ? S.info.problems : [], job: S.job, thumbnails: S.thumbs,
+      sprite: S.sprite ? { count: S.sprite.count, width: S.sprite.img.naturalWidth, height: S.sprite.img.naturalHeight } : null,
       bench: (frames) => plot.benchmark(frames),
       // where point i is drawn, in CSS pixels from the plot canvas's top-left corner (or null)
       screenOf: (i) => (plot.positions && plot.flags[i] >= 0 ? plot.screenOf(i) : null),
@@ -74,7 +76,7 @@ export default function render(root, api) {
     onSelect: (i) => select(i),
     onIsolate: (which) => isolate(which),
     onShowAll: () => { S.subset = null; project(); },
-    onThumbs: (on) => { S.thumbs = on; plot.setThumbnails(on); publish(); },
+    onThumbs: (on) => { S.thumbs = on; S.thumbsChosen = true; plot.setThumbnails(on); publish(); },
     onReset: () => plot.resetView(),
   });
   const main = api.el('div', { class: 'tbx-p-main' }, ui.statusBox, plotBox);
@@ -172,7 +174,11 @@ export default function render(root, api) {
       if (S.ref !== ref) return;
       S.sprite = { img, ...sprite };
       plot.setSprite(img, sprite.single_image_dim, sprite.per_row, sprite.count);
+      // thumbnails as points by default, unless there are so many that they would only clutter
+      if (!S.thumbsChosen) S.thumbs = sprite.count <= THUMBS_MAX;
+      ui.thumbs.checked = S.thumbs;
       plot.setThumbnails(S.thumbs);
+      publish();
       if (S.selected >= 0) showSelection(ui, S, columnValue);
     };
     img.onerror = () => showProblems(ui, [...S.info.problems, `sprite of ${ref.name} could not be loaded`]);
