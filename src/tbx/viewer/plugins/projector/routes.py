@@ -4,6 +4,7 @@ query and call :class:`.store.Store`."""
 from __future__ import annotations
 
 import numpy as np
+
 from tbx.viewer.plugin import PluginError
 
 from .files import read_sprite
