@@ -1,0 +1,311 @@
+"""Projector benchmark: tbx's Projector beside TensorBoard's projector on the same files.
+
+Usage: python benchmarks/bench_projector.py [--sections load,pca,tsne,browser]
+       [--sizes 100000x64,1000000x16] [--tsne 10000,100000] [--workdir DIR]
+       [--skip-tensorboard]
+
+* Data: SIZES embeddings (N points x D dims, 10 Gaussian clusters, a one-column label
+  metadata), written once with ``tbx.SummaryWriter.add_embedding`` into ``--workdir`` (default
+  ``$TMPDIR/tbx_bench_projector``), one logdir per size.
+* load: the server reading every point of ``tensors.tsv``: tbx (``files.load_embedding``:
+  pandas' C parser, tensor + metadata) and TensorBoard (its plugin's ``tensor`` route, as its page
+  asks for it: ``num_rows=100000``, the page's limit, so it never shows more points).
+* pca: 100,000 x 768 float32 (rank-64 signal + noise) in memory, all points: tbx's
+  ``project.pca`` (best of 3). TensorBoard computes PCA in the page on a sample of 10,000
+  points (timed as part of "first frame").
+* tsne: tbx's t-SNE (openTSNE, 250 + 500 iterations, PCA to 50 dims first) at each size of
+  ``--tsne``, 50-dimensional data. TensorBoard's t-SNE runs in the page on at most 10,000
+  sampled points: timed in the browser section (time to iteration 750) at 10,000 points.
+* browser: headless Chromium (WebGL = SwiftShader, software: frame rates are relative figures)
+  opens each viewer on each size: time from navigation to the first frame with points (a
+  screenshot of the plot area polled every 0.25 s shows >= 2,000 non-background pixels; tbx
+  also reports its own first-frame mark), then frames per second while the mouse drags a 3-D
+  rotation for 4 s (requestAnimationFrame callbacks counted in the page, the same for both).
+* Prints a table; figures go by hand into benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import types
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clusters(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 3, size=(10, d)).astype(np.float32)
+    label = np.arange(n) % 10
+    mat = centres[label] + rng.standard_normal((n, d), dtype=np.float32)
+    return mat, label
+
+
+def make_logdir(workdir: Path, n: int, d: int) -> Path:
+    import tbx
+
+    logdir = workdir / f"emb_{n}x{d}"
+    stamp = logdir / ".complete"
+    if stamp.exists():
+        return logdir
+    t0 = time.time()
+    mat, label = clusters(n, d)
+    with tbx.SummaryWriter(logdir / "run") as w:
+        w.add_embedding(mat, metadata=[f"c{k}" for k in label.tolist()], tag="emb")
+    stamp.touch()
+    print(f"  wrote {n:,} x {d} in {time.time() - t0:.1f} s", flush=True)
+    return logdir
+
+
+def rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- load --------------------------------------------------------------------------------
+
+def bench_load(logdir: Path, tensorboard: bool) -> dict:
+    from tbx.viewer.plugins.projector import files
+
+    run = logdir / "run"
+    (ref,), _ = files.list_embeddings("run", str(run))
+    t0 = time.perf_counter()
+    emb = files.load_embedding(ref)
+    out = {"tbx_s": time.perf_counter() - t0, "tbx_points": emb.mat.shape[0]}
+    if tensorboard:
+        from tensorboard.plugins.projector.projector_plugin import ProjectorPlugin
+        from werkzeug.test import Client
+
+        plugin = ProjectorPlugin(types.SimpleNamespace(data_provider=None, logdir=str(run)))
+        t0 = time.perf_counter()
+        plugin._update_configs()
+        app = plugin.get_plugin_apps()["/tensor"]
+        resp = Client(app).get("/tensor", query_string={"run": ".", "name": "emb:00000",
+                                                        "num_rows": 100000})
+        assert resp.status_code == 200, resp.get_data()[:200]
+        out["tb_s"] = time.perf_counter() - t0
+        out["tb_points"] = len(resp.get_data()) // (4 * emb.mat.shape[1])
+    return out
+
+
+# -- pca and t-SNE -----------------------------------------------------------------------
+
+def bench_pca() -> dict:
+    from tbx.viewer.plugins.projector import project
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100_000, 64), dtype=np.float32) @ rng.standard_normal(
+        (64, 768), dtype=np.float32)
+    x += 0.1 * rng.standard_normal(x.shape, dtype=np.float32)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        out = project.pca(x, 10)
+        times.append(time.perf_counter() - t0)
+    return {"best_s": min(times), "times": times, "solver": out["method"]}
+
+
+def bench_tsne(n: int) -> dict:
+    from tbx.viewer.plugins.projector import project
+
+    x, _ = clusters(n, 50, seed=1)
+    t0 = time.perf_counter()
+    y = project.tsne(x, 2, threads=2)
+    return {"seconds": time.perf_counter() - t0, "finite": bool(np.isfinite(y).all())}
+
+
+# -- browser -----------------------------------------------------------------------------
+
+def start(cmd: list[str], url: str, timeout: float = 120) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read(1)
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"{cmd[0]} did not start")
+
+
+def ink(pg, box) -> int:
+    """Non-background pixels in the plot area of a screenshot."""
+    from PIL import Image
+
+    png = pg.screenshot(clip=box)
+    a = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
+    return int((np.abs(a - a[2, 2]).sum(axis=2) > 60).sum())
+
+
+def fps_while_dragging(pg, box, seconds: float = 4.0) -> float:
+    pg.evaluate("""() => { window.__bench_frames = 0; const tick = () => {
+        window.__bench_frames++; if (window.__bench_on) requestAnimationFrame(tick); };
+        window.__bench_on = true; requestAnimationFrame(tick); }""")
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    pg.mouse.move(cx, cy)
+    pg.mouse.down()
+    t0 = time.perf_counter()
+    f0 = pg.evaluate("() => window.__bench_frames")
+    k = 0
+    while time.perf_counter() - t0 < seconds:
+        k += 1
+        pg.mouse.move(cx + 150 * np.sin(k / 10), cy + 40 * np.cos(k / 10))
+    frames = pg.evaluate("() => window.__bench_frames") - f0
+    elapsed = time.perf_counter() - t0
+    pg.mouse.up()
+    pg.evaluate("() => { window.__bench_on = false; }")
+    return frames / elapsed
+
+
+def first_frame(pg, url, box, timeout=600) -> float:
+    t0 = time.perf_counter()
+    pg.goto(url)
+    while time.perf_counter() - t0 < timeout:
+        if ink(pg, box) >= 2000:
+            return time.perf_counter() - t0
+        pg.wait_for_timeout(250)
+    return float("nan")
+
+
+def bench_browser(browser, logdir: Path, tensorboard: bool, tsne_tb: bool) -> dict:
+    out = {}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    proc = start([sys.executable, "-m", "tbx.cli", "serve", str(logdir), "--port", str(port)],
+                 base)
+    try:
+        pg = browser.new_page(viewport={"width": 1300, "height": 900})
+        box = {"x": 585, "y": 95, "width": 690, "height": 760}
+        out["tbx_first_s"] = first_frame(pg, base + "#projector", box)
+        out["tbx_mark_s"] = pg.evaluate("() => window.__tbx_projector.firstFrame") / 1000
+        pg.check("input[name=three_d]")
+        pg.wait_for_function("() => window.__tbx_projector.is3d && "
+                             "window.__tbx_projector.status === 'ready'", timeout=600_000)
+        out["tbx_fps"] = fps_while_dragging(pg, box)
+        out["tbx_drawn"] = pg.evaluate("() => window.__tbx_projector.drawn")
+        pg.close()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    if not tensorboard:
+        return out
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    proc = start(["tensorboard", "--logdir", str(logdir), "--port", str(port)], base)
+    try:
+        pg = browser.new_page(viewport={"width": 1300, "height": 900})
+        box = {"x": 330, "y": 140, "width": 650, "height": 740}
+        out["tb_first_s"] = first_frame(pg, base + "#projector", box)
+        out["tb_fps"] = fps_while_dragging(pg, box)
+        if tsne_tb:
+            out["tb_tsne_s"] = tb_tsne(pg)
+        pg.close()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return out
+
+
+def tb_tsne(pg, iterations: int = 750, timeout: float = 1800) -> float:
+    """Seconds from clicking TensorBoard's t-SNE tab to its iteration counter reaching
+    ``iterations`` (its t-SNE starts by itself and runs until stopped)."""
+    import re
+
+    frame = next(f for f in pg.frames if "projector_binary" in f.url)  # its page is an iframe
+    frame.get_by_text("T-SNE").first.click(timeout=300_000)
+    t0 = time.perf_counter()
+    counter = frame.get_by_text(re.compile(r"Iteration")).first
+    while time.perf_counter() - t0 < timeout:
+        try:
+            text = counter.inner_text(timeout=1000)
+        except Exception:  # not shown yet
+            text = ""
+        m = re.search(r"(\d+)", text)
+        if m and int(m.group(1)) >= iterations:
+            return time.perf_counter() - t0
+        pg.wait_for_timeout(250)
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sections", default="load,pca,tsne,browser")
+    ap.add_argument("--sizes", default="100000x64,1000000x16")
+    ap.add_argument("--tsne", default="10000,100000")
+    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(),
+                                                      "tbx_bench_projector"))
+    ap.add_argument("--skip-tensorboard", action="store_true")
+    args = ap.parse_args()
+    sections = set(args.sections.split(","))
+    tb = not args.skip_tensorboard
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",") if s]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load "
+          f"{os.getloadavg()[0]:.1f}; python {platform.python_version()}", flush=True)
+    logdirs = {size: make_logdir(workdir, *size) for size in sizes}
+    if "load" in sections:
+        print("\nload: server reads tensors.tsv (seconds; points the page gets)")
+        for (n, d), logdir in logdirs.items():
+            r = bench_load(logdir, tb)
+            tb_txt = (f"TensorBoard {r['tb_s']:7.2f} s ({r['tb_points']:,} points)  ratio "
+                      f"{r['tb_s'] / r['tbx_s']:.1f}x") if tb else ""
+            print(f"  {n:>9,} x {d:<4} tbx {r['tbx_s']:6.2f} s ({r['tbx_points']:,} points)  "
+                  f"{tb_txt}", flush=True)
+    if "pca" in sections:
+        r = bench_pca()
+        print(f"\npca 100,000 x 768 float32, all points: best {r['best_s']:.2f} s "
+              f"({r['solver']}; runs {', '.join(f'{t:.2f}' for t in r['times'])})", flush=True)
+    if "tsne" in sections:
+        print("\nt-SNE (tbx, server, openTSNE, 2 threads, 750 iterations)")
+        for n in [int(v) for v in args.tsne.split(",") if v]:
+            r = bench_tsne(n)
+            print(f"  {n:>9,} points x 50: {r['seconds']:8.1f} s", flush=True)
+    if "browser" in sections:
+        from browser_helpers import CHROMIUM, FLAGS
+        from playwright.sync_api import sync_playwright
+
+        print("\nbrowser (headless Chromium, SwiftShader): first frame (s), fps rotating 3-D")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            for (n, d), logdir in logdirs.items():
+                r = bench_browser(browser, logdir, tb, tsne_tb=False)
+                line = (f"  {n:>9,} x {d:<4} tbx first {r['tbx_first_s']:6.1f} s (mark "
+                        f"{r['tbx_mark_s']:.1f} s), {r['tbx_fps']:5.1f} fps, "
+                        f"{r['tbx_drawn']:,} drawn")
+                if tb:
+                    line += (f" | TensorBoard first {r['tb_first_s']:6.1f} s, "
+                             f"{r['tb_fps']:5.1f} fps")
+                print(line, flush=True)
+            if tb and "tsne" in sections:
+                logdir = make_logdir(workdir, 10_000, 50)
+                r = bench_browser(browser, logdir, True, tsne_tb=True)
+                print(f"  TensorBoard t-SNE 10,000 x 50 in the page: {r['tb_tsne_s']:.1f} s "
+                      f"to iteration 750", flush=True)
+            browser.close()
+    print(f"\npeak RSS of this process: {rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
