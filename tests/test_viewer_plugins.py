@@ -24,7 +24,7 @@ from tbx.viewer.plugin import Plugin, PluginError  # noqa: E402
 from tbx.viewer.plugins import BUILTIN  # noqa: E402
 
 BUILTIN_ORDER = ["scalars", "custom_scalars", "histograms", "distributions", "images", "audio",
-                 "text", "pr_curves", "hparams", "graphs", "mesh"]
+                 "text", "pr_curves", "hparams", "graphs", "mesh", "projector"]
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_builtins_registered_one_line_each():
     from pathlib import Path
 
     for e in loaded:
-        folder = e.plugin.module.parent  # its folder, or its bundle's (graphs, mesh: npm deps)
+        folder = e.plugin.module.parent  # its folder, or its bundle's (npm deps)
         assert folder.name == e.name and e.plugin.module.is_file()
         package = Path(importlib.import_module(f"tbx.viewer.plugins.{e.name}").__file__).parent
         assert (package / "http_api.md").is_file()
