@@ -447,3 +447,15 @@ def test_umap_progress_and_cancel(tmp_path):
         assert not job2.done.wait(0.05), job2.status()
     job2.cancel()
     assert job2.done.wait(60) and job2.state == "cancelled"
+
+
+def test_tsv_read_the_same_without_pandas(tmp_path, monkeypatch):
+    mat = rng.standard_normal((50, 5)).astype(np.float32)
+    with tbx.SummaryWriter(tmp_path / "run") as w:
+        w.add_embedding(mat, tag="t")
+    ref = only_ref(tmp_path / "run")
+    monkeypatch.setitem(__import__("sys").modules, "pandas", None)  # numpy's parser instead
+    np.testing.assert_array_equal(files.load_embedding(ref).mat, mat)
+    (tmp_path / "bad.tsv").write_text("1\t2\n3\n")
+    with pytest.raises(ValueError, match="bad.tsv: line 2 has 1 values"):
+        files.read_tensor(str(tmp_path / "bad.tsv"))

@@ -217,8 +217,10 @@ def read_tensor(path: str, shape: tuple[int, ...] = ()) -> np.ndarray:
     """
     if file_signature(path) is None:
         raise FileNotFoundError(f"tensor file {path} does not exist")
-    data = _read_bytes(path)
-    if _looks_binary(data[:65536]):
+    with _open_binary(path) as f:
+        head = f.read(65536)
+    if _looks_binary(head):
+        data = _read_bytes(path)
         if len(shape) == 2 and shape[0] * shape[1] * 4 == len(data):
             return np.frombuffer(data, dtype="<f4").reshape(shape).astype(np.float32)
         raise ValueError(
@@ -226,7 +228,8 @@ def read_tensor(path: str, shape: tuple[int, ...] = ()) -> np.ndarray:
             f"tensor_shape {list(shape)} ({len(data)} bytes)"
         )
     try:
-        mat = _parse_tsv(data)
+        with _open_binary(path) as f:  # parsed as it is read: no copy of the whole text
+            mat = _parse_tsv(f, path)
     except ValueError as e:
         raise ValueError(f"tensor file {path}: {e}") from None
     if mat.size == 0:
@@ -234,25 +237,30 @@ def read_tensor(path: str, shape: tuple[int, ...] = ()) -> np.ndarray:
     return mat
 
 
-def _parse_tsv(data: bytes) -> np.ndarray:
-    import io
+def _open_binary(path: str):
+    if is_url(path):
+        fs, p = _fs(path)
+        return fs.open(p, "rb")
+    return open(path, "rb")
 
+
+def _parse_tsv(f, path: str) -> np.ndarray:
+    """Parse an open TSV file; on a bad line, read the file again to say which."""
     try:
         import pandas as pd
     except ImportError:  # numpy's C parser: about 4 times slower than pandas'
         try:
-            return np.loadtxt(io.BytesIO(data), delimiter="\t", dtype=np.float32, ndmin=2,
-                              comments=None)
+            return np.loadtxt(f, delimiter="\t", dtype=np.float32, ndmin=2, comments=None)
         except ValueError:
-            raise ValueError(_first_bad_line(data)) from None
+            raise ValueError(_first_bad_line(_read_bytes(path))) from None
     try:
-        frame = pd.read_csv(io.BytesIO(data), sep="\t", header=None, dtype=np.float32,
-                            engine="c", skip_blank_lines=True, keep_default_na=False,
+        frame = pd.read_csv(f, sep="\t", header=None, dtype=np.float32, engine="c",
+                            skip_blank_lines=True, keep_default_na=False,
                             na_values=["nan", "NaN", "-nan", "NAN"])
     except pd.errors.EmptyDataError:
         return np.zeros((0, 0), np.float32)
     except (pd.errors.ParserError, ValueError):
-        raise ValueError(_first_bad_line(data)) from None
+        raise ValueError(_first_bad_line(_read_bytes(path))) from None
     return frame.to_numpy(dtype=np.float32)
 
 
