@@ -17,17 +17,18 @@ Usage: python benchmarks/bench_projector.py [--sections load,pca,tsne,browser]
   ``--tsne``, 50-dimensional data. TensorBoard's t-SNE runs in the page on at most 10,000
   sampled points: timed in the browser section (time to iteration 750) at 10,000 points.
 * browser: headless Chromium (WebGL = SwiftShader, software: frame rates are relative figures)
-  opens each viewer on each size: time from navigation to the first frame with points (a
-  screenshot of the plot area polled every 0.25 s shows >= 2,000 non-background pixels; tbx
-  also reports its own first-frame mark), then frames per second while the mouse drags a 3-D
-  rotation for 4 s (requestAnimationFrame callbacks counted in the page, the same for both).
+  opens each viewer on each size, every WebGL draw of 1,000 vertices or more recorded in the
+  page (a hook on drawArrays/drawElements, in every frame): time from navigation to the first
+  draw of all the points it shows (tbx: N; TensorBoard: at most 100,000), tbx's own first-frame
+  mark, then draws per second while the mouse orbits the 3-D camera for 5 s (tbx draws a
+  100,000-point subset while the camera moves above 250,000 points, all points once still) and
+  the longest gap between two draws.
 * Prints a table; figures go by hand into benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import platform
 import socket
@@ -149,62 +150,86 @@ def start(cmd: list[str], url: str, timeout: float = 120) -> subprocess.Popen:
     raise RuntimeError(f"{cmd[0]} did not start")
 
 
-def ink(pg, box) -> int:
-    """Non-background pixels in the plot area of a screenshot."""
-    from PIL import Image
-
-    png = pg.screenshot(clip=box)
-    a = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
-    return int((np.abs(a - a[2, 2]).sum(axis=2) > 60).sum())
-
-
-def fps_while_dragging(pg, box, seconds: float = 4.0) -> float:
-    pg.evaluate("""() => { window.__bench_frames = 0; const tick = () => {
-        window.__bench_frames++; if (window.__bench_on) requestAnimationFrame(tick); };
-        window.__bench_on = true; requestAnimationFrame(tick); }""")
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    pg.mouse.move(cx, cy)
-    pg.mouse.down()
-    t0 = time.perf_counter()
-    f0 = pg.evaluate("() => window.__bench_frames")
-    k = 0
-    while time.perf_counter() - t0 < seconds:
-        k += 1
-        pg.mouse.move(cx + 150 * np.sin(k / 10), cy + 40 * np.cos(k / 10))
-    frames = pg.evaluate("() => window.__bench_frames") - f0
-    elapsed = time.perf_counter() - t0
-    pg.mouse.up()
-    pg.evaluate("() => { window.__bench_on = false; }")
-    return frames / elapsed
+# Every WebGL draw of 1,000 vertices or more, in every frame of the page: [Date.now(), count].
+GL_HOOK = """window.__draws = [];
+for (const C of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
+  if (!C) continue;
+  for (const f of ['drawArrays', 'drawElements']) {
+    const orig = C.prototype[f];
+    const at = f === 'drawArrays' ? 2 : 1;  // the vertex count argument
+    C.prototype[f] = function (...a) {
+      const r = orig.apply(this, a);
+      if (a[at] >= 1000) window.__draws.push([Date.now(), a[at]]);
+      return r;
+    };
+  }
+}"""
 
 
-def first_frame(pg, url, box, timeout=600) -> float:
-    t0 = time.perf_counter()
+def draws(pg) -> list:
+    """Every recorded draw of every frame, in time order."""
+    out = []
+    for f in pg.frames:
+        try:
+            out += f.evaluate("() => window.__draws || []")
+        except Exception:  # a frame navigating away
+            pass
+    return sorted(out)
+
+
+def first_frame(pg, url, points, timeout=900) -> float:
+    """Seconds from navigation to the first draw of ``points`` vertices or more."""
+    t0 = time.time()
     pg.goto(url)
-    while time.perf_counter() - t0 < timeout:
-        if ink(pg, box) >= 2000:
-            return time.perf_counter() - t0
+    while time.time() - t0 < timeout:
+        hit = [d for d in draws(pg) if d[1] >= points]
+        if hit:
+            return hit[0][0] / 1000 - t0
         pg.wait_for_timeout(250)
     return float("nan")
 
 
-def bench_browser(browser, logdir: Path, tensorboard: bool, tsne_tb: bool) -> dict:
+def drag(pg, box, full: int, seconds: float = 5.0) -> dict:
+    """Orbit the camera with the mouse for ``seconds``: draws per second (any size, and of
+    ``full`` vertices or more), and the longest gap between two draws."""
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    pg.mouse.move(cx, cy)
+    pg.mouse.down()
+    t0 = time.time()
+    k = 0
+    while time.time() - t0 < seconds:
+        k += 1
+        pg.mouse.move(cx + 150 * np.sin(k / 10), cy + 40 * np.cos(k / 10))
+    t1 = time.time()
+    pg.mouse.up()
+    during = [d for d in draws(pg) if t0 * 1000 <= d[0] <= t1 * 1000]
+    gaps = [b[0] - a[0] for a, b in zip(during, during[1:], strict=False)]
+    return {"fps": len(during) / (t1 - t0),
+            "full_fps": sum(1 for d in during if d[1] >= full) / (t1 - t0),
+            "gap_ms": max(gaps, default=float("nan"))}
+
+
+def bench_browser(browser, logdir: Path, n: int, tensorboard: bool, tsne_tb: bool) -> dict:
     out = {}
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
     proc = start([sys.executable, "-m", "tbx.cli", "serve", str(logdir), "--port", str(port)],
                  base)
     try:
-        pg = browser.new_page(viewport={"width": 1300, "height": 900})
-        box = {"x": 585, "y": 95, "width": 690, "height": 760}
-        out["tbx_first_s"] = first_frame(pg, base + "#projector", box)
+        ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+        ctx.add_init_script(GL_HOOK)
+        pg = ctx.new_page()
+        out["tbx_first_s"] = first_frame(pg, base + "#projector", n)
+        pg.wait_for_function("() => window.__tbx_projector.firstFrame !== null")
         out["tbx_mark_s"] = pg.evaluate("() => window.__tbx_projector.firstFrame") / 1000
         pg.check("input[name=three_d]")
         pg.wait_for_function("() => window.__tbx_projector.is3d && "
                              "window.__tbx_projector.status === 'ready'", timeout=600_000)
-        out["tbx_fps"] = fps_while_dragging(pg, box)
+        pg.wait_for_timeout(1000)
+        box = pg.locator(".tbx-p-plot canvas").first.bounding_box()
+        out["tbx"] = drag(pg, box, n)
         out["tbx_drawn"] = pg.evaluate("() => window.__tbx_projector.drawn")
-        pg.close()
+        ctx.close()
     finally:
         proc.terminate()
         proc.wait(30)
@@ -214,13 +239,17 @@ def bench_browser(browser, logdir: Path, tensorboard: bool, tsne_tb: bool) -> di
     base = f"http://127.0.0.1:{port}/"
     proc = start(["tensorboard", "--logdir", str(logdir), "--port", str(port)], base)
     try:
-        pg = browser.new_page(viewport={"width": 1300, "height": 900})
+        ctx = browser.new_context(viewport={"width": 1300, "height": 900})
+        ctx.add_init_script(GL_HOOK)
+        pg = ctx.new_page()
+        shown = min(n, 100_000)  # its page asks for at most 100,000 points
+        out["tb_first_s"] = first_frame(pg, base + "#projector", shown)
+        pg.wait_for_timeout(1000)
         box = {"x": 330, "y": 140, "width": 650, "height": 740}
-        out["tb_first_s"] = first_frame(pg, base + "#projector", box)
-        out["tb_fps"] = fps_while_dragging(pg, box)
+        out["tb"] = drag(pg, box, shown)
         if tsne_tb:
             out["tb_tsne_s"] = tb_tsne(pg)
-        pg.close()
+        ctx.close()
     finally:
         proc.terminate()
         proc.wait(30)
@@ -290,17 +319,21 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             for (n, d), logdir in logdirs.items():
-                r = bench_browser(browser, logdir, tb, tsne_tb=False)
-                line = (f"  {n:>9,} x {d:<4} tbx first {r['tbx_first_s']:6.1f} s (mark "
-                        f"{r['tbx_mark_s']:.1f} s), {r['tbx_fps']:5.1f} fps, "
-                        f"{r['tbx_drawn']:,} drawn")
+                r = bench_browser(browser, logdir, n, tb, tsne_tb=False)
+                t = r["tbx"]
+                line = (f"  {n:>9,} x {d:<4} tbx: first {r['tbx_first_s']:5.1f} s (own mark "
+                        f"{r['tbx_mark_s']:.1f} s), {r['tbx_drawn']:,} drawn, orbiting "
+                        f"{t['fps']:4.1f} draws/s ({t['full_fps']:.2f} of all points), "
+                        f"longest gap {t['gap_ms']:.0f} ms")
                 if tb:
-                    line += (f" | TensorBoard first {r['tb_first_s']:6.1f} s, "
-                             f"{r['tb_fps']:5.1f} fps")
+                    t = r["tb"]
+                    line += (f"\n  {'':>16} TensorBoard: first {r['tb_first_s']:5.1f} s, "
+                             f"{min(n, 100_000):,} drawn, orbiting {t['fps']:4.1f} draws/s, "
+                             f"longest gap {t['gap_ms']:.0f} ms")
                 print(line, flush=True)
             if tb and "tsne" in sections:
                 logdir = make_logdir(workdir, 10_000, 50)
-                r = bench_browser(browser, logdir, True, tsne_tb=True)
+                r = bench_browser(browser, logdir, 10_000, True, tsne_tb=True)
                 print(f"  TensorBoard t-SNE 10,000 x 50 in the page: {r['tb_tsne_s']:.1f} s "
                       f"to iteration 750", flush=True)
             browser.close()

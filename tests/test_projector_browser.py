@@ -275,3 +275,14 @@ def test_tsne_runs_with_progress(page):
     assert c.shape == (N, 2) and np.isfinite(c).all()
     job = state(page, "job")["job"]
     assert job["progress"] == 1 and job["message"].startswith("iteration")
+
+
+def test_new_run_appears_live(page, server):
+    """An embedding written while the page is open shows up in the run list without reload."""
+    demo_data.write_demo(server["root"] / "live", n=30, d=3, steps=(5,))
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('select[name=run] option')]"
+        ".some(o => o.value === 'live')", timeout=60_000)
+    page.select_option("select[name=run]", "live")
+    wait_ready(page, "demo:00005")
+    assert state(page, "n", "run")["n"] == 30

@@ -9,6 +9,7 @@ import { CSS } from './style.js';
 import { buildPanel, showLegend, showNeighbors, showSelection, showProblems } from './panel.js';
 
 const POLL_WAIT = 1;  // seconds each status request waits on the server
+const LIST_EVERY = 10000;  // ms between looks for new embeddings
 const THUMBS_MAX = 50000;  // more points than this start without thumbnails
 
 export default function render(root, api) {
@@ -421,10 +422,15 @@ export default function render(root, api) {
   }
 
   loadList().catch(fail);
-  const off = api.onChange((change) => { if (change.kind !== 'data' || !S.ref) loadList().catch(fail); });
+  // Embeddings are files beside the event files, so new ones are looked for every few seconds
+  // as well as when runs, tags or the run filter change.
+  const timer = setInterval(() => { if (S.status === 'ready' || S.status === 'empty') loadList().catch(fail); }, LIST_EVERY);
   return {
-    update() { loadList().catch(fail); },
-    destroy() { off(); cancelJob(); plot.destroy(); S.generation++; },
+    update(change) {
+      if (change && ['tags', 'filter', 'legend'].includes(change.kind)) loadList().catch(fail);
+      if (change && change.kind === 'resize') plot.resize();
+    },
+    destroy() { clearInterval(timer); cancelJob(); plot.destroy(); S.generation++; },
   };
 }
 

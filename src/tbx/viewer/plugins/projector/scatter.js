@@ -6,6 +6,10 @@ import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 
 // Point states (attribute `flag`): hidden points are not drawn at all.
 export const HIDDEN = -1, NORMAL = 0, MATCH = 1, NEIGHBOR = 2, SELECTED = 3;
+// Above PREVIEW_MIN points, a fixed random PREVIEW-point subset (plus the highlighted points) is
+// drawn while the camera moves, and every point once it has been still for STILL_MS: with
+// software WebGL a frame of a million points costs most of a second.
+const PREVIEW_MIN = 250000, PREVIEW = 100000, STILL_MS = 300;
 
 const VERT = `
 attribute vec3 pcolor;
@@ -108,6 +112,11 @@ export class Scatter {
       c.touches = { ONE: THREE.TOUCH.PAN, TWO: THREE.TOUCH.DOLLY_PAN };
     }
     c.addEventListener('change', () => this.requestRender());
+    c.addEventListener('start', () => { this.moving = true; clearTimeout(this._still); });
+    c.addEventListener('end', () => {
+      clearTimeout(this._still);
+      this._still = setTimeout(() => { this.moving = false; this.requestRender(); }, STILL_MS);
+    });
     this.controls = c;
   }
 
@@ -214,7 +223,29 @@ export class Scatter {
     this._pending = requestAnimationFrame(() => { this._pending = 0; this.renderNow(); });
   }
 
+  // Indices drawn while moving: a fixed random subset and every highlighted point.
+  _previewIndex() {
+    if (this.n < PREVIEW_MIN) return null;
+    if (!this._preview || this._preview.n !== this.n || this._preview.flags !== this.flags) {
+      if (!this._sample || this._sample.n !== this.n) {
+        const pick = new Uint8Array(this.n);
+        let left = PREVIEW;
+        for (let i = 0; i < this.n && left > 0; i++) {  // selection sampling: exactly PREVIEW
+          if (Math.random() * (this.n - i) < left) { pick[i] = 1; left--; }
+        }
+        this._sample = { n: this.n, pick };
+      }
+      const idx = [];
+      const pick = this._sample.pick, flags = this.flags;
+      for (let i = 0; i < this.n; i++) if (pick[i] || flags[i] > 0) idx.push(i);
+      this._preview = { n: this.n, flags: this.flags, attr: new THREE.BufferAttribute(Uint32Array.from(idx), 1) };
+    }
+    return this._preview.attr;
+  }
+
   renderNow() {
+    const preview = this.moving ? this._previewIndex() : null;
+    if (this.geometry.index !== preview) this.geometry.setIndex(preview);
     this.renderer.render(this.scene, this.camera);
     this.frames += 1;
     if (this.firstFrame === null && this.n > 0 && this.positions) {
