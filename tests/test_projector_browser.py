@@ -68,6 +68,11 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("logs")
     mats = demo_data.write_demo(root / "demo", n=N, d=D, steps=(0, 10))
     write_bad_run(root / "zbad")
+    import tbx
+
+    with tbx.SummaryWriter(root / "mirror") as w:  # step 1 is step 0 negated
+        for step, sign in ((0, 1), (1, -1)):
+            w.add_embedding(sign * mats[0], global_step=step, tag="m")
     app = create_app(LogdirProvider(str(root)), reload_interval=0.2)
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                         timeout_graceful_shutdown=1))
@@ -217,6 +222,7 @@ def test_step_slider_keeps_the_selected_point(page, server):
     page.evaluate("() => window.__tbx_projector.select(7)")
     page.wait_for_function("() => window.__tbx_projector.neighbors.length === 10")
     assert state(page, "steps")["steps"] == [0, 10]
+    before = coords(page)
     page.eval_on_selector("input[name=step]", """s => { s.value = '0';
         s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }""")
     wait_ready(page, "demo:00000")
@@ -225,7 +231,21 @@ def test_step_slider_keeps_the_selected_point(page, server):
     assert s["selected"] == 7 and s["step"] == 0
     idx, _ = numpy_neighbors(server["mats"][0], 7, 10, "cosine")
     assert [g["index"] for g in s["neighbors"]] == idx
-    assert_up_to_sign(coords(page), pca_numpy(server["mats"][0])[:, :2])
+    after = coords(page)
+    assert_up_to_sign(after, pca_numpy(server["mats"][0])[:, :2])
+    assert (np.sum(before * after, axis=0) > 0).all()
+
+
+def test_step_slider_keeps_axes_directions(page):
+    """Step 1 of run "mirror" is step 0 negated: its principal axes are the same lines, and the
+    page keeps them pointing the same way, so no point jumps to the mirror side."""
+    page.select_option("select[name=run]", "mirror")
+    wait_ready(page, "m:00001")
+    step1 = coords(page)
+    page.eval_on_selector("input[name=step]", """s => { s.value = '0';
+        s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }""")
+    wait_ready(page, "m:00000")
+    np.testing.assert_allclose(coords(page), step1, rtol=1e-5, atol=1e-4)
     # the selected point is drawn where step 0 puts it
     assert page.evaluate("() => window.__tbx_projector.screenOf(7)") is not None
 
@@ -286,3 +306,24 @@ def test_new_run_appears_live(page, server):
     page.select_option("select[name=run]", "live")
     wait_ready(page, "demo:00005")
     assert state(page, "n", "run")["n"] == 30
+
+
+def test_custom_axes_from_metadata(page, server):
+    page.select_option("select[name=method]", "custom")
+    page.wait_for_function("() => document.querySelector('[data-role=status]')"
+                           ".textContent.startsWith('Custom: type')")
+    page.fill("input[name=custom_x]", "red")
+    page.fill("input[name=custom_x_left]", "blue")
+    page.fill("input[name=custom_y]", "green")
+    page.select_option("select[name=custom_column]", "colour")
+    page.click("button[name=run_projection]")
+    page.wait_for_function("() => window.__tbx_projector.method === 'custom' && "
+                           "window.__tbx_projector.job && window.__tbx_projector.job.state "
+                           "=== 'done'")
+    wait_ready(page)
+    x = server["mats"][1].astype(np.float64)
+    dx = x[0::3].mean(0) - x[2::3].mean(0)  # red minus blue
+    dy = x[1::3].mean(0) - x.mean(0)  # green minus all
+    xc = x - x.mean(0)
+    expected = np.stack([xc @ dx / np.linalg.norm(dx), xc @ dy / np.linalg.norm(dy)], axis=1)
+    np.testing.assert_allclose(coords(page), expected, rtol=1e-4, atol=1e-4)

@@ -192,7 +192,11 @@ export default function render(root, api) {
     await cancelJob(true);
     const q = params({ method: S.method, wait: POLL_WAIT, ...ui.methodParams() });
     if (S.subset) Object.assign(q, S.subset.params);
-    S.status = 'projecting'; publish();
+    if (S.method === 'custom' && !(q.x || q.x_vector) && !(q.y || q.y_vector)) {
+      status('Custom: type what the X and Y axes point toward (metadata queries), then Run.');
+      return;
+    }
+    S.status = 'projecting'; S.error = null; publish();
     ui.setRunning(true);
     try {
       let st = await api.fetchJSON('project', q);
@@ -247,9 +251,13 @@ export default function render(root, api) {
     const raw = new Float32Array(buf);
     const dims = raw.length / n;
     S.is3d = ui.is3d() && dims >= 3;
-    if (!partial && S.prevCoords && S.prevCoords.dims === dims && S.method !== 'tsne' && S.method !== 'umap') alignSigns(raw, dims);
+    // the same projection of another step: keep its axes pointing the same way
+    const key = JSON.stringify([S.method, cols, ui.methodParams()]);
+    const prev = S.prevCoords;
+    if (!partial && prev && prev.key === key && prev.name !== S.ref.name && prev.dims === dims &&
+        S.method === 'pca') alignSigns(raw, dims);
     S.coords = raw; S.dims = dims;
-    if (!partial) S.prevCoords = { coords: raw, dims };
+    if (!partial) S.prevCoords = { coords: raw, dims, key, name: S.ref.name };
     plot.setPoints(normalise(raw, n, dims, S.is3d), n, S.is3d);
     updateFlags();
     publish();
