@@ -103,6 +103,9 @@ export default function render(root, api) {
   async function loadList() {
     const data = await api.fetchJSON('embeddings');
     const selected = new Set(api.runs({ legend: false }));
+    const key = JSON.stringify([data, [...selected]]);
+    if (key === S.listKey && S.ref) return;  // nothing new: leave the page as it is
+    S.listKey = key;
     S.refs = {};
     for (const [run, refs] of Object.entries(data.runs)) if (selected.has(run)) S.refs[run] = refs;
     ui.setRuns(Object.keys(S.refs), data.problems);
