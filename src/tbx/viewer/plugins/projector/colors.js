@@ -8,7 +8,7 @@ export const PALETTE = [
   '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
 ];
 export const OTHER = '#c8c8c8';
-export const MISSING = '#eeeeee';
+export const MISSING = '#9a9a9a';
 export const DEFAULT = '#3b6fb6';
 // Viridis, 9 stops.
 const VIRIDIS = ['#440154', '#472d7b', '#3b528b', '#2c728e', '#21918c', '#28ae80', '#5ec962', '#addc30', '#fde725'];
