@@ -3,8 +3,8 @@ as ``add_embedding`` of tbx, tensorboardX and torch write them), projected on th
 over all points, t-SNE, UMAP, custom directions), searched, and drawn with WebGL. Routes:
 ``http_api.md``; data code: ``files``, ``columns``, ``project``, ``jobs``, ``store``.
 
-The front end (``index.js``, ``scatter.js``, ``panel.js``, ``colors.js``, ``style.js``,
-importing ``three`` from npm) is bundled by ``web/build-plugins.mjs`` into
+The front end (``index.js``, ``scatter.js``, ``panel.js``, ``points.js``, ``colors.js``,
+``style.js``, importing ``three`` from npm) is bundled by ``web/build-plugins.mjs`` into
 ``tbx/viewer/static/dist/plugins/projector/``; without that build the tab says how to build it.
 """
 

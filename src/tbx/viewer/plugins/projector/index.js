@@ -6,6 +6,7 @@
 import { Scatter, HIDDEN, NORMAL, MATCH, NEIGHBOR, SELECTED } from './scatter.js';
 import { colorize } from './colors.js';
 import { CSS } from './style.js';
+import { alignSigns, normalise, thumbnailCanvas } from './points.js';
 import { buildPanel, showLegend, showNeighbors, showSelection, showProblems } from './panel.js';
 
 const POLL_WAIT = 1;  // seconds each status request waits on the server
@@ -258,24 +259,12 @@ export default function render(root, api) {
     const key = JSON.stringify([S.method, cols, ui.methodParams()]);
     const prev = S.prevCoords;
     if (!partial && prev && prev.key === key && prev.name !== S.ref.name && prev.dims === dims &&
-        S.method === 'pca') alignSigns(raw, dims);
+        S.method === 'pca') alignSigns(raw, prev.coords, dims);
     S.coords = raw; S.dims = dims;
     if (!partial) S.prevCoords = { coords: raw, dims, key, name: S.ref.name };
     plot.setPoints(normalise(raw, n, dims, S.is3d), n, S.is3d);
     updateFlags();
     publish();
-  }
-
-  // The same point should not jump to the mirror side when the step changes: flip an axis whose
-  // coordinates correlate negatively with the previous step's.
-  function alignSigns(raw, dims) {
-    const prev = S.prevCoords.coords;
-    if (prev.length !== raw.length) return;
-    for (let j = 0; j < dims; j++) {
-      let dot = 0;
-      for (let i = j; i < raw.length; i += dims) if (Number.isFinite(raw[i]) && Number.isFinite(prev[i])) dot += raw[i] * prev[i];
-      if (dot < 0) for (let i = j; i < raw.length; i += dims) raw[i] = -raw[i];
-    }
   }
 
   // -- colour, labels, search, selection ----------------------------------------------------
@@ -406,19 +395,7 @@ export default function render(root, api) {
     updateLabels();
   }
 
-  // A canvas with thumbnail i of the sprite, scaled `zoom` times (null without a sprite).
-  function thumbnail(i, zoom) {
-    const sp = S.sprite;
-    if (!sp || i >= sp.count) return null;
-    const [w, h] = sp.single_image_dim;
-    const c = document.createElement('canvas');
-    c.width = w * zoom; c.height = h * zoom;
-    c.className = 'tbx-p-thumb';
-    const g = c.getContext('2d');
-    g.imageSmoothingEnabled = false;
-    g.drawImage(sp.img, (i % sp.per_row) * w, Math.floor(i / sp.per_row) * h, w, h, 0, 0, w * zoom, h * zoom);
-    return c;
-  }
+  const thumbnail = (i, zoom) => thumbnailCanvas(S.sprite, i, zoom);
   S.thumbnail = thumbnail;
 
   function isolate(which) {
@@ -443,27 +420,4 @@ export default function render(root, api) {
     },
     destroy() { clearInterval(timer); cancelJob(); plot.destroy(); S.generation++; },
   };
-}
-
-// Centre and scale coordinates (n x dims, row-major) into about [-1, 1] on every axis with one
-// scale (shapes keep their proportions); 2-D points get z = 0. NaN rows stay NaN.
-function normalise(raw, n, dims, is3d) {
-  const out = new Float32Array(n * 3);
-  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
-  const used = is3d ? 3 : 2;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < used; j++) {
-      const v = raw[i * dims + j];
-      if (v < lo[j]) lo[j] = v;
-      if (v > hi[j]) hi[j] = v;
-    }
-  }
-  let span = 0;
-  for (let j = 0; j < used; j++) if (hi[j] > lo[j]) span = Math.max(span, hi[j] - lo[j]);
-  const scale = span > 0 ? 2 / span : 1;
-  const mid = lo.map((l, j) => (j < used && Number.isFinite(l) ? (l + hi[j]) / 2 : 0));
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < 3; j++) out[i * 3 + j] = j < used ? (raw[i * dims + j] - mid[j]) * scale : 0;
-  }
-  return out;
 }
