@@ -65,6 +65,20 @@ def _compile(pattern: str | None, name: str):
         raise ValueError(f"{name} {pattern!r} is not a valid regular expression: {exc}") from None
 
 
+def _names(names, name: str) -> frozenset[str] | None:
+    """``names`` (an iterable of str, or None) as a frozenset; TypeError otherwise."""
+    if names is None:
+        return None
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of names (str), e.g. a list, got "
+                        f"{type(names).__name__}")
+    out = frozenset(names)
+    bad = [x for x in out if not isinstance(x, str)]
+    if bad:
+        raise TypeError(f"{name} must hold str names, got {type(bad[0]).__name__}")
+    return out
+
+
 def _why(exc: OSError) -> str:
     return f"[Errno {exc.errno}] {exc.strerror}" if exc.strerror else str(exc)
 
@@ -74,10 +88,13 @@ class LogdirReader:
     ``only_files`` (read only these paths, as the store lists them: tbparse-style file reads)."""
 
     def __init__(self, logdir, *, run_filter: str | None = None, tag_filter: str | None = None,
-                 only_files: set[str] | None = None, follow_symlinks: bool = False):
+                 only_files: set[str] | None = None, follow_symlinks: bool = False,
+                 run_names=None, tag_names=None):
         self._only_files = only_files
         self._run_re = _compile(run_filter, "run_filter")
         self._tag_re = _compile(tag_filter, "tag_filter")
+        self._run_names = _names(run_names, "run_names")
+        self._tag_names = _names(tag_names, "tag_names")
         self._fs = open_logdir(logdir, follow_symlinks=follow_symlinks)
         self._fs.check()
         self.logdir = logdir if isinstance(logdir, str) else str(logdir)
@@ -97,6 +114,8 @@ class LogdirReader:
         runs = {}
         for name, entries in listing.runs.items():
             if self._run_re is not None and not self._run_re.search(name):
+                continue
+            if self._run_names is not None and name not in self._run_names:
                 continue
             if self._only_files is not None:
                 entries = [e for e in entries if e.path in self._only_files]
@@ -267,6 +286,8 @@ class LogdirReader:
     def _new_slot(self, run: _Run, tid: int) -> _Tag | None:
         name = run.tags_b[tid].decode("utf-8", errors="replace")
         if self._tag_re is not None and not self._tag_re.search(name):
+            return None
+        if self._tag_names is not None and name not in self._tag_names:
             return None
         return _Tag(name)
 

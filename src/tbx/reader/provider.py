@@ -136,11 +136,15 @@ class LogdirProvider:
             (``re.search``) are kept and decoded.
         follow_symlinks: ``True`` to follow symbolic links that lead outside a local
             ``logdir`` (by default they are skipped and listed in :meth:`problems`).
+        run_names: optional iterable of run names (``str``, exact); only these runs are read
+            (with ``run_filter`` too: runs matching both).
+        tag_names: optional iterable of tag names (``str``, exact); only these tags are kept.
 
     Raises:
         FileNotFoundError: ``logdir`` does not exist (checked here, and again by ``refresh``).
         NotADirectoryError: ``logdir`` is a file.
         ValueError: ``run_filter`` or ``tag_filter`` is not a valid regular expression.
+        TypeError: ``run_names`` or ``tag_names`` is a single string or holds non-strings.
         ImportError: ``logdir`` is a URL and fsspec is not installed.
     """
 
@@ -151,9 +155,12 @@ class LogdirProvider:
         run_filter: str | None = None,
         tag_filter: str | None = None,
         follow_symlinks: bool = False,
+        run_names=None,
+        tag_names=None,
     ):
         self._reader = LogdirReader(logdir, run_filter=run_filter, tag_filter=tag_filter,
-                                    follow_symlinks=follow_symlinks)
+                                    follow_symlinks=follow_symlinks, run_names=run_names,
+                                    tag_names=tag_names)
         self._refresh_lock = threading.Lock()
 
     @property
