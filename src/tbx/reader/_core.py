@@ -8,8 +8,12 @@ other run decide whether its appended bytes can be read or it must be read again
 whole, so readers never see it half read. A file or folder that cannot be read is skipped and
 reported (:meth:`LogdirReader.problems`); every other run is still read.
 
-Imports run one way: ``provider`` -> ``_core`` -> ``_tracking``, ``_ingest`` -> ``_scan``,
-``_series``, ``_fs`` -> ``_types``.
+Memory: with a budget (``memory_budget``), the least recently used series are evicted once the
+points held pass it (:mod:`~tbx.reader._budget`) and read back from their files when asked for
+(:mod:`~tbx.reader._replay`); a refresh still counts, ranges and tracks them.
+
+Imports run one way: ``provider`` -> ``_core`` -> ``_replay`` -> ``_ingest`` -> ``_tracking``,
+``_series``, ``_budget``, ``_scan``, ``_fs`` -> ``_types``.
 """
 
 from __future__ import annotations
@@ -22,16 +26,19 @@ import warnings
 import numpy as np
 
 from tbx.reader import _scan
+from tbx.reader._budget import Budget, parse_size
 from tbx.reader._fs import file_order, open_logdir
-from tbx.reader._ingest import ingest, legacy
+from tbx.reader._ingest import ingest
+from tbx.reader._replay import Stale, plan, replay
 from tbx.reader._series import (
-    _readonly,
     _Run,
     _Series,
+    _readonly,
     _Tag,
     decode_blob_value,
     decode_tensor_value,
     decoded,
+    legacy,
 )
 from tbx.reader._tracking import FileState, why_reread
 from tbx.reader._types import (
@@ -89,7 +96,8 @@ class LogdirReader:
 
     def __init__(self, logdir, *, run_filter: str | None = None, tag_filter: str | None = None,
                  only_files: set[str] | None = None, follow_symlinks: bool = False,
-                 run_names=None, tag_names=None):
+                 run_names=None, tag_names=None, memory_budget=None):
+        self._budget = Budget(parse_size(memory_budget))
         self._only_files = only_files
         self._run_re = _compile(run_filter, "run_filter")
         self._tag_re = _compile(tag_filter, "tag_filter")
@@ -129,7 +137,7 @@ class LogdirReader:
         for name, entries in runs.items():
             run = self._runs.get(name)
             if run is None:
-                todo.append((_Run(name), entries, None))
+                todo.append((_Run(name, self._budget), entries, None))
                 continue
             why = why_reread(run.files, entries, self._fs.read, self._fs.file_name,
                              legacy=legacy(run.file_version))
@@ -138,7 +146,7 @@ class LogdirReader:
             else:
                 log.info("tbx: run %r: %s: read again from the start", name, why)
                 self._forget_corruptions(run)
-                todo.append((_Run(name), entries, run))
+                todo.append((_Run(name, self._budget), entries, run))
         total = sum(e.size - (run.files[e.path].seen if e.path in run.files else 0)
                     for run, entries, _ in todo for e in entries)
         done = [0, max(total, 0), progress]
@@ -166,7 +174,9 @@ class LogdirReader:
                                            self._fs.data_from):
                     f.note_head(blk.base, blk.buf)
                     with self._lock:
-                        ingest(run, f, blk, changes, resets, self._report, self._new_slot)
+                        ingest(run, f, blk, changes, resets, self._report, self._new_slot,
+                               self._materialize)
+                        self._budget.trim()
                     changes.bytes_read += len(blk.buf)
                     done[0] += len(blk.buf)
                     if done[2] is not None:
@@ -194,16 +204,16 @@ class LogdirReader:
             run.files = {e.path: run.files[e.path] for e in entries}
             run.file_names = [self._fs.file_name(e.path) for e in entries]
             run.purges = [(int(remap[i]), st) for i, st in run.purges]
-            for s in run.series.values():  # new arrays: earlier snapshots keep theirs
-                ids = np.empty(len(s.file), np.int32)
-                ids[: s.n] = remap[s.file[: s.n]]
-                s.file = ids
+            for s in run.series.values():
+                s.remap_files(remap)
 
     def _swap_in(self, run: _Run, old: _Run | None, changes: Changes, resets: set) -> None:
         """Publish a run read from the start; what it replaced is reported as reset/removed."""
         name = run.name
         with self._lock:
             self._runs[name] = run
+            if old is not None:
+                self._release(old)
         if old is None:
             changes.new_runs.append(name)
             return
@@ -215,9 +225,84 @@ class LogdirReader:
     def _drop(self, name: str, changes: Changes) -> None:
         with self._lock:
             run = self._runs.pop(name)
+            self._release(run)
         self._forget_corruptions(run)
         changes.removed_runs.append(name)
         changes.removed_series += [(name, *k) for k in run.series]
+
+    def _release(self, run: _Run) -> None:
+        """Stop accounting the series of a run that was dropped or replaced."""
+        for s in run.series.values():
+            self._budget.forget(s)
+
+    # ------------------------------------------------------------------ evicted series
+
+    def _damaged(self, run: _Run) -> bool:
+        paths = run.files
+        return any(c.source in paths for c in self._corruptions)
+
+    def _install(self, s: _Series, fresh: _Series | None, wall: bool) -> None:
+        if fresh is None or fresh.n != s.n:
+            got = 0 if fresh is None else fresh.n
+            if got == s.n == 0:
+                s.resident = True
+                return
+            raise RuntimeError(f"tbx: reading {s.tag!r} ({s.plugin_name}) of run "
+                               f"{s.run.name!r} back gave {got} points, not {s.n}")
+        if not wall:
+            fresh.wall = np.empty(0, np.float64)
+            fresh.has_wall = False
+        s.install(fresh)
+
+    def _materialize(self, run: _Run, series, wall: bool = True) -> None:
+        """Read evicted ``series`` of ``run`` back (with the lock held)."""
+        tags = {s.tag for s in series}
+        got = replay(self._fs, run.name, run.file_version, tags,
+                     plan(run, tags, self._damaged(run)))
+        for s in series:
+            self._install(s, got.get((s.tag, s.plugin_name)), wall)
+
+    def _read(self, run: str, tag: str, plugin, data_class, wall: bool, read):
+        """``read(series)`` of a resident series, reading it back first if it was evicted:
+        outside the lock (a refresh goes on meanwhile), then installed if the series did not
+        change meanwhile; after three changes, while holding the lock."""
+        def ready(s):
+            return s.resident and (s.has_wall or not wall)
+
+        def find():
+            s = self._find(run, tag, plugin, data_class)
+            if data_class is not None and s.data_class != data_class:
+                raise TypeError(f"{run!r}/{tag!r} holds {s.data_class} data, not "
+                                f"{'scalars' if data_class == SCALAR else data_class}")
+            return s
+
+        for _ in range(3):
+            with self._lock:
+                s = find()
+                if ready(s):
+                    self._budget.touch(s)
+                    return self._done(s, read)
+                r, version, fv = s.run, s.version, s.run.file_version
+                todo = plan(r, {s.tag}, self._damaged(r))
+            try:
+                got = replay(self._fs, r.name, fv, {s.tag}, todo)
+            except Stale:
+                continue
+            with self._lock:
+                if ready(s) or s.version != version or self._runs.get(r.name) is not r:
+                    continue
+                self._install(s, got.get((s.tag, s.plugin_name)), wall)
+                return self._done(s, read)
+        with self._lock:
+            s = find()
+            if not ready(s):
+                self._materialize(s.run, [s], wall)
+            return self._done(s, read)
+
+    def _done(self, s: _Series, read):
+        out = read(s)
+        self._budget.trim(keep={s})
+        return out
 
     def _forget_corruptions(self, run: _Run) -> None:
         """Forget what was reported about ``run``'s files (they are read again, or gone)."""
@@ -331,20 +416,17 @@ class LogdirReader:
                 return {t: s.info() for t, s in r.first.items()}
             return {t: s.info() for (t, p), s in r.series.items() if p == plugin}
 
-    def scalars(self, run: str, tag: str, plugin: str | None = None) -> ScalarSeries:
-        with self._lock:
-            s = self._find(run, tag, plugin, SCALAR)
-            if s.data_class != SCALAR:
-                raise TypeError(f"{run!r}/{tag!r} holds {s.data_class} data, not scalars")
+    def scalars(self, run: str, tag: str, plugin: str | None = None,
+                wall_time: bool = True) -> ScalarSeries:
+        def read(s):
             step, wall = s.columns()
-            return ScalarSeries(step, wall, _readonly(s.value[: s.n]))
+            return ScalarSeries(step, wall, s.values())
+
+        return self._read(run, tag, plugin, SCALAR, wall_time, read)
 
     def _decoded(self, run, tag, plugin, data_class: str, decode):
-        with self._lock:
-            s = self._find(run, tag, plugin, data_class)
-            if s.data_class != data_class:
-                raise TypeError(f"{run!r}/{tag!r} holds {s.data_class} data, not {data_class}")
-            return (*s.columns(), decoded(s, decode))
+        return self._read(run, tag, plugin, data_class, True,
+                          lambda s: (*s.columns(), decoded(s, decode)))
 
     def tensors(self, run: str, tag: str, plugin: str | None = None) -> TensorSeries:
         return TensorSeries(*self._decoded(run, tag, plugin, TENSOR, decode_tensor_value))
@@ -355,15 +437,40 @@ class LogdirReader:
     def raw_values(self, run: str, tag: str, plugin: str | None = None):
         """``(step, wall_time, serialized Summary.Value per point)`` of a tensor or blob
         series."""
-        with self._lock:
-            s = self._find(run, tag, plugin)
-            return (*s.columns(), list(s.raws[: s.n]))
+        return self._read(run, tag, plugin, None, True,
+                          lambda s: (*s.columns(), list(s.raws[: s.n])))
 
     def file_ids(self, run: str, tag: str, plugin: str | None = None):
         """Per point, the index of its event file in the run, and the run's file names."""
         with self._lock:
             s = self._find(run, tag, plugin)
-            return _readonly(s.file[: s.n]), list(self._run(run).file_names)
+            return _readonly(s.file_ids()), list(self._run(run).file_names)
+
+    def evict(self, run: str | None = None) -> int:
+        """Evict every resident series (of ``run``, or of every run) whatever the budget;
+        returns how many. They are read back from their files when next asked for."""
+        n = 0
+        with self._lock:
+            runs = [self._run(run)] if run is not None else list(self._runs.values())
+            for r in runs:
+                if r.pinned():
+                    continue
+                for s in r.series.values():
+                    if s.resident and s.n:
+                        self._budget.forget(s)
+                        s.evict()
+                        n += 1
+        return n
+
+    def memory(self) -> dict:
+        """``{"limit", "resident_bytes", "resident_series", "evictions"}`` of the budget
+        (bytes are counted only when a budget is set)."""
+        with self._lock:
+            b = self._budget
+            return {"limit": b.limit, "resident_bytes": b.total,
+                    "resident_series": sum(s.resident and s.n > 0 for r in self._runs.values()
+                                           for s in r.series.values()),
+                    "evictions": b.evictions}
 
     def metadata(self, run: str, tag: str, plugin: str | None = None):
         from tbx.proto import summary_pb2

@@ -139,12 +139,20 @@ class LogdirProvider:
         run_names: optional iterable of run names (``str``, exact); only these runs are read
             (with ``run_filter`` too: runs matching both).
         tag_names: optional iterable of tag names (``str``, exact); only these tags are kept.
+        memory_budget: bytes of points to hold at most (an int, or a string such as
+            ``"512M"``, ``"2G"``; ``None``: no limit, the default). Past it, the least recently
+            read series are evicted: they keep their :class:`TagInfo`, and are read back from
+            their event files (only the byte ranges that hold their records) the next time
+            they are asked for. Scalars are held compactly (steps as a progression when they
+            are one, values as float32 when they all are), so the budget holds more points
+            than 24 bytes each.
 
     Raises:
         FileNotFoundError: ``logdir`` does not exist (checked here, and again by ``refresh``).
         NotADirectoryError: ``logdir`` is a file.
         ValueError: ``run_filter`` or ``tag_filter`` is not a valid regular expression.
         TypeError: ``run_names`` or ``tag_names`` is a single string or holds non-strings.
+        ValueError: ``memory_budget`` is not a size.
         ImportError: ``logdir`` is a URL and fsspec is not installed.
     """
 
@@ -157,10 +165,11 @@ class LogdirProvider:
         follow_symlinks: bool = False,
         run_names=None,
         tag_names=None,
+        memory_budget=None,
     ):
         self._reader = LogdirReader(logdir, run_filter=run_filter, tag_filter=tag_filter,
                                     follow_symlinks=follow_symlinks, run_names=run_names,
-                                    tag_names=tag_names)
+                                    tag_names=tag_names, memory_budget=memory_budget)
         self._refresh_lock = threading.Lock()
 
     @property
@@ -214,15 +223,21 @@ class LogdirProvider:
         """
         return self._reader.tags(run, plugin)
 
-    def scalars(self, run: str, tag: str, plugin: str | None = None) -> ScalarSeries:
+    def scalars(self, run: str, tag: str, plugin: str | None = None, *,
+                wall_time: bool = True) -> ScalarSeries:
         """Every point of a scalar series (full resolution); ``plugin=None``: the tag's first
         scalar series (see the module docstring).
+
+        Args:
+            wall_time: ``False`` when the wall times are not needed (a chart over steps): the
+                returned ``wall_time`` is then ``None``, and a series read back from its files
+                does not hold them (8 bytes a point fewer) until they are asked for.
 
         Raises:
             KeyError: unknown run, tag, or no series of ``plugin`` for the tag.
             TypeError: the series' data class is not ``"scalar"``.
         """
-        return self._reader.scalars(run, tag, plugin)
+        return self._reader.scalars(run, tag, plugin, wall_time)
 
     def tensors(self, run: str, tag: str, plugin: str | None = None) -> TensorSeries:
         """Every point of a tensor series, decoded on first request and cached;
@@ -253,6 +268,22 @@ class LogdirProvider:
             KeyError: unknown run, tag, or no series of ``plugin`` for the tag.
         """
         return self._reader.metadata(run, tag, plugin)
+
+    def evict(self, run: str | None = None) -> int:
+        """Drop the points held for every series (of ``run``, or of all runs), whatever the
+        memory budget; each keeps its :class:`TagInfo` and is read back from its event files
+        when next asked for. Returns the number of series evicted.
+
+        Raises:
+            KeyError: unknown run.
+        """
+        return self._reader.evict(run)
+
+    def memory(self) -> dict:
+        """The memory budget's state: ``limit`` (bytes or ``None``), ``resident_bytes``
+        (bytes of points held, counted when a limit is set), ``resident_series``,
+        ``evictions`` (series evicted so far)."""
+        return self._reader.memory()
 
     def corruptions(self) -> list[Corruption]:
         """Every corruption of the files as they are now (``source`` file path, byte
