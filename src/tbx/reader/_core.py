@@ -12,8 +12,11 @@ Memory: with a budget (``memory_budget``), the least recently used series are ev
 points held pass it (:mod:`~tbx.reader._budget`) and read back from their files when asked for
 (:mod:`~tbx.reader._replay`); a refresh still counts, ranges and tracks them.
 
+What to list: everything at each refresh, or (``watch=True``) only what changed
+(:mod:`~tbx.reader._watch`); a run whose listed files did not change is not looked at.
+
 Imports run one way: ``provider`` -> ``_core`` -> ``_replay`` -> ``_ingest`` -> ``_tracking``,
-``_series``, ``_budget``, ``_scan``, ``_fs`` -> ``_types``.
+``_series``, ``_budget``, ``_scan``, ``_watch``, ``_fs`` -> ``_types``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 
 from tbx.reader import _scan
 from tbx.reader._budget import Budget, parse_size
-from tbx.reader._fs import file_order, open_logdir
+from tbx.reader._fs import Listing, file_order, open_logdir
 from tbx.reader._ingest import ingest
 from tbx.reader._replay import Stale, plan, replay
 from tbx.reader._series import (
@@ -41,6 +44,7 @@ from tbx.reader._series import (
     legacy,
 )
 from tbx.reader._tracking import FileState, why_reread
+from tbx.reader._watch import Lister
 from tbx.reader._types import (
     BLOB,
     MIN_STEP,
@@ -56,6 +60,10 @@ from tbx.reader._types import (
 )
 
 log = logging.getLogger("tbx.reader")
+
+#: Object stores: bytes and files fetched at once before reading them (see ``_batches``).
+PREFETCH_BYTES = 256 << 20
+PREFETCH_FILES = 1024
 
 #: The name tbparse_compat and frames import (the function lives in ``_series``).
 _decode_tensor_value = decode_tensor_value
@@ -96,7 +104,7 @@ class LogdirReader:
 
     def __init__(self, logdir, *, run_filter: str | None = None, tag_filter: str | None = None,
                  only_files: set[str] | None = None, follow_symlinks: bool = False,
-                 run_names=None, tag_names=None, memory_budget=None):
+                 run_names=None, tag_names=None, memory_budget=None, watch: bool = False):
         self._budget = Budget(parse_size(memory_budget))
         self._only_files = only_files
         self._run_re = _compile(run_filter, "run_filter")
@@ -105,6 +113,9 @@ class LogdirReader:
         self._tag_names = _names(tag_names, "tag_names")
         self._fs = open_logdir(logdir, follow_symlinks=follow_symlinks)
         self._fs.check()
+        self._lister = Lister(self._fs, watch)
+        self._listing: Listing | None = None
+        self._retry: set[str] = set()  # runs to read again whatever the listing says
         self.logdir = logdir if isinstance(logdir, str) else str(logdir)
         self._runs: dict[str, _Run] = {}
         self._corruptions: list[Corruption] = []
@@ -117,7 +128,12 @@ class LogdirReader:
 
     def refresh(self, progress=None) -> Changes:
         changes = Changes()
-        listing = self._fs.list_runs()
+        listing = self._lister.listing()
+        if listing is None:  # watched or polled: nothing to list now
+            if not self._retry:
+                return changes
+            listing = Listing(self._listing.runs, self._listing.problems, set())
+        self._listing = listing
         problems = list(listing.problems)
         runs = {}
         for name, entries in listing.runs.items():
@@ -133,12 +149,19 @@ class LogdirReader:
         for name in sorted(set(self._runs) - set(runs)):
             log.info("tbx: run %r vanished (no event files left): dropped", name)
             self._drop(name, changes)
+        if listing.changed is None:
+            names = list(runs)
+        else:  # only the runs listed again, and those left to retry
+            names = sorted((listing.changed | self._retry) & runs.keys())
         todo = []
-        for name, entries in runs.items():
+        for name in names:
+            entries = runs[name]
             run = self._runs.get(name)
             if run is None:
                 todo.append((_Run(name, self._budget), entries, None))
                 continue
+            if run.listed == entries and name not in self._retry:
+                continue  # nothing changed since the last listing
             why = why_reread(run.files, entries, self._fs.read, self._fs.file_name,
                              legacy=legacy(run.file_version))
             if why is None:
@@ -151,15 +174,54 @@ class LogdirReader:
                     for run, entries, _ in todo for e in entries)
         done = [0, max(total, 0), progress]
         resets: set = set()  # series changed otherwise than "cut at the end, then appended"
-        for run, entries, old in todo:
-            self._read_run(run, entries, changes, resets, problems, done)
-            if old is not run:
-                self._swap_in(run, old, changes, resets)
+        retry = set()
+        for batch in self._batches(todo):
+            for run, entries, old in batch:
+                had = len(problems)
+                self._read_run(run, entries, changes, resets, problems, done)
+                run.listed = entries
+                if len(problems) > had or any(run.files[e.path].seen < e.size
+                                              for e in entries):
+                    retry.add(run.name)  # read again next time, whatever the listing says
+                if old is not run:
+                    self._swap_in(run, old, changes, resets)
+        self._retry = retry | {n for n in self._retry - set(names) if n in runs}
         if progress is not None:
             progress(done[1], done[1])
         self._note_problems(problems, changes)
         self._finish(changes, resets)
+        req = getattr(self._fs, "requests", None)
+        if req is not None and log.isEnabledFor(logging.DEBUG):
+            log.debug("tbx: %s: %d runs listed again, %d read; requests so far: %d listings, "
+                      "%d reads, %d bytes", self.logdir, len(names), len(todo),
+                      req["listings"], req["reads"], req["bytes"])
         return changes
+
+    def _batches(self, todo):
+        """``todo`` in batches whose first blocks are fetched at once (object stores: many
+        requests in flight instead of one at a time)."""
+        prefetch = getattr(self._fs, "prefetch", None)
+        if prefetch is None:
+            yield todo
+            return
+        batch, ranges, size = [], [], 0
+        for item in todo:
+            run, entries, _ = item
+            for e in entries:
+                f = run.files.get(e.path)
+                start = f.offset if f is not None else 0
+                if e.size > (f.seen if f is not None else 0) and e.size > start:
+                    end = min(e.size, start + _scan.BLOCK)
+                    ranges.append((e.path, start, end))
+                    size += end - start
+            batch.append(item)
+            if size >= PREFETCH_BYTES or len(ranges) >= PREFETCH_FILES:
+                prefetch(ranges)
+                yield batch
+                batch, ranges, size = [], [], 0
+        if batch:
+            prefetch(ranges)
+            yield batch
 
     def _read_run(self, run: _Run, entries, changes: Changes, resets: set, problems: list,
                   done) -> None:
@@ -377,6 +439,9 @@ class LogdirReader:
         return _Tag(name)
 
     # ------------------------------------------------------------------ queries
+
+    def close(self) -> None:
+        self._lister.close()
 
     def runs(self) -> list[str]:
         with self._lock:

@@ -384,6 +384,7 @@ class _Run:
         self.name = name
         self.budget = budget  # a tbx.reader._budget.Budget, or None (never evicted)
         self.files: dict = {}
+        self.listed: list | None = None  # the file entries of the last listing read
         self.file_names: list[str] = []
         self.tags_b: list[bytes] = []
         self.tag_index: dict[bytes, int] = {}
