@@ -12,7 +12,8 @@ With ``watch=True`` a refresh costs nothing while nothing changes:
   where the kernel sees no remote change) and local logdirs that cannot be watched (no
   ``watchfiles``, or the watch limit reached) are listed whole with back-off: after
   :data:`POLL_MIN` seconds, then twice as long after each listing that found nothing new, up to
-  :data:`POLL_MAX`; back to the minimum as soon as something changed.
+  :data:`POLL_MAX` (object stores, where listings are paid requests) or :data:`POLL_MAX_LOCAL`;
+  back to the minimum as soon as something changed.
 
 A listing says which runs it re-listed (``changed``), so a refresh looks only at those.
 """
@@ -33,7 +34,7 @@ log = logging.getLogger("tbx.reader")
 #: Seconds between whole listings of a watched local logdir.
 RESCAN = 120.0
 #: Back-off bounds (seconds) of polled logdirs.
-POLL_MIN, POLL_MAX = 2.0, 60.0
+POLL_MIN, POLL_MAX, POLL_MAX_LOCAL = 2.0, 60.0, 10.0
 #: File system types whose changes made elsewhere produce no local events: polled.
 NETWORK_FS = ("nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "9p", "afs", "ceph",
               "glusterfs", "lustre", "gpfs", "beegfs", "davfs", "sshfs", "fuse", "virtiofs")
@@ -182,7 +183,8 @@ class Lister:
         if self.mode == "poll":
             same = self._last is not None and new.runs == self._last.runs \
                 and new.problems == self._last.problems
-            self._interval = min(self._interval * 2, POLL_MAX) if same else POLL_MIN
+            top = POLL_MAX_LOCAL if isinstance(self.store, LocalLogdir) else POLL_MAX
+            self._interval = min(self._interval * 2, top) if same else POLL_MIN
             self._due = now + self._interval
         self._last = new
         return new
