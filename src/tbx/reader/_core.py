@@ -94,6 +94,24 @@ def _names(names, name: str) -> frozenset[str] | None:
     return out
 
 
+def _trim_heap() -> None:
+    """Return freed heap pages to the OS (glibc keeps them for reuse otherwise, so a reader's
+    read buffers would stay in its RSS after a large read); nothing elsewhere."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
+
+
 def _why(exc: OSError) -> str:
     return f"[Errno {exc.errno}] {exc.strerror}" if exc.strerror else str(exc)
 
@@ -526,6 +544,15 @@ class LogdirReader:
                         s.evict()
                         n += 1
         return n
+
+    def fit(self) -> None:
+        """Give back the spare capacity of every resident series (a reader that is read
+        once, such as ``tbx.read``'s; a live one would only grow them again)."""
+        with self._lock:
+            for r in self._runs.values():
+                for s in r.series.values():
+                    s.fit()
+        _trim_heap()
 
     def memory(self) -> dict:
         """``{"limit", "resident_bytes", "resident_series", "evictions"}`` of the budget

@@ -258,6 +258,20 @@ class _Series:
         self._charge()
         return keep
 
+    def fit(self) -> None:
+        """Give back the spare capacity of the columns (new arrays of exactly ``n``; old
+        snapshots keep theirs)."""
+        n = self.n
+        if not self.resident:
+            return
+        if self.step is not None and len(self.step) > n:
+            self.step = self.step[:n].copy()
+        if len(self.wall) > n:
+            self.wall = self.wall[:n].copy()
+        if len(self.value) > n:
+            self.value = self.value[:n].copy()
+        self._charge()
+
     def install(self, other: _Series) -> None:
         """Take the points of ``other`` (the same series read again from its files)."""
         self.step, self.s0, self.ds = other.step, other.s0, other.ds

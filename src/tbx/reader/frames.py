@@ -126,11 +126,14 @@ class Logdir:
         """
         self._cache.clear()
         if not progress:
-            return self.provider.refresh()
-        from tbx.reader._progress import progress_bar
+            changes = self.provider.refresh()
+        else:
+            from tbx.reader._progress import progress_bar
 
-        with progress_bar("reading " + self.provider.logdir) as update:
-            return self.provider.refresh(progress=update)
+            with progress_bar("reading " + self.provider.logdir) as update:
+                changes = self.provider.refresh(progress=update)
+        self.provider._reader.fit()  # frames are built next: no spare capacity beside them
+        return changes
 
     # ------------------------------------------------------------------ structure
 
@@ -175,11 +178,10 @@ class Logdir:
 
     def _build_scalars(self):
         pd = _pandas()
-        keys, parts = [], []
-        for r, t, plugin, _info in self._tags_where(lambda i: i.data_class == SCALAR):
-            keys.append((r, t))
-            parts.append(self.provider.scalars(r, t, plugin=plugin))
-        return _long_frame(pd, keys, parts, {"value": lambda s: s.value})
+        items = [(r, t, plugin, info.count) for r, t, plugin, info
+                 in self._tags_where(lambda i: i.data_class == SCALAR)]
+        return _long_frame(pd, items,
+                           lambda r, t, plugin: self.provider.scalars(r, t, plugin=plugin))
 
     def _points(self, data_class: str, pred):
         """``[(run, tag, info, step, wall, serialized Values)]`` for series matching
@@ -415,25 +417,50 @@ def _int(b: bytes) -> int:
         return 0
 
 
-def _long_frame(pd, keys, parts, value_cols):
-    """A long frame from per-series columns without a Python object per point."""
-    lengths = np.array([len(p) for p in parts], dtype=np.int64)
-    runs = sorted({k[0] for k in keys})
-    tags = list(dict.fromkeys(k[1] for k in keys))
+def _code_dtype(categories) -> type:
+    """The integer type pandas keeps the codes of a Categorical of ``categories`` in."""
+    n = len(categories)
+    return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
+
+
+def _long_frame(pd, items, get):
+    """The long scalar frame of ``items`` (``[(run, tag, plugin, count)]``), each series
+    fetched by ``get(run, tag, plugin)`` and copied into preallocated columns one at a time, so
+    that memory holds the frame and one series at most on top of the reader's own."""
+    counts = np.array([c for *_, c in items], dtype=np.int64)
+    total = int(counts.sum())
+    runs = sorted({k[0] for k in items})
+    tags = list(dict.fromkeys(k[1] for k in items))
     run_code = {r: i for i, r in enumerate(runs)}
     tag_code = {t: i for i, t in enumerate(tags)}
-    rc = np.repeat(np.array([run_code[k[0]] for k in keys], np.int32), lengths)
-    tc = np.repeat(np.array([tag_code[k[1]] for k in keys], np.int32), lengths)
-
-    def cat(fn, dtype):
-        return np.concatenate([fn(p) for p in parts]) if parts else np.empty(0, dtype)
-
+    step = np.empty(total, np.int64)
+    wall = np.empty(total, np.float64)
+    value = np.empty(total, np.float64)
+    lengths = []
+    o = 0
+    for (r, t, plugin, c) in items:
+        s = get(r, t, plugin)
+        n = len(s)
+        if o + n > total:  # grew since it was listed: make room
+            extra = o + n - total
+            step, wall, value = (np.concatenate([a, np.empty(extra, a.dtype)])
+                                 for a in (step, wall, value))
+            total += extra
+        step[o : o + n] = s.step
+        wall[o : o + n] = s.wall_time
+        value[o : o + n] = s.value
+        lengths.append(n)
+        o += n
+        del s
+    step, wall, value = step[:o], wall[:o], value[:o]
+    lengths = np.asarray(lengths, np.int64)
+    rc = np.repeat(np.array([run_code[k[0]] for k in items], _code_dtype(runs)), lengths)
+    tc = np.repeat(np.array([tag_code[k[1]] for k in items], _code_dtype(tags)), lengths)
     data = {
         "run": pd.Categorical.from_codes(rc, categories=runs),
         "tag": pd.Categorical.from_codes(tc, categories=tags),
-        "step": cat(lambda s: s.step, np.int64),
-        "wall_time": cat(lambda s: s.wall_time, np.float64),
+        "step": step,
+        "wall_time": wall,
+        "value": value,
     }
-    for name, fn in value_cols.items():
-        data[name] = cat(fn, np.float64)
     return pd.DataFrame(data, copy=False)
