@@ -281,8 +281,9 @@ class FsspecLogdir:
     One listing is one recursive ``find`` (S3 returns 1,000 keys a request); the existence
     check costs requests only when the listing finds nothing. :meth:`prefetch` reads the new
     bytes of many objects at once (``cat_ranges``: concurrent on fsspec's async file systems
-    such as s3fs and gcsfs, at most :data:`CONCURRENCY` requests in flight); :meth:`read`
-    serves them from there. ``requests`` counts listings, reads and bytes (logged at DEBUG on
+    such as s3fs and gcsfs, at most fsspec's ``gather_batch_size`` requests in flight, 128 by
+    default; set ``FSSPEC_GATHER_BATCH_SIZE`` to change it); :meth:`read` serves them from
+    there. ``requests`` counts listings, reads and bytes (logged at DEBUG on
     ``tbx.reader`` after each refresh)."""
 
     def __init__(self, url: str):
@@ -336,9 +337,8 @@ class FsspecLogdir:
         if not ranges:
             return
         paths, starts, ends = (list(x) for x in zip(*ranges, strict=True))
-        kw = {"batch_size": CONCURRENCY} if getattr(self.fs, "async_impl", False) else {}
         try:
-            got = self.fs.cat_ranges(paths, starts, ends, on_error="return", **kw)
+            got = self.fs.cat_ranges(paths, starts, ends, on_error="return")
         except Exception:  # noqa: BLE001 - e.g. a store without cat_ranges: read one by one
             return
         self.requests["reads"] += len(ranges)
@@ -366,10 +366,6 @@ class FsspecLogdir:
 
     def file_name(self, path: str) -> str:
         return display_name(path.rpartition("/")[2])
-
-
-#: Requests in flight at once when :meth:`FsspecLogdir.prefetch` reads many objects.
-CONCURRENCY = 64
 
 
 def open_logdir(logdir: str | os.PathLike, follow_symlinks: bool = False):
