@@ -171,18 +171,19 @@ def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, m
     fs.pipe({f"{bucket}/logs/r{r:02d}/events.out.tfevents.1.h.1.0":
              head + frame_records([enc.encode("loss", r + i / 4, i, 10.0 + i) for i in range(5)])
              for r in range(30)})
-    calls = []
-    original = type(fs).cat_ranges
-
-    def spy(self, paths, *a, **kw):
-        calls.append(len(paths))
-        return original(self, paths, *a, **kw)
-
-    monkeypatch.setattr(type(fs), "cat_ranges", spy)
     clock = [100.0]
     monkeypatch.setattr(_watch.time, "monotonic", lambda: clock[0])
     p = LogdirProvider(f"s3://{bucket}/logs", watch=True)
     req = p._reader._fs.requests
+    store = p._reader._fs.fs
+    calls = []
+    original = store.cat_ranges  # s3fs' concurrent one (async, run through fsspec's loop)
+
+    def spy(paths, *a, **kw):
+        calls.append(len(paths))
+        return original(paths, *a, **kw)
+
+    monkeypatch.setattr(store, "cat_ranges", spy)
     p.refresh()
     assert calls == [30]
     assert req["reads"] == 30 and req["listings"] == 3  # exists + isdir at start, one find
