@@ -5,7 +5,8 @@ With ``watch=True`` a refresh costs nothing while nothing changes:
 * a local logdir is watched with ``watchfiles`` (inotify, FSEvents, ReadDirectoryChangesW; one
   watcher for the whole tree, never a file handle per run): a refresh lists only the folders
   where something happened, and returns at once when nothing did. A whole listing still runs
-  every :data:`RESCAN` seconds (and once shortly after start) in case an event was lost. A
+  every :data:`RESCAN` seconds in case an event was lost, and once shortly after the watcher
+  started (it starts after the first listing was read). A
   logdir holding symbolic links is listed whole whenever something changed (a link can make
   one folder appear under several names);
 * object stores (``s3://``, ``gs://``, ...), network file systems (NFS, SMB, FUSE mounts,
@@ -125,10 +126,11 @@ class Lister:
         self.mode = "poll"
         if isinstance(store, LocalLogdir) and not _networked(mount_type(store.root)):
             try:
-                self._watcher = _Watcher(store.root)
-                self.mode = "watch"
+                import watchfiles  # noqa: F401
             except ImportError:
                 log.info("tbx: watchfiles is not installed: %s is polled", store.root)
+            else:
+                self.mode = "watch"  # the watcher starts after the first listing
 
     def close(self) -> None:
         if self._watcher is not None:
@@ -154,6 +156,12 @@ class Lister:
             if now < self._due:
                 return None
             return self._whole(now)
+        if self._watcher is None:
+            # started once the first listing was read (setting up one watch per folder takes
+            # a while on a large tree); what changed meanwhile is found by a whole listing soon
+            # after
+            self._watcher = _Watcher(self.store.root)
+            self._rescan_at = now + 2.0
         paths = self._watcher.take()
         if now >= self._rescan_at:
             return self._whole(now)
@@ -176,8 +184,7 @@ class Lister:
             for p in problems:
                 self._folder_problems.setdefault(os.path.dirname(p.path), []).append(p)
             new = Listing(dict(sorted(runs.items())), problems)
-            first = self._last is None
-            self._rescan_at = now + (2.0 if first else RESCAN)
+            self._rescan_at = now + RESCAN
         else:
             new = self.store.list_runs()
         if self.mode == "poll":
