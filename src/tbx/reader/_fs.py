@@ -281,9 +281,9 @@ class FsspecLogdir:
     One listing is one recursive ``find`` (S3 returns 1,000 keys a request); the existence
     check costs requests only when the listing finds nothing. :meth:`prefetch` reads the new
     bytes of many objects at once (``cat_ranges``: concurrent on fsspec's async file systems
-    such as s3fs and gcsfs, at most fsspec's ``gather_batch_size`` requests in flight, 128 by
-    default; set ``FSSPEC_GATHER_BATCH_SIZE`` to change it); :meth:`read` serves them from
-    there. ``requests`` counts listings, reads and bytes (logged at DEBUG on
+    such as s3fs and gcsfs, at most fsspec's ``gather_batch_size`` requests in flight: 128 by
+    default, ``fsspec.config.conf["gather_batch_size"] = n`` to change it); :meth:`read`
+    serves them from there. ``requests`` counts listings, reads and bytes (logged at DEBUG on
     ``tbx.reader`` after each refresh)."""
 
     def __init__(self, url: str):
