@@ -134,13 +134,15 @@ def runs_logdir(n: int) -> Path:
     return root
 
 
-def bench_runs(n: int, idle: float, timeout: float, baseline: str | None) -> dict:
+def bench_runs(n: int, idle: float, timeout: float, baseline: str | None,
+               tensorboard: bool = True) -> dict:
     logdir = runs_logdir(n)
     out = {}
     contenders = [("tbx", lambda: start_tbx(logdir), "/api/runs")]
     if baseline:
         contenders.append(("tbx (baseline)", lambda: start_tbx(logdir, baseline), "/api/runs"))
-    contenders.append(("tensorboard", lambda: start_tb(logdir), "/data/runs"))
+    if tensorboard:
+        contenders.append(("tensorboard", lambda: start_tb(logdir), "/data/runs"))
     for name, start, route in contenders:
         proc, base = start()
         t0 = time.perf_counter()
@@ -360,6 +362,7 @@ def main() -> None:
     a.add_argument("--idle", type=float, default=30.0)
     a.add_argument("--timeout", type=float, default=1200.0)
     a.add_argument("--baseline-src", default=None)
+    a.add_argument("--skip-tensorboard", action="store_true")
     b = sub.add_parser("points")
     b.add_argument("--logdir", type=Path, required=True)
     b.add_argument("--runs", type=int, default=10)
@@ -374,7 +377,8 @@ def main() -> None:
     c.add_argument("--tb-timeout", type=float, default=600.0)
     args = ap.parse_args()
     if args.what == "runs":
-        res = {n: bench_runs(n, args.idle, args.timeout, args.baseline_src) for n in args.runs}
+        res = {n: bench_runs(n, args.idle, args.timeout, args.baseline_src,
+                             not args.skip_tensorboard) for n in args.runs}
     elif args.what == "points":
         res = bench_points(args.logdir, args.runs, args.tags, args.steps, args.timeout,
                            args.budget)
