@@ -44,7 +44,7 @@ SRC = str(Path(__file__).resolve().parent.parent / "src")
 
 
 def load() -> str:
-    return "load %.1f" % os.getloadavg()[0]
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def tree(pid: int) -> list[int]:
@@ -147,7 +147,7 @@ def bench_runs(n: int, idle: float, timeout: float, baseline: str | None,
         proc, base = start()
         t0 = time.perf_counter()
         try:
-            def listed():
+            def listed(base=base, route=route):
                 body = jget(base + route)
                 if body is None:
                     return False
@@ -158,7 +158,8 @@ def bench_runs(n: int, idle: float, timeout: float, baseline: str | None,
             r = {"time_to_list_s": took, "load_at_list": load()}
             if took is not None:
                 if name.startswith("tbx"):
-                    poll(lambda: bool((jget(base + "/api/runs") or {}).get("loaded")), timeout)
+                    poll(lambda b=base: bool((jget(b + "/api/runs") or {}).get("loaded")),
+                         timeout)
                 time.sleep(5)  # the first refresh, then warm-up imports, are over
                 r["rss_mb"] = status_mb(proc.pid, "VmRSS")
                 t = time.perf_counter()

@@ -140,8 +140,9 @@ def test_a_tag_holding_scalars_histograms_and_images_is_in_each_frame(tmp_path):
     im = data.images
     assert im.tag.tolist() == ["weights"] and im.step.tolist() == [7]
     assert (im.width.tolist(), im.height.tolist()) == ([2], [2])
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     px = np.asarray(Image.open(io.BytesIO(im.iloc[0]["image"])))
     assert px.shape == (2, 2, 3) and (px[..., 0] == 255).all() and (px[..., 1:] == 0).all()

@@ -11,8 +11,7 @@ import time
 import pytest
 
 import tbx
-from tbx.reader import LogdirProvider
-from tbx.reader import _watch
+from tbx.reader import LogdirProvider, _watch
 
 pytest.importorskip("watchfiles")
 
@@ -109,9 +108,9 @@ def test_no_file_handle_per_run(tmp_path):
 
 def test_object_store_is_polled_with_back_off(monkeypatch):
     fsspec = pytest.importorskip("fsspec")
-    from tbx.record import frame_record
     from tbx.proto.event_pb2 import Event
     from tbx.proto.summary_pb2 import Summary
+    from tbx.record import frame_record
 
     fs = fsspec.filesystem("memory")
     root = "/tbx-watch-poll"

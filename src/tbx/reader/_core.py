@@ -34,9 +34,9 @@ from tbx.reader._fs import Listing, file_order, open_logdir
 from tbx.reader._ingest import ingest
 from tbx.reader._replay import Stale, plan, replay
 from tbx.reader._series import (
+    _readonly,
     _Run,
     _Series,
-    _readonly,
     _Tag,
     decode_blob_value,
     decode_tensor_value,
@@ -44,7 +44,6 @@ from tbx.reader._series import (
     legacy,
 )
 from tbx.reader._tracking import FileState, why_reread
-from tbx.reader._watch import Lister
 from tbx.reader._types import (
     BLOB,
     MIN_STEP,
@@ -58,6 +57,7 @@ from tbx.reader._types import (
     TagInfo,
     TensorSeries,
 )
+from tbx.reader._watch import Lister
 
 log = logging.getLogger("tbx.reader")
 

@@ -438,7 +438,7 @@ def _long_frame(pd, items, get):
     value = np.empty(total, np.float64)
     lengths = []
     o = 0
-    for (r, t, plugin, c) in items:
+    for (r, t, plugin, _count) in items:
         s = get(r, t, plugin)
         n = len(s)
         if o + n > total:  # grew since it was listed: make room

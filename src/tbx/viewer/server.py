@@ -4,8 +4,9 @@
 [--memory-budget SIZE] [--follow-symlinks]`` prints the URL to open and opens nothing. The
 provider watches the logdir (``LogdirProvider(watch=True)``: a refresh lists only what changed)
 and holds at most ``--memory-budget`` of points (default :data:`DEFAULT_MEMORY_BUDGET`; series
-past it are read back from their files when asked for). On a host other than the loopback it requires a
-random token (in the printed URL, then kept in a cookie) unless ``--no-auth`` is given.
+past it are read back from their files when asked for). On a host other than the loopback it
+requires a random token (in the printed URL, then kept in a cookie) unless ``--no-auth`` is
+given.
 ``tbx serve --plugins`` lists the viewer's plugins (built-in and installed) and exits.
 """
 
