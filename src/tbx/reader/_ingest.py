@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from tbx import record
+from tbx.reader._run import _Run, _Tag, legacy
 from tbx.reader._scan import (
     KIND_OTHER,
     KIND_SIMPLE,
@@ -23,15 +24,7 @@ from tbx.reader._scan import (
     Rows,
     payload_field,
 )
-from tbx.reader._series import (
-    BLOB_PLUGINS,
-    RUN_GRAPH_TAG,
-    _Run,
-    _Series,
-    _Tag,
-    legacy,
-    metadata_for,
-)
+from tbx.reader._series import BLOB_PLUGINS, RUN_GRAPH_TAG, _Series, metadata_for
 from tbx.reader._types import BLOB, SCALAR, TENSOR
 
 __all__ = ["ingest", "legacy"]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from tbx.reader._fs import FileEntry
 from tbx.reader._ingest import ingest
+from tbx.reader._run import _Run, _Tag
 from tbx.reader._scan import scan_file
-from tbx.reader._series import _Run, _Tag
 from tbx.reader._tracking import FileState
 from tbx.reader._types import Changes
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from tbx.reader._decode import (
+    BLOB_PLUGINS,
+    RUN_GRAPH_TAG,
+    decode_blob_value,
+    decode_tensor_value,
+    histogram_to_tensor,
+    metadata_for,
+)
 from tbx.reader._types import SCALAR, TENSOR, TagInfo
 
-__all__ = ["legacy", "BLOB_PLUGINS", "RUN_GRAPH_TAG", "histogram_to_tensor", "decode_tensor_value",
+__all__ = ["BLOB_PLUGINS", "RUN_GRAPH_TAG", "histogram_to_tensor", "decode_tensor_value",
            "decode_blob_value", "metadata_for"]
 
-#: Plugins whose tensors are blob sequences (TensorBoard's images, audio; tbx's video).
-BLOB_PLUGINS = frozenset({"images", "audio", "video"})
-#: Tag under which a run's GraphDef is kept (TensorBoard's graphs plugin uses the same name).
-RUN_GRAPH_TAG = "__run_graph__"
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -377,169 +381,13 @@ def _size_of(d) -> int:
     return 64
 
 
-class _Tag:
-    """A tag of a run: its ``name``, the plugin last declared (by a Value's metadata) per payload
-    field number (``declared``), and its series per plugin (``by_plugin``; a series is listed
-    in the run only once it holds a classified point)."""
-
-    __slots__ = ("name", "declared", "by_plugin")
-
-    def __init__(self, name: str):
-        self.name = name
-        self.declared: dict[int, str] = {}
-        self.by_plugin: dict[str, _Series] = {}
-
-
-class _Run:
-    """Everything read of one run: its files (``tbx.reader._tracking.FileState`` by path, in
-    the order first read), tag ids as the scanner interns them, and the series."""
-
-    def __init__(self, name: str, budget=None):
-        self.name = name
-        self.budget = budget  # a tbx.reader._budget.Budget, or None (never evicted)
-        self.files: dict = {}
-        self.listed: list | None = None  # the file entries of the last listing read
-        self.file_names: list[str] = []
-        self.tags_b: list[bytes] = []
-        self.tag_index: dict[bytes, int] = {}
-        self.slots: list[_Tag | None] = []  # per tag id; None: left out by the tag filter
-        self.series: dict[tuple[str, str], _Series] = {}  # (tag, plugin), first seen first
-        self.first: dict[str, _Series] = {}  # tag -> the series written first to it
-        self.file_version: str | None = None
-        self.purges: list[tuple[int, int]] = []  # (file index, step) of every purge read
-        self.most_recent_step = -1  # for the purge rule of runs without file_version >= 2
-        self.was_legacy = False  # points were added under that rule
-        self.meta_plugins: dict[bytes, str] = {}  # serialized SummaryMetadata -> plugin name
-        # where records lie, to read an evicted series again: per tag, per event file path,
-        # merged [start, end) byte ranges of the blocks holding its records; and per path the
-        # blocks holding purges (read with every tag)
-        self.ranges: dict[str, dict[str, list[list[int]]]] = {}
-        self.control: dict[str, list[list[int]]] = {}
-
-    def pinned(self) -> bool:
-        """Series of runs in the pre-2016 format are never evicted (their purge rule depends
-        on the order of every record of the run)."""
-        return self.was_legacy or legacy(self.file_version)
-
-    def note_range(self, tag: str | None, path: str, start: int, end: int) -> None:
-        """Record that the block ``[start, end)`` of ``path`` holds records of ``tag`` (``None``:
-        purges)."""
-        by_path = self.control if tag is None else self.ranges.setdefault(tag, {})
-        spans = by_path.setdefault(path, [])
-        if spans and spans[-1][1] >= start - _GAP:
-            spans[-1][1] = max(spans[-1][1], end)
-        else:
-            spans.append([start, end])
-
-    def new_series(self, tag: str, plugin: str) -> _Series:
-        return _Series(tag, plugin, self, self.budget)
-
-    def add_series(self, s: _Series) -> bool:
-        """List ``s`` in the run; True if it was not listed yet."""
-        key = (s.tag, s.plugin_name)
-        if key in self.series:
-            return False
-        self.series[key] = s
-        self.first.setdefault(s.tag, s)
-        return True
-
-
-#: Gap (bytes) below which two byte ranges of a tag are merged into one read.
-_GAP = 1 << 20
-
-
-def legacy(file_version: str | None) -> bool:
-    """True when a run's ``file_version`` ("brain.Event:<n>") is missing or below 2."""
-    if not file_version:
-        return True
-    try:
-        return float(file_version.rpartition(":")[2]) < 2
-    except ValueError:
-        return True
-
-
-def _pb():
-    from tbx.proto import summary_pb2
-
-    return summary_pb2
-
-
-def metadata_for(plugin: str):
-    """A ``SummaryMetadata`` naming ``plugin`` and its data class (for v1 forms without one)."""
-    summary_pb2 = _pb()
-    dc = {"scalars": summary_pb2.DATA_CLASS_SCALAR, "images": summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
-          "audio": summary_pb2.DATA_CLASS_BLOB_SEQUENCE}.get(plugin, summary_pb2.DATA_CLASS_TENSOR)
-    return summary_pb2.SummaryMetadata(
-        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin), data_class=dc
-    )
-
-
-def histogram_to_tensor(histo) -> np.ndarray:
-    """A v1 ``HistogramProto`` as TensorBoard's v2 histogram tensor: float64 ``[k, 3]`` rows of
-    ``(left edge, right edge, count)``; the first left edge is ``histo.min``, the last right edge
-    ``histo.max`` (v1's last limit is a sentinel like DBL_MAX)."""
-    limits = np.asarray(histo.bucket_limit, np.float64)
-    counts = np.asarray(histo.bucket, np.float64)
-    k = len(counts)
-    if k == 0:
-        return np.zeros((0, 3), np.float64)
-    right = limits[:k].copy()
-    if len(right) < k:
-        right = np.concatenate([right, np.full(k - len(right), histo.max)])
-    left = np.concatenate([[histo.min], right[:-1]])
-    right[-1] = histo.max
-    return np.stack([left, right, counts], axis=1)
-
-
-def decode_tensor_value(value) -> np.ndarray:
-    """A ``Summary.Value`` of a tensor series as a numpy array (see :mod:`tbx.reader.provider`).
-
-    Raises:
-        ValueError: the Value holds an image or audio.
-    """
-    which = value.WhichOneof("value")
-    if which == "tensor":
-        from tbx.summary.tensor import tensor_to_numpy
-
-        return tensor_to_numpy(value.tensor)
-    if which == "histo":
-        return histogram_to_tensor(value.histo)
-    if which == "simple_value":
-        return np.asarray(value.simple_value, np.float32)
-    if which is None:
-        return np.zeros(0, np.float32)  # a Value carrying metadata only
-    raise ValueError(f"tag {value.tag!r}: Value holds {which!r}, not a tensor")
-
-
-def decode_blob_value(value) -> list[bytes]:
-    """A ``Summary.Value`` of a blob series as ``list[bytes]`` (see :mod:`tbx.reader.provider`).
-
-    Raises:
-        ValueError: the Value holds no tensor, image or audio.
-    """
-    which = value.WhichOneof("value")
-    if which == "tensor":
-        t = value.tensor
-        if t.string_val:
-            return list(t.string_val)
-        from tbx.summary.tensor import tensor_to_numpy
-
-        arr = tensor_to_numpy(t)
-        return [bytes(x) for x in arr.reshape(-1)] if arr.dtype == object else [arr.tobytes()]
-    if which == "image":
-        im = value.image
-        return [str(im.width).encode(), str(im.height).encode(), im.encoded_image_string]
-    if which == "audio":
-        return [value.audio.encoded_audio_string, b""]
-    raise ValueError(f"tag {value.tag!r}: Value holds {which!r}, not a blob sequence")
-
-
 def decoded(s: _Series, decode) -> tuple:
     """The first ``s.n`` points of a resident tensor/blob series decoded (cached; an
     undecodable point is ``None``). Call with the reader's lock held."""
     n = s.n
     if len(s.decoded) < n:
-        summary_pb2 = _pb()
+        from tbx.proto import summary_pb2
+
         for raw in s.raws[len(s.decoded) : n]:
             try:
                 d = decode(summary_pb2.Summary.Value.FromString(raw))
