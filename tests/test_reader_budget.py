@@ -175,3 +175,35 @@ def test_rss_stays_under_the_budget_while_tags_are_opened_in_turn(tmp_path):
     assert bounded["loaded"] - bounded["start"] < 4 * mb + slack
     assert bounded["most"] - bounded["start"] < 4 * mb + slack
     assert held["loaded"] - held["start"] > 20 * mb  # every point held: the test can fail
+
+
+def test_one_pass_brings_back_the_run_s_other_evicted_scalars_while_they_fit(tmp_path,
+                                                                             monkeypatch):
+    from tbx.reader import _queries
+
+    with tbx.SummaryWriter(tmp_path / "r") as w:
+        for i in range(1000):
+            for t in ("a", "b", "c"):
+                w.add_scalar(t, i + ord(t), i, walltime=5.0 + i)
+    passes = []
+    original = _queries.replay
+
+    def spy(store, name, fv, tags, todo):
+        passes.append(sorted(tags))
+        return original(store, name, fv, tags, todo)
+
+    monkeypatch.setattr(_queries, "replay", spy)
+    p = LogdirProvider(tmp_path, memory_budget="1M")
+    p.refresh()
+    assert p.evict() == 3 and p.memory()["resident_series"] == 0
+    assert p.scalars("r", "b").value.tolist() == [i + 98.0 for i in range(1000)]
+    assert passes == [["a", "b", "c"]]  # read together: their records are interleaved
+    assert p.scalars("r", "c").value.tolist() == [i + 99.0 for i in range(1000)]
+    assert p.scalars("r", "a").wall_time.tolist() == [5.0 + i for i in range(1000)]
+    assert passes == [["a", "b", "c"]]
+    q = LogdirProvider(tmp_path, memory_budget=40_000)  # room for about one of them
+    q.refresh()
+    q.evict()
+    passes.clear()
+    assert q.scalars("r", "b").value[-1] == 999 + 98.0
+    assert passes == [["b"]]

@@ -35,7 +35,7 @@ from tbx.reader import _scan
 from tbx.reader._budget import Budget, parse_size
 from tbx.reader._fs import Listing, open_logdir
 from tbx.reader._ingest import ingest
-from tbx.reader._queries import Queries
+from tbx.reader._queries import Queries, _trim_heap
 from tbx.reader._run import _Run, _Tag, legacy
 from tbx.reader._series import decode_tensor_value
 from tbx.reader._tracking import FileState, why_reread
@@ -178,6 +178,8 @@ class LogdirReader(Queries):
             progress(done[1], done[1])
         self._note_problems(problems, changes)
         self._finish(changes, resets)
+        if changes.bytes_read > _scan.BLOCK:
+            _trim_heap()  # the read blocks' memory, back to the OS
         req = getattr(self._fs, "requests", None)
         if req is not None and log.isEnabledFor(logging.DEBUG):
             log.debug("tbx: %s: %d runs listed again, %d read; requests so far: %d listings, "

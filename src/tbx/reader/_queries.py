@@ -35,6 +35,9 @@ from tbx.reader._types import (
 
 __all__ = ["Queries"]
 
+#: Bytes a resident scalar point takes at most (int64 step, float64 wall time and value).
+_SCALAR_BYTES = 24
+
 
 def _trim_heap() -> None:
     """Return freed heap pages to the OS (glibc keeps them for reuse otherwise, so a reader's
@@ -83,11 +86,31 @@ class Queries:
                      plan(run, tags, self._damaged(run)))
         for s in series:
             self._install(s, got.get((s.tag, s.plugin_name)), wall)
+        _trim_heap()
+
+    def _companions(self, s: _Series) -> list[_Series]:
+        """Other evicted scalar series of ``s``'s run worth reading in the same pass (their
+        records are interleaved with ``s``'s, so the pass reads their bytes anyway): as many
+        as fit in half the room left in the budget, in the run's order."""
+        b = self._budget
+        if b.limit is None:
+            return []
+        room = (b.limit - b.total) // 2 - _SCALAR_BYTES * s.n
+        out = []
+        for o in s.run.series.values():
+            if o is s or o.resident or o.data_class != SCALAR or not o.n:
+                continue
+            need = _SCALAR_BYTES * o.n
+            if need <= room:
+                out.append(o)
+                room -= need
+        return out
 
     def _read(self, run: str, tag: str, plugin, data_class, wall: bool, read):
         """``read(series)`` of a resident series, reading it back first if it was evicted:
         outside the lock (a refresh goes on meanwhile), then installed if the series did not
-        change meanwhile; after three changes, while holding the lock."""
+        change meanwhile; after three changes, while holding the lock. Evicted scalar series
+        of the same run come back in the same pass while the budget has room for them."""
         def ready(s):
             return s.resident and (s.has_wall or not wall)
 
@@ -104,16 +127,24 @@ class Queries:
                 if ready(s):
                     self._budget.touch(s)
                     return self._done(s, read)
-                r, version, fv = s.run, s.version, s.run.file_version
-                todo = plan(r, {s.tag}, self._damaged(r))
+                r, fv = s.run, s.run.file_version
+                others = self._companions(s)
+                versions = {o: o.version for o in (s, *others)}
+                tags = {o.tag for o in versions}
+                todo = plan(r, tags, self._damaged(r))
             try:
-                got = replay(self._fs, r.name, fv, {s.tag}, todo)
+                got = replay(self._fs, r.name, fv, tags, todo)
             except Stale:
                 continue
             with self._lock:
-                if ready(s) or s.version != version or self._runs.get(r.name) is not r:
+                if ready(s) or s.version != versions[s] or self._runs.get(r.name) is not r:
                     continue
+                for o in others:
+                    if not o.resident and o.version == versions[o]:
+                        self._install(o, got.get((o.tag, o.plugin_name)), wall)
                 self._install(s, got.get((s.tag, s.plugin_name)), wall)
+                del got
+                _trim_heap()  # the pass's buffers, freed in this thread's malloc arena
                 return self._done(s, read)
         with self._lock:
             s = find()

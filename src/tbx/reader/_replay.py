@@ -18,7 +18,11 @@ from tbx.reader._scan import scan_file
 from tbx.reader._tracking import FileState
 from tbx.reader._types import Changes
 
-__all__ = ["plan", "replay", "Stale"]
+__all__ = ["plan", "replay", "Stale", "REPLAY_BLOCK"]
+
+#: Bytes read at once when reading series back (smaller than a refresh's blocks: a request
+#: thread's transient memory, beside the budget).
+REPLAY_BLOCK = 16 << 20
 
 
 class Stale(Exception):
@@ -85,7 +89,7 @@ def replay(store, name: str, file_version, tags, todo) -> dict:
             f.offset = f.seen = start
             f.span = None
             for blk in scan_file(store.read, f, end, fresh.tags_b, fresh.tag_index,
-                                 store.data_from):
+                                 store.data_from, REPLAY_BLOCK):
                 if blk.base == 0 and head and bytes(blk.buf[: len(head)]) != head \
                         and len(blk.buf) >= len(head):
                     raise Stale(path)
