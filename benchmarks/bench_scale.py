@@ -177,7 +177,7 @@ def bench_runs(n: int, idle: float, timeout: float, baseline: str | None,
 
 # ---------------------------------------------------------------------------------- points
 def bench_points(logdir: Path, runs: int, tags: int, steps: int, timeout: float,
-                 budget: str) -> dict:
+                 budget: str, tensorboard: bool = True) -> dict:
     generate(logdir, runs, tags, steps)
     out = {}
     proc, base = start_tbx(logdir, extra=["--memory-budget", budget])
@@ -209,6 +209,8 @@ def bench_points(logdir: Path, runs: int, tags: int, steps: int, timeout: float,
         print("tbx", json.dumps(r), file=sys.stderr, flush=True)
     finally:
         stop(proc)
+    if not tensorboard:
+        return out
     proc, base = start_tb(logdir)
     t0 = time.perf_counter()
 
@@ -371,6 +373,7 @@ def main() -> None:
     b.add_argument("--steps", type=int, default=100_000)
     b.add_argument("--budget", default="1G")
     b.add_argument("--timeout", type=float, default=3600.0)
+    b.add_argument("--skip-tensorboard", action="store_true")
     c = sub.add_parser("s3")
     c.add_argument("--objects", type=int, default=10000)
     c.add_argument("--idle", type=float, default=120.0)
@@ -382,7 +385,7 @@ def main() -> None:
                              not args.skip_tensorboard) for n in args.runs}
     elif args.what == "points":
         res = bench_points(args.logdir, args.runs, args.tags, args.steps, args.timeout,
-                           args.budget)
+                           args.budget, not args.skip_tensorboard)
     else:
         res = bench_s3(args.objects, args.idle, args.baseline_src, args.tb_timeout)
     print(json.dumps(res, indent=2))
