@@ -18,7 +18,8 @@ Usage::
   run0/tag0 sample holds the last step, time until every run's last tag does (whole logdir),
   peak RSS (python + data server).
 * ``s3``: N run objects on a moto S3 server (127.0.0.1, its own process, counting the HTTP
-  requests it answers). Time for a first ``LogdirProvider.refresh()`` to read them all (this
+  requests it answers; ``--latency-ms`` adds a round trip to each request, as a remote store
+  has). Time for a first ``LogdirProvider.refresh()`` to read them all (this
   tree, and ``--baseline-src``'s), requests; then an idle provider (``watch=True``) refreshed
   every second for ``--idle`` seconds: listings made.
 
@@ -237,7 +238,7 @@ def bench_points(logdir: Path, runs: int, tags: int, steps: int, timeout: float,
 
 # ---------------------------------------------------------------------------------- s3
 MOTO = textwrap.dedent("""
-    import json, sys, threading
+    import json, sys, threading, time
     from werkzeug.serving import make_server
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     counts = {"requests": 0, "list": 0, "get": 0, "put": 0, "other": 0}
@@ -254,7 +255,10 @@ MOTO = textwrap.dedent("""
         with lock:
             counts["requests"] += 1
             counts[kind] += 1
+        if latency:
+            time.sleep(latency)  # a round trip to a remote store
         return app(environ, start_response)
+    latency = float(sys.argv[2]) / 1000
     srv = make_server("127.0.0.1", int(sys.argv[1]), counting, threaded=True)
     print("ready", flush=True)
     srv.serve_forever()
@@ -281,12 +285,13 @@ S3_READ = textwrap.dedent("""
 """)
 
 
-def bench_s3(objects: int, idle: float, baseline: str | None, tb_timeout: float) -> dict:
+def bench_s3(objects: int, idle: float, baseline: str | None, tb_timeout: float,
+             latency_ms: float = 0.0) -> dict:
     import fsspec
 
     port = free_port()
-    moto = subprocess.Popen([sys.executable, "-c", MOTO, str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    moto = subprocess.Popen([sys.executable, "-c", MOTO, str(port), str(latency_ms)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                AWS_DEFAULT_REGION="us-east-1", FSSPEC_S3_ENDPOINT_URL=endpoint,
@@ -339,6 +344,8 @@ def bench_s3(objects: int, idle: float, baseline: str | None, tb_timeout: float)
                                {k: after[k] - before[k] for k in after}, "first": lines[0],
                                "idle_counters": lines[-1], "load": load()}
             print("idle", json.dumps(out["tbx idle"]), file=sys.stderr, flush=True)
+        if tb_timeout <= 0:
+            return out
         before = count()
         tb, base = start_tb(url, env=env)
         t0 = time.perf_counter()
@@ -378,7 +385,10 @@ def main() -> None:
     c.add_argument("--objects", type=int, default=10000)
     c.add_argument("--idle", type=float, default=120.0)
     c.add_argument("--baseline-src", default=None)
-    c.add_argument("--tb-timeout", type=float, default=600.0)
+    c.add_argument("--tb-timeout", type=float, default=600.0, help="0: no TensorBoard")
+    c.add_argument("--latency-ms", type=float, default=0.0,
+                   help="delay the moto server adds to each request (a remote store's round "
+                        "trip; requests overlap)")
     args = ap.parse_args()
     if args.what == "runs":
         res = {n: bench_runs(n, args.idle, args.timeout, args.baseline_src,
@@ -387,7 +397,8 @@ def main() -> None:
         res = bench_points(args.logdir, args.runs, args.tags, args.steps, args.timeout,
                            args.budget, not args.skip_tensorboard)
     else:
-        res = bench_s3(args.objects, args.idle, args.baseline_src, args.tb_timeout)
+        res = bench_s3(args.objects, args.idle, args.baseline_src, args.tb_timeout,
+                       args.latency_ms)
     print(json.dumps(res, indent=2))
 
 
