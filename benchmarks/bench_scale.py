@@ -7,7 +7,8 @@ Usage::
     python benchmarks/bench_scale.py points --logdir DIR --runs 10 --tags 10 --steps 100000
     python benchmarks/bench_scale.py s3 --objects 10000 [--baseline-src DIR]
 
-* ``runs``: a logdir of N runs (one event file each, 100 points of ``loss``). Time from the
+* ``runs``: a logdir of N runs (one event file each, 100 points of ``loss``; every file read
+  once before each contender, so each meets a warm page cache). Time from the
   server's start until ``/api/runs`` (tbx) or ``/data/runs`` (TensorBoard) lists all N runs,
   RSS of the server (with its child processes) once loaded, and idle CPU: CPU seconds of the
   process tree over ``--idle`` seconds after loading, as % of one core.
@@ -145,6 +146,8 @@ def bench_runs(n: int, idle: float, timeout: float, baseline: str | None,
     if tensorboard:
         contenders.append(("tensorboard", lambda: start_tb(logdir), "/data/runs"))
     for name, start, route in contenders:
+        for f in logdir.rglob("events.out.tfevents.*"):  # same page cache for each contender
+            f.read_bytes()
         proc, base = start()
         t0 = time.perf_counter()
         try:
