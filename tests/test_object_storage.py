@@ -154,3 +154,49 @@ def test_missing_store_package_names_the_extra():
         pytest.skip("gcsfs is installed")
     with pytest.raises(ImportError, match=r'pip install "tbx\[gcs\]"'):
         tbx.SummaryWriter("gs://bucket/run")
+
+
+def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, monkeypatch):
+    """A refresh of a logdir on S3: one listing, and every new object fetched by one
+    ``cat_ranges`` call (s3fs runs its requests concurrently), one request per object; an idle
+    provider with ``watch=True`` lists again only when its back-off says so."""
+    from tbx.proto.event_pb2 import Event
+    from tbx.reader import LogdirProvider, _watch
+    from tbx.record import frame_records
+    from tbx.wire import ScalarEventEncoder
+
+    fs, bucket = s3
+    enc = ScalarEventEncoder()
+    head = frame_records([Event(wall_time=1.0, file_version="brain.Event:2").SerializeToString()])
+    fs.pipe({f"{bucket}/logs/r{r:02d}/events.out.tfevents.1.h.1.0":
+             head + frame_records([enc.encode("loss", r + i / 4, i, 10.0 + i) for i in range(5)])
+             for r in range(30)})
+    clock = [100.0]
+    monkeypatch.setattr(_watch.time, "monotonic", lambda: clock[0])
+    p = LogdirProvider(f"s3://{bucket}/logs", watch=True)
+    req = p._reader._fs.requests
+    store = p._reader._fs.fs
+    calls = []
+    original = store.cat_ranges  # s3fs' concurrent one (async, run through fsspec's loop)
+
+    def spy(paths, *a, **kw):
+        calls.append(len(paths))
+        return original(paths, *a, **kw)
+
+    monkeypatch.setattr(store, "cat_ranges", spy)
+    p.refresh()
+    assert calls == [30]
+    assert req["reads"] == 30 and req["listings"] == 3  # exists + isdir at start, one find
+    assert p.runs() == [f"r{r:02d}" for r in range(30)]
+    for r in (0, 17, 29):
+        s = p.scalars(f"r{r:02d}", "loss")
+        assert s.step.tolist() == list(range(5)) and s.wall_time.tolist() == [10.0 + i for i in
+                                                                           range(5)]
+        assert s.value.tolist() == [r + i / 4 for i in range(5)]
+    for _ in range(5):
+        assert not p.refresh()  # within the back-off: no request at all
+    assert req["listings"] == 3 and req["reads"] == 30
+    clock[0] += _watch.POLL_MIN
+    assert not p.refresh()  # due: one listing, nothing changed, nothing read
+    assert req["listings"] == 4 and req["reads"] == 30
+    assert p._reader._lister._due - clock[0] == 2 * _watch.POLL_MIN

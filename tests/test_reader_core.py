@@ -480,11 +480,11 @@ def test_tag_filter_decodes_only_the_matching_tags(tmp_path, impl, monkeypatch):
         w.add_scalar("drop/b", i, i)
         w.add_histogram("drop/h", np.arange(10.0), i)
     w.close()
-    from tbx.reader import _core
+    from tbx.reader import _queries
 
     calls = []
-    orig = _core.decode_tensor_value
-    monkeypatch.setattr(_core, "decode_tensor_value",
+    orig = _queries.decode_tensor_value
+    monkeypatch.setattr(_queries, "decode_tensor_value",
                         lambda v: calls.append(v.tag) or orig(v))
     p = LogdirProvider(tmp_path, tag_filter="^keep/")
     p.refresh()

@@ -113,3 +113,77 @@ def test_import_tbx_stays_light():
             "print([m for m in ('pandas', 'fsspec', 'rich') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def _one_tag_three_kinds(folder):
+    img = np.zeros((3, 2, 2), np.uint8)
+    img[0] = 255
+    with tbx.SummaryWriter(folder) as w:
+        for i in range(3):
+            w.add_scalar("weights", 0.5 * i, i, walltime=10.0 + i)
+            w.add_histogram("weights", np.arange(4, dtype=np.float64) + i, i, walltime=20.0 + i)
+        w.add_image("weights", img, 7, walltime=30.0)
+
+
+def test_a_tag_holding_scalars_histograms_and_images_is_in_each_frame(tmp_path):
+    _one_tag_three_kinds(tmp_path / "run")
+    data = tbx.read(tmp_path)
+    sc = data.scalars
+    assert sc.tag.tolist() == ["weights"] * 3
+    assert sc.step.tolist() == [0, 1, 2] and sc.wall_time.tolist() == [10.0, 11.0, 12.0]
+    assert sc.value.tolist() == [0.0, 0.5, 1.0]
+    h = data.histograms
+    assert h.tag.tolist() == ["weights"] * 3 and h.step.tolist() == [0, 1, 2]
+    assert h.wall_time.tolist() == [20.0, 21.0, 22.0]
+    assert h["min"].tolist() == [0.0, 1.0, 2.0] and h["max"].tolist() == [3.0, 4.0, 5.0]
+    assert h["num"].tolist() == [4.0, 4.0, 4.0] and h["sum"].tolist() == [6.0, 10.0, 14.0]
+    im = data.images
+    assert im.tag.tolist() == ["weights"] and im.step.tolist() == [7]
+    assert (im.width.tolist(), im.height.tolist()) == ([2], [2])
+    import io
+
+    from PIL import Image
+
+    px = np.asarray(Image.open(io.BytesIO(im.iloc[0]["image"])))
+    assert px.shape == (2, 2, 3) and (px[..., 0] == 255).all() and (px[..., 1:] == 0).all()
+
+
+def test_summary_reader_shows_each_kind_of_a_tag(tmp_path):
+    _one_tag_three_kinds(tmp_path / "run")
+    r = tbx.SummaryReader(tmp_path, extra_columns={"min", "max"})
+    assert r.scalars.value.tolist() == [0.0, 0.5, 1.0]
+    assert r.scalars.step.tolist() == [0, 1, 2]
+    h = r.histograms
+    assert h.tag.tolist() == ["weights"] * 3 and h.step.tolist() == [0, 1, 2]
+    assert h["min"].tolist() == [0.0, 1.0, 2.0] and h["max"].tolist() == [3.0, 4.0, 5.0]
+    assert [float(c.sum()) for c in h["counts"]] == [4.0, 4.0, 4.0]
+    im = r.images
+    assert im.tag.tolist() == ["weights"] and im.step.tolist() == [7]
+    assert im.iloc[0]["value"].shape == (2, 2, 3)
+    assert r.get_tags("scalars") == ["weights"] and r.get_tags("histograms") == ["weights"]
+
+
+def test_runs_and_tags_by_name(logdir):
+    data = tbx.read(logdir, runs=["b/c"], tags=["lr", "h"])
+    assert data.runs == ["b/c"]
+    assert set(data.scalars.tag) == {"lr"} and data.scalars.value.tolist() == [0.5] * 10
+    assert len(data.histograms) == 1 and len(data.images) == 0
+    assert tbx.read(logdir, runs=[], tags=["lr"]).runs == []
+    with pytest.raises(TypeError, match="run_names"):
+        tbx.read(logdir, runs="a")
+    with pytest.raises(TypeError, match="tag_names"):
+        tbx.read(logdir, tags=[1])
+
+
+def test_follow_symlinks(tmp_path):
+    outside = tmp_path / "outside"
+    w = tbx.SummaryWriter(outside / "run")
+    w.add_scalar("x", 3.0, 1)
+    w.close()
+    logdir = tmp_path / "logdir"
+    logdir.mkdir()
+    (logdir / "linked").symlink_to(outside / "run", target_is_directory=True)
+    with pytest.warns(RuntimeWarning, match="leads out of the logdir"):
+        assert tbx.read(logdir).runs == []
+    data = tbx.read(logdir, follow_symlinks=True)
+    assert data.runs == ["linked"] and data.scalars.value.tolist() == [3.0]

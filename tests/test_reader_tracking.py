@@ -30,6 +30,22 @@ def _quiet_corruption_warnings():
         yield
 
 
+@pytest.fixture(autouse=True, params=["held", "evicted"])
+def budget(request, monkeypatch):
+    """Every test runs twice: with every point held, and with a memory budget of 0 bytes (every
+    series evicted after each block and each read, so every read reads it back from its files);
+    ``fresh()`` always holds every point, so the two are compared."""
+    if request.param == "evicted":
+        from tbx.reader import _budget, _core
+
+        class Nothing(_budget.Budget):
+            def __init__(self, limit):
+                super().__init__(0 if limit is None else limit)
+
+        monkeypatch.setattr(_core, "Budget", Nothing)
+    return request.param
+
+
 def snapshot(p: LogdirProvider) -> dict:
     """Everything the provider holds: runs, series with their info, metadata and every point,
     file ids, corruptions and problems (as plain values, comparable with ``==``)."""
@@ -56,7 +72,7 @@ def snapshot(p: LogdirProvider) -> dict:
 
 
 def fresh(logdir) -> LogdirProvider:
-    p = LogdirProvider(logdir)
+    p = LogdirProvider(logdir, memory_budget=1 << 60)  # holds everything, even when evicting
     p.refresh()
     return p
 

@@ -8,8 +8,18 @@ other run decide whether its appended bytes can be read or it must be read again
 whole, so readers never see it half read. A file or folder that cannot be read is skipped and
 reported (:meth:`LogdirReader.problems`); every other run is still read.
 
-Imports run one way: ``provider`` -> ``_core`` -> ``_tracking``, ``_ingest`` -> ``_scan``,
-``_series``, ``_fs`` -> ``_types``.
+Memory: with a budget (``memory_budget``), the least recently used series are evicted once the
+points held pass it (:mod:`~tbx.reader._budget`) and read back from their files when asked for
+(:mod:`~tbx.reader._replay`); a refresh still counts, ranges and tracks them.
+
+What to list: everything at each refresh, or (``watch=True``) only what changed
+(:mod:`~tbx.reader._watch`); a run whose listed files did not change is not looked at.
+
+The read methods and reading evicted series back live in :mod:`~tbx.reader._queries`.
+
+Imports run one way: ``provider`` -> ``_core`` -> ``_queries`` -> ``_replay`` -> ``_ingest`` ->
+``_tracking``, ``_run``, ``_series``, ``_decode``, ``_budget``, ``_scan``, ``_watch``, ``_fs`` ->
+``_types``.
 """
 
 from __future__ import annotations
@@ -22,33 +32,26 @@ import warnings
 import numpy as np
 
 from tbx.reader import _scan
-from tbx.reader._fs import file_order, open_logdir
-from tbx.reader._ingest import ingest, legacy
-from tbx.reader._series import (
-    _readonly,
-    _Run,
-    _Series,
-    _Tag,
-    decode_blob_value,
-    decode_tensor_value,
-    decoded,
-)
+from tbx.reader._budget import Budget, parse_size
+from tbx.reader._fs import Listing, open_logdir
+from tbx.reader._ingest import ingest
+from tbx.reader._queries import Queries, _trim_heap
+from tbx.reader._run import _Run, _Tag, legacy
+from tbx.reader._series import decode_tensor_value
 from tbx.reader._tracking import FileState, why_reread
 from tbx.reader._types import (
-    BLOB,
     MIN_STEP,
-    SCALAR,
-    TENSOR,
-    BlobSeries,
     Changes,
     Corruption,
     Problem,
-    ScalarSeries,
-    TagInfo,
-    TensorSeries,
 )
+from tbx.reader._watch import Lister
 
 log = logging.getLogger("tbx.reader")
+
+#: Object stores: bytes and files fetched at once before reading them (see ``_batches``).
+PREFETCH_BYTES = 256 << 20
+PREFETCH_FILES = 1024
 
 #: The name tbparse_compat and frames import (the function lives in ``_series``).
 _decode_tensor_value = decode_tensor_value
@@ -65,21 +68,42 @@ def _compile(pattern: str | None, name: str):
         raise ValueError(f"{name} {pattern!r} is not a valid regular expression: {exc}") from None
 
 
+def _names(names, name: str) -> frozenset[str] | None:
+    """``names`` (an iterable of str, or None) as a frozenset; TypeError otherwise."""
+    if names is None:
+        return None
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of names (str), e.g. a list, got "
+                        f"{type(names).__name__}")
+    out = frozenset(names)
+    bad = [x for x in out if not isinstance(x, str)]
+    if bad:
+        raise TypeError(f"{name} must hold str names, got {type(bad[0]).__name__}")
+    return out
+
+
 def _why(exc: OSError) -> str:
     return f"[Errno {exc.errno}] {exc.strerror}" if exc.strerror else str(exc)
 
 
-class LogdirReader:
+class LogdirReader(Queries):
     """Engine of :class:`tbx.reader.provider.LogdirProvider`; same arguments and errors, plus
     ``only_files`` (read only these paths, as the store lists them: tbparse-style file reads)."""
 
     def __init__(self, logdir, *, run_filter: str | None = None, tag_filter: str | None = None,
-                 only_files: set[str] | None = None, follow_symlinks: bool = False):
+                 only_files: set[str] | None = None, follow_symlinks: bool = False,
+                 run_names=None, tag_names=None, memory_budget=None, watch: bool = False):
+        self._budget = Budget(parse_size(memory_budget))
         self._only_files = only_files
         self._run_re = _compile(run_filter, "run_filter")
         self._tag_re = _compile(tag_filter, "tag_filter")
+        self._run_names = _names(run_names, "run_names")
+        self._tag_names = _names(tag_names, "tag_names")
         self._fs = open_logdir(logdir, follow_symlinks=follow_symlinks)
         self._fs.check()
+        self._lister = Lister(self._fs, watch)
+        self._listing: Listing | None = None
+        self._retry: set[str] = set()  # runs to read again whatever the listing says
         self.logdir = logdir if isinstance(logdir, str) else str(logdir)
         self._runs: dict[str, _Run] = {}
         self._corruptions: list[Corruption] = []
@@ -92,11 +116,18 @@ class LogdirReader:
 
     def refresh(self, progress=None) -> Changes:
         changes = Changes()
-        listing = self._fs.list_runs()
+        listing = self._lister.listing()
+        if listing is None:  # watched or polled: nothing to list now
+            if not self._retry:
+                return changes
+            listing = Listing(self._listing.runs, self._listing.problems, set())
+        self._listing = listing
         problems = list(listing.problems)
         runs = {}
         for name, entries in listing.runs.items():
             if self._run_re is not None and not self._run_re.search(name):
+                continue
+            if self._run_names is not None and name not in self._run_names:
                 continue
             if self._only_files is not None:
                 entries = [e for e in entries if e.path in self._only_files]
@@ -106,12 +137,19 @@ class LogdirReader:
         for name in sorted(set(self._runs) - set(runs)):
             log.info("tbx: run %r vanished (no event files left): dropped", name)
             self._drop(name, changes)
+        if listing.changed is None:
+            names = list(runs)
+        else:  # only the runs listed again, and those left to retry
+            names = sorted((listing.changed | self._retry) & runs.keys())
         todo = []
-        for name, entries in runs.items():
+        for name in names:
+            entries = runs[name]
             run = self._runs.get(name)
             if run is None:
-                todo.append((_Run(name), entries, None))
+                todo.append((_Run(name, self._budget), entries, None))
                 continue
+            if run.listed == entries and name not in self._retry:
+                continue  # nothing changed since the last listing
             why = why_reread(run.files, entries, self._fs.read, self._fs.file_name,
                              legacy=legacy(run.file_version))
             if why is None:
@@ -119,20 +157,61 @@ class LogdirReader:
             else:
                 log.info("tbx: run %r: %s: read again from the start", name, why)
                 self._forget_corruptions(run)
-                todo.append((_Run(name), entries, run))
+                todo.append((_Run(name, self._budget), entries, run))
         total = sum(e.size - (run.files[e.path].seen if e.path in run.files else 0)
                     for run, entries, _ in todo for e in entries)
         done = [0, max(total, 0), progress]
         resets: set = set()  # series changed otherwise than "cut at the end, then appended"
-        for run, entries, old in todo:
-            self._read_run(run, entries, changes, resets, problems, done)
-            if old is not run:
-                self._swap_in(run, old, changes, resets)
+        retry = set()
+        for batch in self._batches(todo):
+            for run, entries, old in batch:
+                had = len(problems)
+                self._read_run(run, entries, changes, resets, problems, done)
+                run.listed = entries
+                if len(problems) > had or any(run.files[e.path].seen < e.size
+                                              for e in entries):
+                    retry.add(run.name)  # read again next time, whatever the listing says
+                if old is not run:
+                    self._swap_in(run, old, changes, resets)
+        self._retry = retry | {n for n in self._retry - set(names) if n in runs}
         if progress is not None:
             progress(done[1], done[1])
         self._note_problems(problems, changes)
         self._finish(changes, resets)
+        if changes.bytes_read > _scan.BLOCK:
+            _trim_heap()  # the read blocks' memory, back to the OS
+        req = getattr(self._fs, "requests", None)
+        if req is not None and log.isEnabledFor(logging.DEBUG):
+            log.debug("tbx: %s: %d runs listed again, %d read; requests so far: %d listings, "
+                      "%d reads, %d bytes", self.logdir, len(names), len(todo),
+                      req["listings"], req["reads"], req["bytes"])
         return changes
+
+    def _batches(self, todo):
+        """``todo`` in batches whose first blocks are fetched at once (object stores: many
+        requests in flight instead of one at a time)."""
+        prefetch = getattr(self._fs, "prefetch", None)
+        if prefetch is None:
+            yield todo
+            return
+        batch, ranges, size = [], [], 0
+        for item in todo:
+            run, entries, _ = item
+            for e in entries:
+                f = run.files.get(e.path)
+                start = f.offset if f is not None else 0
+                if e.size > (f.seen if f is not None else 0) and e.size > start:
+                    end = min(e.size, start + _scan.BLOCK)
+                    ranges.append((e.path, start, end))
+                    size += end - start
+            batch.append(item)
+            if size >= PREFETCH_BYTES or len(ranges) >= PREFETCH_FILES:
+                prefetch(ranges)
+                yield batch
+                batch, ranges, size = [], [], 0
+        if batch:
+            prefetch(ranges)
+            yield batch
 
     def _read_run(self, run: _Run, entries, changes: Changes, resets: set, problems: list,
                   done) -> None:
@@ -147,7 +226,9 @@ class LogdirReader:
                                            self._fs.data_from):
                     f.note_head(blk.base, blk.buf)
                     with self._lock:
-                        ingest(run, f, blk, changes, resets, self._report, self._new_slot)
+                        ingest(run, f, blk, changes, resets, self._report, self._new_slot,
+                               self._materialize)
+                        self._budget.trim()
                     changes.bytes_read += len(blk.buf)
                     done[0] += len(blk.buf)
                     if done[2] is not None:
@@ -175,16 +256,16 @@ class LogdirReader:
             run.files = {e.path: run.files[e.path] for e in entries}
             run.file_names = [self._fs.file_name(e.path) for e in entries]
             run.purges = [(int(remap[i]), st) for i, st in run.purges]
-            for s in run.series.values():  # new arrays: earlier snapshots keep theirs
-                ids = np.empty(len(s.file), np.int32)
-                ids[: s.n] = remap[s.file[: s.n]]
-                s.file = ids
+            for s in run.series.values():
+                s.remap_files(remap)
 
     def _swap_in(self, run: _Run, old: _Run | None, changes: Changes, resets: set) -> None:
         """Publish a run read from the start; what it replaced is reported as reset/removed."""
         name = run.name
         with self._lock:
             self._runs[name] = run
+            if old is not None:
+                self._release(old)
         if old is None:
             changes.new_runs.append(name)
             return
@@ -196,9 +277,15 @@ class LogdirReader:
     def _drop(self, name: str, changes: Changes) -> None:
         with self._lock:
             run = self._runs.pop(name)
+            self._release(run)
         self._forget_corruptions(run)
         changes.removed_runs.append(name)
         changes.removed_series += [(name, *k) for k in run.series]
+
+    def _release(self, run: _Run) -> None:
+        """Stop accounting the series of a run that was dropped or replaced."""
+        for s in run.series.values():
+            self._budget.forget(s)
 
     def _forget_corruptions(self, run: _Run) -> None:
         """Forget what was reported about ``run``'s files (they are read again, or gone)."""
@@ -268,105 +355,6 @@ class LogdirReader:
         name = run.tags_b[tid].decode("utf-8", errors="replace")
         if self._tag_re is not None and not self._tag_re.search(name):
             return None
+        if self._tag_names is not None and name not in self._tag_names:
+            return None
         return _Tag(name)
-
-    # ------------------------------------------------------------------ queries
-
-    def runs(self) -> list[str]:
-        with self._lock:
-            return sorted(self._runs)
-
-    def _run(self, run: str) -> _Run:
-        try:
-            return self._runs[run]
-        except KeyError:
-            raise KeyError(f"unknown run {run!r}") from None
-
-    def _find(self, run: str, tag: str, plugin: str | None = None,
-              data_class: str | None = None) -> _Series:
-        r = self._run(run)
-        if plugin is not None:
-            s = r.series.get((tag, plugin))
-            if s is None:
-                raise KeyError(f"run {run!r} has no tag {tag!r} of plugin {plugin!r}")
-            return s
-        s = r.first.get(tag)
-        if s is None:
-            raise KeyError(f"run {run!r} has no tag {tag!r}")
-        if data_class is not None and s.data_class != data_class:
-            for (t, _), other in r.series.items():
-                if t == tag and other.data_class == data_class:
-                    return other
-        return s
-
-    def series(self, run: str) -> list[tuple[str, str, TagInfo]]:
-        with self._lock:
-            return [(t, p, s.info()) for (t, p), s in self._run(run).series.items()]
-
-    def tags(self, run: str, plugin: str | None = None) -> dict[str, TagInfo]:
-        with self._lock:
-            r = self._run(run)
-            if plugin is None:
-                return {t: s.info() for t, s in r.first.items()}
-            return {t: s.info() for (t, p), s in r.series.items() if p == plugin}
-
-    def scalars(self, run: str, tag: str, plugin: str | None = None) -> ScalarSeries:
-        with self._lock:
-            s = self._find(run, tag, plugin, SCALAR)
-            if s.data_class != SCALAR:
-                raise TypeError(f"{run!r}/{tag!r} holds {s.data_class} data, not scalars")
-            step, wall = s.columns()
-            return ScalarSeries(step, wall, _readonly(s.value[: s.n]))
-
-    def _decoded(self, run, tag, plugin, data_class: str, decode):
-        with self._lock:
-            s = self._find(run, tag, plugin, data_class)
-            if s.data_class != data_class:
-                raise TypeError(f"{run!r}/{tag!r} holds {s.data_class} data, not {data_class}")
-            return (*s.columns(), decoded(s, decode))
-
-    def tensors(self, run: str, tag: str, plugin: str | None = None) -> TensorSeries:
-        return TensorSeries(*self._decoded(run, tag, plugin, TENSOR, decode_tensor_value))
-
-    def blobs(self, run: str, tag: str, plugin: str | None = None) -> BlobSeries:
-        return BlobSeries(*self._decoded(run, tag, plugin, BLOB, decode_blob_value))
-
-    def raw_values(self, run: str, tag: str, plugin: str | None = None):
-        """``(step, wall_time, serialized Summary.Value per point)`` of a tensor or blob
-        series."""
-        with self._lock:
-            s = self._find(run, tag, plugin)
-            return (*s.columns(), list(s.raws[: s.n]))
-
-    def file_ids(self, run: str, tag: str, plugin: str | None = None):
-        """Per point, the index of its event file in the run, and the run's file names."""
-        with self._lock:
-            s = self._find(run, tag, plugin)
-            return _readonly(s.file[: s.n]), list(self._run(run).file_names)
-
-    def metadata(self, run: str, tag: str, plugin: str | None = None):
-        from tbx.proto import summary_pb2
-
-        with self._lock:
-            s = self._find(run, tag, plugin)
-            out = summary_pb2.SummaryMetadata()
-            if s.metadata is not None:
-                out.CopyFrom(s.metadata)
-            return out
-
-    def corruptions(self) -> list[Corruption]:
-        with self._lock:
-            return list(self._corruptions)
-
-    def problems(self) -> list[Problem]:
-        with self._lock:
-            return list(self._problems.values())
-
-    def files(self, run: str) -> list[tuple[str, int, int]]:
-        """``(path, size at the last listing, offset where reading resumes)`` of each event
-        file of ``run``, in name order; ``offset < size`` means an incomplete last record (a
-        writer still writing, or a cut-off file). Bytes reported as damage count as read."""
-        with self._lock:
-            files = sorted(self._run(run).files.values(),
-                           key=lambda f: file_order(self._fs.file_name(f.path)))
-            return [(f.path, f.size, f.resume_offset()) for f in files]

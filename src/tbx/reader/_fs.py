@@ -79,10 +79,13 @@ class FileEntry:
 
 @dataclass
 class Listing:
-    """``runs``: run name -> its event files in name order; ``problems``: what was skipped."""
+    """``runs``: run name -> its event files in name order; ``problems``: what was skipped;
+    ``changed``: the runs that were listed again (the others are as in the previous listing),
+    or ``None`` when every run was."""
 
     runs: dict[str, list[FileEntry]]
     problems: list[Problem]
+    changed: set[str] | None = None
 
 
 #: File system types that are never walked: kernel interfaces, not data.
@@ -149,9 +152,19 @@ class LocalLogdir:
         self.check()
         runs: dict[str, list[FileEntry]] = {}
         problems: list[Problem] = []
+        self.walk([(self.root, ".")], runs, problems)
+        return Listing(dict(sorted(runs.items())), problems)
+
+    def walk(self, stack, runs: dict, problems: list, dirs: dict | None = None,
+             known=None) -> bool:
+        """List the folders of ``stack`` (``[(folder, run name)]``) and, depth first, the
+        folders below them, adding runs to ``runs`` and what was skipped to ``problems``;
+        ``dirs`` (when given) receives every folder listed (path -> run name). Folders in
+        ``known`` are not descended into (they are listed already). Returns whether a
+        symbolic link was met (then only a whole listing is sure to be right)."""
         root_real = os.path.realpath(self.root)
         seen: set[tuple[int, int]] = set()
-        stack = [(self.root, ".")]  # depth first, children in name order
+        links = False
         while stack:
             folder, rel = stack.pop()
             try:
@@ -171,20 +184,26 @@ class LocalLogdir:
             except OSError as exc:
                 problems.append(Problem(folder, f"cannot list folder: {_why(exc)}"))
                 continue
+            if dirs is not None:
+                dirs[folder] = rel
             found, subdirs = [], []
             for e in entries:
-                if e.is_symlink() and not self.follow_symlinks:
-                    target = os.path.realpath(e.path)
-                    if not _inside(target, root_real):
-                        problems.append(Problem(e.path, f"symbolic link to {target!r} leads "
-                                                        "out of the logdir (not followed)"))
-                        continue
+                if e.is_symlink():
+                    links = True
+                    if not self.follow_symlinks:
+                        target = os.path.realpath(e.path)
+                        if not _inside(target, root_real):
+                            problems.append(Problem(e.path, f"symbolic link to {target!r} "
+                                                            "leads out of the logdir (not "
+                                                            "followed)"))
+                            continue
                 try:
                     is_dir = e.is_dir()
                 except OSError:
                     continue
                 if is_dir:
-                    subdirs.append((e.path, e.name if rel == "." else f"{rel}/{e.name}"))
+                    if known is None or e.path not in known:
+                        subdirs.append((e.path, e.name if rel == "." else f"{rel}/{e.name}"))
                 elif _is_event_file(e.name):
                     try:
                         fst = e.stat()
@@ -197,7 +216,7 @@ class LocalLogdir:
             if found:
                 found.sort(key=lambda f: file_order(os.path.basename(f.path)))
                 runs[display_name(rel)] = found
-        return Listing(dict(sorted(runs.items())), problems)
+        return links
 
     def read(self, path: str, offset: int, size: int) -> bytes:
         """Up to ``size`` bytes of ``path`` from byte ``offset`` (fewer at the end of the file;
@@ -257,7 +276,15 @@ _VERSION_FIELDS = ("mtime", "LastModified", "last_modified", "ETag", "etag", "cr
 
 
 class FsspecLogdir:
-    """A logdir behind an fsspec URL (``s3://``, ``gs://``, ``memory://``, ...)."""
+    """A logdir behind an fsspec URL (``s3://``, ``gs://``, ``memory://``, ...).
+
+    One listing is one recursive ``find`` (S3 returns 1,000 keys a request); the existence
+    check costs requests only when the listing finds nothing. :meth:`prefetch` reads the new
+    bytes of many objects at once (``cat_ranges``: concurrent on fsspec's async file systems
+    such as s3fs and gcsfs, at most fsspec's ``gather_batch_size`` requests in flight: 128 by
+    default, ``fsspec.config.conf["gather_batch_size"] = n`` to change it); :meth:`read`
+    serves them from there. ``requests`` counts listings, reads and bytes (logged at DEBUG on
+    ``tbx.reader`` after each refresh)."""
 
     def __init__(self, url: str):
         try:
@@ -269,18 +296,23 @@ class FsspecLogdir:
         self.url = url
         self.fs, self.root = fsspec.core.url_to_fs(url)
         self.root = self.root.rstrip("/")
+        self.requests = {"listings": 0, "reads": 0, "bytes": 0}
+        self._ready: dict[tuple[str, int], bytes] = {}
 
     def check(self) -> None:
+        self.requests["listings"] += 2
         if not self.fs.exists(self.root):
             raise FileNotFoundError(f"logdir {self.url!r} does not exist")
         if not self.fs.isdir(self.root):
             raise NotADirectoryError(f"logdir {self.url!r} is not a folder")
 
     def list_runs(self) -> Listing:
-        self.check()
         if hasattr(self.fs, "invalidate_cache"):
             self.fs.invalidate_cache(self.root)
+        self.requests["listings"] += 1
         listing = self.fs.find(self.root, detail=True)  # one recursive listing
+        if not listing:
+            self.check()  # an empty folder, or none at all
         runs: dict[str, list[FileEntry]] = {}
         root = self.root
         for path in sorted(listing):
@@ -297,13 +329,37 @@ class FsspecLogdir:
         return Listing({run: sorted(files, key=lambda f: file_order(f.path.rpartition("/")[2]))
                         for run, files in sorted(runs.items())}, [])
 
+    def prefetch(self, ranges: list[tuple[str, int, int]]) -> None:
+        """Fetch the byte ranges ``[(path, start, end)]`` concurrently and keep them for the
+        :meth:`read` calls that ask for exactly them (any other read goes to the store).
+        A range that fails is left to :meth:`read`, which raises its error."""
+        self._ready.clear()
+        if not ranges:
+            return
+        paths, starts, ends = (list(x) for x in zip(*ranges, strict=True))
+        try:
+            got = self.fs.cat_ranges(paths, starts, ends, on_error="return")
+        except Exception:  # noqa: BLE001 - e.g. a store without cat_ranges: read one by one
+            return
+        self.requests["reads"] += len(ranges)
+        for (path, start, _end), data in zip(ranges, got, strict=True):
+            if isinstance(data, bytes):
+                self.requests["bytes"] += len(data)
+                self._ready[(path, start)] = data
+
     def read(self, path: str, offset: int, size: int) -> bytes:
         if size <= 0:
             return b""
+        data = self._ready.pop((path, offset), None)
+        if data is not None and len(data) == size:
+            return data
+        self.requests["reads"] += 1
         try:
-            return self.fs.cat_file(path, start=offset, end=offset + size)
+            data = self.fs.cat_file(path, start=offset, end=offset + size)
         except FileNotFoundError:
             return b""
+        self.requests["bytes"] += len(data)
+        return data
 
     def data_from(self, path: str, offset: int) -> int:
         return offset  # object stores have no holes to skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from tbx import record
+from tbx.reader._run import _Run, _Tag, legacy
 from tbx.reader._scan import (
     KIND_OTHER,
     KIND_SIMPLE,
@@ -23,7 +24,7 @@ from tbx.reader._scan import (
     Rows,
     payload_field,
 )
-from tbx.reader._series import BLOB_PLUGINS, RUN_GRAPH_TAG, _Run, _Series, _Tag, metadata_for
+from tbx.reader._series import BLOB_PLUGINS, RUN_GRAPH_TAG, _Series, metadata_for
 from tbx.reader._types import BLOB, SCALAR, TENSOR
 
 __all__ = ["ingest", "legacy"]
@@ -40,23 +41,14 @@ def _pb():
     return event_pb2, summary_pb2
 
 
-def legacy(file_version: str | None) -> bool:
-    """True when a run's ``file_version`` ("brain.Event:<n>") is missing or below 2."""
-    if not file_version:
-        return True
-    try:
-        return float(file_version.rpartition(":")[2]) < 2
-    except ValueError:
-        return True
-
-
-def ingest(run: _Run, f, blk, changes, resets: set, report, new_slot) -> None:
+def ingest(run: _Run, f, blk, changes, resets: set, report, new_slot, materialize=None) -> None:
     """Add block ``blk`` (a :class:`tbx.reader._scan.Block`) of file ``f`` to ``run``; record
     what changed in ``changes`` (per-series fields) and, in ``resets``, the series whose change
     is not "points dropped from the end, then appended" (to be reported as reset);
     ``report(path, offset, skipped, reason)`` reports damage; ``new_slot(run, tag_id)`` makes
-    the ``_Tag`` of a new tag id (``None`` when the tag filter leaves it out). Call with the
-    reader's lock held.
+    the ``_Tag`` of a new tag id (``None`` when the tag filter leaves it out);
+    ``materialize(run, series list)`` reads evicted series back from their files (needed before
+    a purge or an insert changes their points). Call with the reader's lock held.
 
     The run's files form one stream in name order, and a file may grow after later ones were
     read (several writers in one run): its new points go before the later files' points, its
@@ -72,11 +64,16 @@ def ingest(run: _Run, f, blk, changes, resets: set, report, new_slot) -> None:
     pending = _group(run, blk.rows, blk.vbuf)
     if extra is not None:
         pending += _group(run, extra[0], extra[1])
-    tag_purges = _legacy_purges(run, pending, steps_of_others) \
-        if legacy(run.file_version) else {}
+    tag_purges = {}
+    if legacy(run.file_version):
+        tag_purges = _legacy_purges(run, pending, steps_of_others)
+        run.was_legacy = run.was_legacy or bool(pending)
     name, fi = run.name, f.index
     later = min((st for i, st in run.purges if i > fi), default=None)
     if purges or tag_purges:
+        cold = [s for s in run.series.values() if not (s.resident and s.has_wall)]
+        if cold and materialize is not None:
+            materialize(run, cold)
         for (tag, plugin), s in run.series.items():
             mine = purges + tag_purges.get(id(s), [])
             if not mine:
@@ -86,7 +83,7 @@ def ingest(run: _Run, f, blk, changes, resets: set, report, new_slot) -> None:
             if keep is None:
                 continue
             key = (name, tag, plugin)
-            if (s.step[: s.n] >= smin).any():  # later files keep points past the cut
+            if (s.steps() >= smin).any():  # later files keep points past the cut
                 resets.add(key)
             new = changes.appended_series.get(key, 0)
             old = len(keep) - new
@@ -114,12 +111,21 @@ def ingest(run: _Run, f, blk, changes, resets: set, report, new_slot) -> None:
         if pos == s.n:
             s.append(g_step, g_wall, g_val, fi, g_raws)
         elif len(g_step):
+            if not (s.resident and s.has_wall) and materialize is not None:
+                materialize(run, [s])
             s.insert(pos, g_step, g_wall, g_val, fi, g_raws)
             resets.add(key)
         if run.add_series(s):
             changes.new_series.append(key)
         if len(g_step):
             changes.appended_series[key] = changes.appended_series.get(key, 0) + len(g_step)
+    # noted last: a series read back above must not get this block's points twice
+    end = blk.base + blk.end
+    for tag in dict.fromkeys(p[0].tag for p in pending):
+        run.note_range(tag, f.path, blk.base, end)
+    if purges:
+        run.note_range(None, f.path, blk.base, end)
+    f.done = max(f.done, end)
 
 
 def _handle_others(run: _Run, f, blk, report, new_slot):
@@ -296,7 +302,7 @@ def _group(run: _Run, rows, vbuf):
         for plugin, sel, ex, field in _split(run, tag, g_kind, extra, view):
             s = tag.by_plugin.get(plugin)
             if s is None:
-                s = tag.by_plugin[plugin] = _Series(tag.name, plugin)
+                s = tag.by_plugin[plugin] = run.new_series(tag.name, plugin)
             if sel is None:
                 cols_s = (g_rec, g_step, g_wall, g_val, g_kind)
             else:

@@ -266,7 +266,7 @@ class Block:
 
 
 def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, int],
-              data_from=None):
+              data_from=None, block: int | None = None):
     """Yield the :class:`Block` s of file ``f`` (a :class:`tbx.reader._tracking.FileState`) from
     ``f.offset`` up to ``size`` bytes, advancing ``f.offset`` (where reading resumes) and
     ``f.seen`` (bytes examined) after each block has been consumed.
@@ -278,8 +278,9 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
     A garbage stretch is reported when it ends, or up to the end of the bytes present (then
     again, with the same offset and more bytes, if it goes on); the open stretch is kept in
     ``f.span`` (start offset), ``f.span_end`` (reported up to) and ``f.span_reason``.
+    ``block``: bytes read at once (default :data:`BLOCK`).
     """
-    block = BLOCK
+    first = block = block or BLOCK
     while f.offset < size:
         if f.span is not None and data_from is not None:
             hole_end = min(data_from(f.path, f.offset), size)
@@ -336,7 +337,7 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
             yield Block(start, b"", 0, {}, np.empty((0, 3), np.int64), b"", [(
                 start, need, f"record of {length} bytes is longer than the reader's limit "
                              f"({MAX_RECORD} bytes): skipped")])
-        block = BLOCK
+        block = first
 
 
 def _close(f, stop: int, keep_open: bool = False):

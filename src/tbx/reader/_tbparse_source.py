@@ -6,7 +6,7 @@ tbparse sorts every Value by its payload field, as TensorBoard's ``EventAccumula
 ``text``), nothing (plugin ``hparams``) or tensors; ``simple_value`` -> scalars. tbx's reader
 keeps each tensor and blob point's serialized Value, so the same sorting applies to them; scalar
 tags (``simple_value`` and plugin ``scalars`` tensors alike) are scalars. This module is the only
-one of the tbparse layer that reads from the reader (``runs``, ``tags``, ``scalars``,
+one of the tbparse layer that reads from the reader (``runs``, ``series``, ``scalars``,
 ``raw_values``, ``file_ids``).
 """
 
@@ -32,32 +32,32 @@ def pieces(reader, event_type: str, decode: bool = True) -> dict:
     ``decode=False`` the value columns of tensor, blob and text points stay empty (for tags)."""
     out: dict = {}
     for run in reader.runs():
-        for tag, info in reader.tags(run).items():
+        for tag, plugin, info in reader.series(run):  # a tag may hold several kinds
             if event_type == "hparams":
                 if tag == _HPARAMS_START and info.data_class != SCALAR:
-                    _hparams(reader, run, tag, out)
+                    _hparams(reader, run, tag, plugin, out)
             elif info.data_class == SCALAR:
                 if event_type == "scalars":
-                    _scalars(reader, run, tag, out)
+                    _scalars(reader, run, tag, plugin, out)
             elif event_type != "scalars":
-                _points(reader, run, tag, info.plugin_name, event_type, out, decode)
+                _points(reader, run, tag, plugin, event_type, out, decode)
     return out
 
 
-def _scalars(reader, run, tag, out) -> None:
-    s = reader.scalars(run, tag)
-    ids, names = reader.file_ids(run, tag)
+def _scalars(reader, run, tag, plugin, out) -> None:
+    s = reader.scalars(run, tag, plugin)
+    ids, names = reader.file_ids(run, tag, plugin)
     for i in dict.fromkeys(ids.tolist()):
         m = ids == i
         out.setdefault((run, names[i]), []).append(
             (tag, s.step[m], s.wall_time[m], {"value": s.value[m]}, tag))
 
 
-def _values(reader, run, tag):
+def _values(reader, run, tag, plugin):
     from tbx.proto.summary_pb2 import Summary
 
-    step, wall, raws = reader.raw_values(run, tag)
-    ids, names = reader.file_ids(run, tag)
+    step, wall, raws = reader.raw_values(run, tag, plugin)
+    ids, names = reader.file_ids(run, tag, plugin)
     for st, w, raw, i in zip(step.tolist(), wall.tolist(), raws, ids.tolist(), strict=True):
         yield st, w, Summary.Value.FromString(raw), names[i]
 
@@ -65,7 +65,7 @@ def _values(reader, run, tag):
 def _points(reader, run, tag, plugin, event_type, out, decode: bool) -> None:
     """The points of a tensor or blob tag whose payload field makes them ``event_type``."""
     rows: dict[str, dict[str, list]] = {}
-    for st, w, value, name in _values(reader, run, tag):
+    for st, w, value, name in _values(reader, run, tag, plugin):
         which = value.WhichOneof("value")
         kind = _KIND.get(which)
         if which == "tensor":
@@ -90,13 +90,13 @@ def _points(reader, run, tag, plugin, event_type, out, decode: bool) -> None:
         out.setdefault((run, name), []).append((shown, step, wall, cols, tag))
 
 
-def _hparams(reader, run, tag, out) -> None:
+def _hparams(reader, run, tag, plugin, out) -> None:
     """Each file's first session-start metadata: one piece per hyperparameter, its value the
     one field set in the ``google.protobuf.Value``."""
     from tbx.proto.plugin_hparams_pb2 import HParamsPluginData
 
     done = set()
-    for _, _, value, name in _values(reader, run, tag):
+    for _, _, value, name in _values(reader, run, tag, plugin):
         if name in done or not value.HasField("metadata"):
             continue
         done.add(name)

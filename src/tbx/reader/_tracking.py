@@ -36,11 +36,13 @@ class FileState:
     ``size``, ``ident`` and ``stamp`` at the last listing (see
     :class:`~tbx.reader._fs.FileEntry`); ``offset`` where reading resumes (the end of the last
     complete record, or of skipped garbage); ``seen``, the bytes examined (read again only when
-    the file grows past it); ``head``, its first bytes; ``span``, ``span_end``,
+    the file grows past it); ``done``, the end of the last block whose records were added
+    (reading the file again up to there gives the same points); ``head``, its first bytes;
+    ``span``, ``span_end``,
     ``span_reason``: an open stretch of garbage (see :func:`tbx.reader._scan.scan_file`)."""
 
-    __slots__ = ("path", "index", "size", "ident", "stamp", "offset", "seen", "head", "span",
-                 "span_end", "span_reason")
+    __slots__ = ("path", "index", "size", "ident", "stamp", "offset", "seen", "done", "head",
+                 "span", "span_end", "span_reason")
 
     def __init__(self, entry: FileEntry, index: int):
         self.path = entry.path
@@ -50,6 +52,7 @@ class FileState:
         self.stamp = entry.stamp
         self.offset = 0
         self.seen = 0
+        self.done = 0
         self.head = b""
         self.span: int | None = None
         self.span_end = 0

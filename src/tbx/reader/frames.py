@@ -65,9 +65,16 @@ def read(
     *,
     run: str | None = None,
     tag: str | None = None,
+    runs=None,
+    tags=None,
     progress: bool = False,
+    follow_symlinks: bool = False,
 ) -> Logdir:
     """Read every run of ``logdir`` (a folder, or an fsspec URL such as ``s3://bucket/logs``).
+
+    Only what is asked is kept: points of other runs and tags are skipped while scanning (their
+    records are still read from disk, since records of all tags are interleaved in a file, but
+    never decoded nor held), so memory follows the DataFrames asked for.
 
     Args:
         logdir: the folder TensorBoard would be pointed at; runs are its sub-folders holding
@@ -75,7 +82,11 @@ def read(
         run: optional regular expression; only runs it matches (``re.search``) are read.
         tag: optional regular expression; only tags it matches are kept, and only those are
             decoded.
+        runs: optional run names (an iterable of ``str``, exact names); only these are read.
+        tags: optional tag names (an iterable of ``str``, exact names); only these are kept.
         progress: show a progress bar (needs ``rich``) while reading.
+        follow_symlinks: follow symbolic links that lead out of a local ``logdir`` (by
+            default they are skipped and listed in ``provider.problems()``).
 
     Returns:
         A :class:`Logdir`, already read; call :meth:`Logdir.refresh` to read what was appended
@@ -85,8 +96,11 @@ def read(
         FileNotFoundError: ``logdir`` does not exist.
         NotADirectoryError: ``logdir`` is a file.
         ValueError: ``run`` or ``tag`` is not a valid regular expression.
+        TypeError: ``runs`` or ``tags`` is a single string or holds something else than
+            strings.
     """
-    out = Logdir(logdir, run=run, tag=tag)
+    out = Logdir(logdir, run=run, tag=tag, runs=runs, tags=tags,
+                 follow_symlinks=follow_symlinks)
     out.refresh(progress=progress)
     return out
 
@@ -95,8 +109,10 @@ class Logdir:
     """A logdir read into memory; DataFrames are built on first access and cached until the
     next :meth:`refresh`. Arguments as :func:`read` (which also does the first refresh)."""
 
-    def __init__(self, logdir, *, run: str | None = None, tag: str | None = None):
-        self.provider = LogdirProvider(logdir, run_filter=run, tag_filter=tag)
+    def __init__(self, logdir, *, run: str | None = None, tag: str | None = None, runs=None,
+                 tags=None, follow_symlinks: bool = False):
+        self.provider = LogdirProvider(logdir, run_filter=run, tag_filter=tag, run_names=runs,
+                                       tag_names=tags, follow_symlinks=follow_symlinks)
         self._cache: dict[str, object] = {}
 
     def refresh(self, progress: bool = False) -> Changes:
@@ -110,11 +126,14 @@ class Logdir:
         """
         self._cache.clear()
         if not progress:
-            return self.provider.refresh()
-        from tbx.reader._progress import progress_bar
+            changes = self.provider.refresh()
+        else:
+            from tbx.reader._progress import progress_bar
 
-        with progress_bar("reading " + self.provider.logdir) as update:
-            return self.provider.refresh(progress=update)
+            with progress_bar("reading " + self.provider.logdir) as update:
+                changes = self.provider.refresh(progress=update)
+        self.provider._reader.fit()  # frames are built next: no spare capacity beside them
+        return changes
 
     # ------------------------------------------------------------------ structure
 
@@ -129,10 +148,12 @@ class Logdir:
         return {r: self.provider.tags(r) for r in self.provider.runs()}
 
     def _tags_where(self, pred):
+        """``(run, tag, plugin, info)`` of every series whose info matches ``pred``: a tag
+        holding several kinds (scalars, histograms and images under one name) yields each."""
         for r in self.provider.runs():
-            for t, info in self.provider.tags(r).items():
+            for t, plugin, info in self.provider.series(r):
                 if pred(info):
-                    yield r, t, info
+                    yield r, t, plugin, info
 
     def scalar_series(self, run: str, tag: str):
         """The numpy columns of one scalar tag (a :class:`~tbx.reader.provider.ScalarSeries`).
@@ -157,17 +178,18 @@ class Logdir:
 
     def _build_scalars(self):
         pd = _pandas()
-        keys, parts = [], []
-        for r, t, _info in self._tags_where(lambda i: i.data_class == SCALAR):
-            keys.append((r, t))
-            parts.append(self.provider.scalars(r, t))
-        return _long_frame(pd, keys, parts, {"value": lambda s: s.value})
+        items = [(r, t, plugin, info.count) for r, t, plugin, info
+                 in self._tags_where(lambda i: i.data_class == SCALAR)]
+        return _long_frame(pd, items,
+                           lambda r, t, plugin: self.provider.scalars(r, t, plugin=plugin))
 
     def _points(self, data_class: str, pred):
-        """``[(run, tag, info, step, wall, decoded values)]`` for tags matching ``pred``."""
+        """``[(run, tag, info, step, wall, serialized Values)]`` for series matching
+        ``pred``."""
         out = []
-        for r, t, info in self._tags_where(lambda i: i.data_class == data_class and pred(i)):
-            step, wall, raws = self.provider._reader.raw_values(r, t)
+        for r, t, plugin, info in self._tags_where(
+                lambda i: i.data_class == data_class and pred(i)):
+            step, wall, raws = self.provider._reader.raw_values(r, t, plugin)
             out.append((r, t, info, step, wall, raws))
         return out
 
@@ -179,7 +201,7 @@ class Logdir:
         rows = []
         for r, t, info, step, wall, raws in self._points(data_class, pred):
             dec = decoder(info.plugin_name)
-            meta = self.provider.metadata(r, t)
+            meta = self.provider.metadata(r, t, plugin=info.plugin_name)
             for s, w, raw in zip(step.tolist(), wall.tolist(), raws, strict=True):
                 value = Summary.Value.FromString(raw)
                 if not value.HasField("metadata"):
@@ -236,9 +258,9 @@ class Logdir:
         videos); width and height in pixels as the writer recorded them."""
         def build():
             rows = []
-            for r, t, _info in self._tags_where(
+            for r, t, plugin, _info in self._tags_where(
                     lambda i: i.data_class == BLOB and i.plugin_name in ("images", "video")):
-                s = self.provider.blobs(r, t)
+                s = self.provider.blobs(r, t, plugin=plugin)
                 for st, w, blobs in zip(s.step.tolist(), s.wall_time.tolist(), s.values,
                                         strict=True):
                     if not blobs or len(blobs) < 2:
@@ -258,9 +280,9 @@ class Logdir:
         ``audio`` the encoded file (bytes, usually WAV), ``label`` its text (``""`` when none)."""
         def build():
             rows = []
-            for r, t, _info in self._tags_where(
+            for r, t, plugin, _info in self._tags_where(
                     lambda i: i.data_class == BLOB and i.plugin_name == "audio"):
-                s = self.provider.blobs(r, t)
+                s = self.provider.blobs(r, t, plugin=plugin)
                 for st, w, blobs in zip(s.step.tolist(), s.wall_time.tolist(), s.values,
                                         strict=True):
                     for k in range(0, len(blobs or ()), 2):
@@ -292,9 +314,9 @@ class Logdir:
         is the numpy array."""
         def build():
             rows = []
-            for r, t, info in self._tags_where(
+            for r, t, plugin, info in self._tags_where(
                     lambda i: i.data_class == TENSOR and i.plugin_name not in _OWN_FRAME):
-                s = self.provider.tensors(r, t)
+                s = self.provider.tensors(r, t, plugin=plugin)
                 for st, w, v in zip(s.step.tolist(), s.wall_time.tolist(), s.values,
                                     strict=True):
                     rows.append({"run": r, "tag": t, "step": st, "wall_time": w,
@@ -343,11 +365,11 @@ class Logdir:
 
         records = []
         for r in self.provider.runs():
-            tags = self.provider.tags(r)
+            tags = self.provider.tags(r, plugin="hparams")
             start = tags.get("_hparams_/session_start_info")
             if start is None:
                 continue
-            meta = self.provider.metadata(r, "_hparams_/session_start_info")
+            meta = self.provider.metadata(r, "_hparams_/session_start_info", plugin="hparams")
             try:
                 data = HParamsPluginData.FromString(meta.plugin_data.content)
             except Exception:  # noqa: BLE001
@@ -362,14 +384,19 @@ class Logdir:
             if "_hparams_/experiment" in tags:
                 try:
                     exp = HParamsPluginData.FromString(
-                        self.provider.metadata(r, "_hparams_/experiment").plugin_data.content)
+                        self.provider.metadata(r, "_hparams_/experiment",
+                                               plugin="hparams").plugin_data.content)
                     metrics = [m.name.tag for m in exp.experiment.metric_infos]
                 except Exception:  # noqa: BLE001
                     metrics = []
+            scalar = {}  # tag -> (plugin, info) of its first scalar series
+            for t, plugin, info in self.provider.series(r):
+                if info.data_class == SCALAR:
+                    scalar.setdefault(t, (plugin, info))
             for m in metrics:
-                info = tags.get(m)
-                if info is not None and info.data_class == SCALAR and info.count:
-                    row[m] = float(self.provider.scalars(r, m).value[-1])
+                plugin, info = scalar.get(m, (None, None))
+                if info is not None and info.count:
+                    row[m] = float(self.provider.scalars(r, m, plugin=plugin).value[-1])
                 else:
                     row[m] = np.nan
             records.append(row)
@@ -390,25 +417,50 @@ def _int(b: bytes) -> int:
         return 0
 
 
-def _long_frame(pd, keys, parts, value_cols):
-    """A long frame from per-series columns without a Python object per point."""
-    lengths = np.array([len(p) for p in parts], dtype=np.int64)
-    runs = sorted({k[0] for k in keys})
-    tags = list(dict.fromkeys(k[1] for k in keys))
+def _code_dtype(categories) -> type:
+    """The integer type pandas keeps the codes of a Categorical of ``categories`` in."""
+    n = len(categories)
+    return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
+
+
+def _long_frame(pd, items, get):
+    """The long scalar frame of ``items`` (``[(run, tag, plugin, count)]``), each series
+    fetched by ``get(run, tag, plugin)`` and copied into preallocated columns one at a time, so
+    that memory holds the frame and one series at most on top of the reader's own."""
+    counts = np.array([c for *_, c in items], dtype=np.int64)
+    total = int(counts.sum())
+    runs = sorted({k[0] for k in items})
+    tags = list(dict.fromkeys(k[1] for k in items))
     run_code = {r: i for i, r in enumerate(runs)}
     tag_code = {t: i for i, t in enumerate(tags)}
-    rc = np.repeat(np.array([run_code[k[0]] for k in keys], np.int32), lengths)
-    tc = np.repeat(np.array([tag_code[k[1]] for k in keys], np.int32), lengths)
-
-    def cat(fn, dtype):
-        return np.concatenate([fn(p) for p in parts]) if parts else np.empty(0, dtype)
-
+    step = np.empty(total, np.int64)
+    wall = np.empty(total, np.float64)
+    value = np.empty(total, np.float64)
+    lengths = []
+    o = 0
+    for (r, t, plugin, _count) in items:
+        s = get(r, t, plugin)
+        n = len(s)
+        if o + n > total:  # grew since it was listed: make room
+            extra = o + n - total
+            step, wall, value = (np.concatenate([a, np.empty(extra, a.dtype)])
+                                 for a in (step, wall, value))
+            total += extra
+        step[o : o + n] = s.step
+        wall[o : o + n] = s.wall_time
+        value[o : o + n] = s.value
+        lengths.append(n)
+        o += n
+        del s
+    step, wall, value = step[:o], wall[:o], value[:o]
+    lengths = np.asarray(lengths, np.int64)
+    rc = np.repeat(np.array([run_code[k[0]] for k in items], _code_dtype(runs)), lengths)
+    tc = np.repeat(np.array([tag_code[k[1]] for k in items], _code_dtype(tags)), lengths)
     data = {
         "run": pd.Categorical.from_codes(rc, categories=runs),
         "tag": pd.Categorical.from_codes(tc, categories=tags),
-        "step": cat(lambda s: s.step, np.int64),
-        "wall_time": cat(lambda s: s.wall_time, np.float64),
+        "step": step,
+        "wall_time": wall,
+        "value": value,
     }
-    for name, fn in value_cols.items():
-        data[name] = cat(fn, np.float64)
     return pd.DataFrame(data, copy=False)

@@ -136,11 +136,31 @@ class LogdirProvider:
             (``re.search``) are kept and decoded.
         follow_symlinks: ``True`` to follow symbolic links that lead outside a local
             ``logdir`` (by default they are skipped and listed in :meth:`problems`).
+        run_names: optional iterable of run names (``str``, exact); only these runs are read
+            (with ``run_filter`` too: runs matching both).
+        tag_names: optional iterable of tag names (``str``, exact); only these tags are kept.
+        memory_budget: bytes of points to hold at most (an int, or a string such as
+            ``"512M"``, ``"2G"``; ``None``: no limit, the default). Past it, the least recently
+            read series are evicted: they keep their :class:`TagInfo`, and are read back from
+            their event files (only the byte ranges that hold their records) the next time
+            they are asked for. Scalars are held compactly (steps as a progression when they
+            are one, values as float32 when they all are), so the budget holds more points
+            than 24 bytes each.
+        watch: ``True`` for a long-lived reader (the viewer): a refresh lists only what
+            changed and costs nothing while nothing does. A local logdir is watched with
+            ``watchfiles`` (one watcher for the tree; no file handle per run) and listed
+            whole every 2 minutes in case an event was lost; object stores, network file
+            systems and logdirs that cannot be watched are listed with back-off (2 s, doubled
+            after each listing that found nothing new, up to 60 s). A change is then seen
+            within about half a second (watched) or the current back-off (polled), not at
+            the very next refresh. ``False`` (default): every refresh lists the logdir.
 
     Raises:
         FileNotFoundError: ``logdir`` does not exist (checked here, and again by ``refresh``).
         NotADirectoryError: ``logdir`` is a file.
         ValueError: ``run_filter`` or ``tag_filter`` is not a valid regular expression.
+        TypeError: ``run_names`` or ``tag_names`` is a single string or holds non-strings.
+        ValueError: ``memory_budget`` is not a size.
         ImportError: ``logdir`` is a URL and fsspec is not installed.
     """
 
@@ -151,9 +171,15 @@ class LogdirProvider:
         run_filter: str | None = None,
         tag_filter: str | None = None,
         follow_symlinks: bool = False,
+        run_names=None,
+        tag_names=None,
+        memory_budget=None,
+        watch: bool = False,
     ):
         self._reader = LogdirReader(logdir, run_filter=run_filter, tag_filter=tag_filter,
-                                    follow_symlinks=follow_symlinks)
+                                    follow_symlinks=follow_symlinks, run_names=run_names,
+                                    tag_names=tag_names, memory_budget=memory_budget,
+                                    watch=watch)
         self._refresh_lock = threading.Lock()
 
     @property
@@ -207,15 +233,21 @@ class LogdirProvider:
         """
         return self._reader.tags(run, plugin)
 
-    def scalars(self, run: str, tag: str, plugin: str | None = None) -> ScalarSeries:
+    def scalars(self, run: str, tag: str, plugin: str | None = None, *,
+                wall_time: bool = True) -> ScalarSeries:
         """Every point of a scalar series (full resolution); ``plugin=None``: the tag's first
         scalar series (see the module docstring).
+
+        Args:
+            wall_time: ``False`` when the wall times are not needed (a chart over steps): the
+                returned ``wall_time`` is then ``None``, and a series read back from its files
+                does not hold them (8 bytes a point fewer) until they are asked for.
 
         Raises:
             KeyError: unknown run, tag, or no series of ``plugin`` for the tag.
             TypeError: the series' data class is not ``"scalar"``.
         """
-        return self._reader.scalars(run, tag, plugin)
+        return self._reader.scalars(run, tag, plugin, wall_time)
 
     def tensors(self, run: str, tag: str, plugin: str | None = None) -> TensorSeries:
         """Every point of a tensor series, decoded on first request and cached;
@@ -247,6 +279,22 @@ class LogdirProvider:
         """
         return self._reader.metadata(run, tag, plugin)
 
+    def evict(self, run: str | None = None) -> int:
+        """Drop the points held for every series (of ``run``, or of all runs), whatever the
+        memory budget; each keeps its :class:`TagInfo` and is read back from its event files
+        when next asked for. Returns the number of series evicted.
+
+        Raises:
+            KeyError: unknown run.
+        """
+        return self._reader.evict(run)
+
+    def memory(self) -> dict:
+        """The memory budget's state: ``limit`` (bytes or ``None``), ``resident_bytes``
+        (bytes of points held, counted when a limit is set), ``resident_series``,
+        ``evictions`` (series evicted so far)."""
+        return self._reader.memory()
+
     def corruptions(self) -> list[Corruption]:
         """Every corruption of the files as they are now (``source`` file path, byte
         ``offset`` where the damage starts, ``skipped`` bytes, ``reason``), in the order
@@ -269,6 +317,17 @@ class LogdirProvider:
             KeyError: unknown run.
         """
         return self._reader.files(run)
+
+    def close(self) -> None:
+        """Stop watching the logdir (``watch=True``); the state read so far stays readable.
+        Idempotent."""
+        self._reader.close()
+
+    def __enter__(self) -> LogdirProvider:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"LogdirProvider({self.logdir!r})"

@@ -1,9 +1,12 @@
 """``tbx serve``: run the viewer on uvicorn.
 
 ``tbx serve LOGDIR [--host 127.0.0.1] [--port 6006] [--reload-interval S] [--no-auth]
-[--follow-symlinks]``
-prints the URL to open and opens nothing. On a host other than the loopback it requires a
-random token (in the printed URL, then kept in a cookie) unless ``--no-auth`` is given.
+[--memory-budget SIZE] [--follow-symlinks]`` prints the URL to open and opens nothing. The
+provider watches the logdir (``LogdirProvider(watch=True)``: a refresh lists only what changed)
+and holds at most ``--memory-budget`` of points (default :data:`DEFAULT_MEMORY_BUDGET`; series
+past it are read back from their files when asked for). On a host other than the loopback it
+requires a random token (in the printed URL, then kept in a cookie) unless ``--no-auth`` is
+given.
 ``tbx serve --plugins`` lists the viewer's plugins (built-in and installed) and exits.
 
 Start-up, shared with ``tbx demo`` (which runs :func:`serve`): when the port is in use, the
@@ -30,6 +33,8 @@ __all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security",
            "listen", "urls"]
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+#: Points held in memory by ``tbx serve`` unless ``--memory-budget`` says otherwise.
+DEFAULT_MEMORY_BUDGET = "1G"
 
 
 def is_loopback(host: str) -> bool:
@@ -148,6 +153,12 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-auth", action="store_true",
                    help="serve a non-loopback host without the token (anyone who can reach "
                         "it can read the logdir)")
+    p.add_argument("--memory-budget", default=DEFAULT_MEMORY_BUDGET, metavar="SIZE",
+                   help="points held in memory at most, e.g. 512M, 4G, or 'none' (default "
+                        f"{DEFAULT_MEMORY_BUDGET}); series past it are read again from their "
+                        "files when opened")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="follow symbolic links that lead out of LOGDIR (skipped by default)")
     p.add_argument("--plugins", action="store_true",
                    help="list the viewer's plugins (built-in, and installed ones found through "
                         "the tbx.plugins entry points) and exit; status 1 if one failed to load")
@@ -173,10 +184,17 @@ def serve_main(args) -> int:
     if not args.reload_interval > 0:
         print("tbx serve: error: --reload-interval must be > 0", file=sys.stderr)
         return 2
+    from tbx.reader._budget import parse_size
+
+    try:
+        parse_size(args.memory_budget, "--memory-budget")
+    except ValueError as exc:
+        print(f"tbx serve: error: {exc}", file=sys.stderr)
+        return 2
     try:
         return serve(args.logdir, host=args.host, port=args.port,
                      reload_interval=args.reload_interval, no_auth=args.no_auth,
-                     follow_symlinks=args.follow_symlinks)
+                     memory_budget=args.memory_budget, follow_symlinks=args.follow_symlinks)
     except ImportError as exc:
         print(f"tbx serve: error: {exc}", file=sys.stderr)
         return 2
@@ -217,7 +235,8 @@ def list_plugins(file=None) -> int:
 
 
 def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval: float = 1.0,
-          no_auth: bool = False, follow_symlinks: bool = False) -> int:
+          no_auth: bool = False, memory_budget=DEFAULT_MEMORY_BUDGET,
+          follow_symlinks: bool = False) -> int:
     """Serve ``logdir`` until interrupted; prints ``tbx serving LOGDIR at URL`` (stdout) once
     listening. A port in use is reported on stderr and a free one taken instead (see the
     module docstring).
@@ -238,7 +257,8 @@ def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval:
 
     if reload_interval <= 0:
         raise ValueError("--reload-interval must be > 0")
-    provider = LogdirProvider(logdir, follow_symlinks=follow_symlinks)
+    provider = LogdirProvider(logdir, watch=True, memory_budget=memory_budget,
+                              follow_symlinks=follow_symlinks)
     token, allowed = security(host, no_auth)
     local = allowed is not None
     sock, taken = listen(host, port)
