@@ -18,4 +18,5 @@ BUILTIN = [
     "hparams",
     "graphs",
     "mesh",
+    "runs",
 ]
