@@ -138,7 +138,11 @@ class PluginContext:
         self._hub = hub
         self.provider = hub.provider
         self.cache: dict = {}
-        self.runinfo = hub.runinfo
+        self.runinfo = getattr(hub, "runinfo", None)
+        if self.runinfo is None:  # a context over a bare provider (tbx report)
+            from tbx.viewer.runinfo import RunInfo
+
+            self.runinfo = RunInfo(hub.provider, changes=lambda: getattr(hub, "version", 0))
 
     def version(self, run: str | None = None, tag: str | None = None,
                 plugin: str | None = None) -> int:
