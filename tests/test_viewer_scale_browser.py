@@ -188,3 +188,46 @@ def test_group_by_hparam_draws_line_and_band(page, server):
     for run, values in members[:10]:
         assert values == _loss(run).tolist()
     screenshot(page, "scale-groups-expanded")
+
+
+def test_table_selection_drives_the_charts(page, server):
+    """Pin, hide and deselect in the run table; the scalars chart follows: the pinned run is
+    drawn though its value ranks it out, the hidden and the deselected run are not asked for."""
+    last = {n: _loss(n)[-1] for n in server["names"]}
+    order = sorted(server["names"], key=lambda n: last[n])
+    pinned, hidden, deselected = order[-1], order[0], order[1]
+    page.goto(server["url"] + "#runs")
+    page.wait_for_selector(f".runs-dash[data-total='{RUNS}']", timeout=60_000)
+
+    def row(run, rows):  # the filter lists the run (and the pinned run, always listed)
+        page.fill(".runs-filter", f"^{re.escape(run)}$")
+        page.wait_for_selector(f".runs-dash[data-rows='{rows}']")
+        return page.locator(f'.runs-row[data-run="{run}"]')
+
+    row(pinned, 1).locator("button.pin").click()
+    row(hidden, 2).locator("button.hide").click()
+    page.wait_for_selector(".runs-dash[data-rows='1']")  # hidden: no longer listed
+    row(deselected, 2).locator("input.select").uncheck()
+    page.fill(".runs-filter", "")
+    page.wait_for_selector(f".runs-dash[data-rows='{RUNS - 1}']")
+    assert page.evaluate("() => window.__tbx_plugin_data.runs.rows[0]") == pinned  # on top
+    screenshot(page, "scale-run-table-pinned")
+    _set_smoothing(page, 0)
+    page.goto(server["url"] + "#scalars")
+    page.wait_for_function(
+        """([n]) => { const c = document.querySelector('.chart-card[data-title="loss"]');
+                 return c && c.dataset.selected === String(n) && !c.__chart.abort
+                   && c.__chart.smoothing() === 0; }""", arg=[RUNS - 2], timeout=60_000)
+    card = _chart(page, "loss")
+    assert card.get_attribute("data-notice") == \
+        "showing 500 of 1,998 runs: the 499 with the lowest last value, and 1 pinned"
+    runs = page.evaluate("""() => [...document.querySelector('.chart-card[data-title="loss"]')
+                              .__chart.series.values()].map(s => s.run)""")
+    assert pinned in runs and hidden not in runs and deselected not in runs
+    assert sorted(runs) == sorted([pinned, *order[2:501]])
+    page.fill("#run-filter", f"^({re.escape(hidden)}|{re.escape(deselected)})$")
+    page.wait_for_function("() => document.querySelectorAll('#run-list .run').length === 2")
+    names = page.locator("#run-list .run-name").all_inner_texts()
+    assert sorted(names) == sorted([deselected, pinned])  # hidden: not listed; pinned: always
+    label = page.locator("#run-list .run", has_text=deselected)
+    assert not label.locator("input").is_checked()
