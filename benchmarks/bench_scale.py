@@ -9,8 +9,9 @@ For each size (logdir generated once into ``$TMPDIR/tbx_bench_scale_<runs>x<step
 session and the scalar tags ``loss`` and ``accuracy`` at ``steps`` steps):
 
 * tbx: ``tbx serve`` in a child process; "time to list" = from the start until ``/api/runs``
-  lists every run, "loaded" until it also says ``loaded: true`` (every file read); ``/api/runs`` and the run table's route
-  (``/api/plugins/runs/table``): median of 5 requests (after one warm-up); "chart of 2,000 runs,
+  lists every run, "loaded" until it also says ``loaded: true`` (every file read);
+  ``/api/runs`` and the run table's route (``/api/plugins/runs/table``): median of 5 requests
+  (after one warm-up); "chart of 2,000 runs,
   data" = ``POST /api/runsets`` of 2,000 runs + ``GET .../scalars/series?runset=..&tag=loss``
   (median of 5); RSS after loading.
 * the page (Chromium via Playwright): from ``goto`` until the sidebar's run list shows every run

@@ -13,6 +13,7 @@ export class VirtualList {
     this.inner.style.position = 'relative';
     this.inner.style.width = '100%';
     scroller.append(this.inner);
+    this.nodes = new Map(); // index -> row element in the DOM
     this.v = new Virtualizer({
       count: 0,
       getScrollElement: () => this.scroller,
@@ -34,26 +35,33 @@ export class VirtualList {
   setCount(n) {
     this.v.setOptions({ ...this.v.options, count: n });
     this.v._willUpdate();
-    this.paint();
+    this.paint(true);
   }
 
-  // Render the rows in view again (their data changed, not their number).
-  paint() {
+  // Render the rows in view (rows already rendered at the same index are kept, so a scroll
+  // renders only the rows coming into view); paint(true) renders every row again.
+  paint(all = false) {
+    if (all) this.nodes = new Map();
     const items = this.v.getVirtualItems();
     this.inner.style.height = `${this.v.getTotalSize()}px`;
-    const nodes = [];
+    const nodes = new Map();
     for (const it of items) {
-      const node = this.render(it.index);
-      node.style.position = 'absolute';
-      node.style.top = '0';
-      node.style.left = '0';
-      node.style.right = '0';
-      node.style.height = `${this.rowHeight}px`;
-      node.style.transform = `translateY(${it.start}px)`;
-      node.dataset.index = String(it.index);
-      nodes.push(node);
+      let node = this.nodes.get(it.index);
+      if (!node) {
+        node = this.render(it.index);
+        node.style.position = 'absolute';
+        node.style.top = '0';
+        node.style.left = '0';
+        node.style.right = '0';
+        node.style.height = `${this.rowHeight}px`;
+        node.style.transform = `translateY(${it.start}px)`;
+        node.dataset.index = String(it.index);
+      }
+      nodes.set(it.index, node);
     }
-    this.inner.replaceChildren(...nodes);
+    const same = nodes.size === this.nodes.size && [...nodes.keys()].every((k) => this.nodes.has(k));
+    this.nodes = nodes;
+    if (!same) this.inner.replaceChildren(...nodes.values());
   }
 
   scrollToIndex(i) { this.v.scrollToIndex(i); }

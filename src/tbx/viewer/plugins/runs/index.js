@@ -17,6 +17,8 @@ export default function render(root, api) {
   let cols = [];
   let pinnedSet = new Set();
   let hiddenSet = new Set();
+  const colors = new Map(); // run -> colour, for the rows rendered while scrolling
+  const color = (run) => { let c = colors.get(run); if (!c) { c = api.color(run); colors.set(run, c); } return c; };
 
   const filter = el('input', { type: 'search', placeholder: 'filter runs (regex)', class: 'runs-filter', value: api.runFilter() });
   filter.addEventListener('input', () => api.setRunFilter(filter.value));
@@ -133,7 +135,7 @@ export default function render(root, api) {
     const eye = el('button', { type: 'button', class: `icon hide${hidden ? ' on' : ''}`, text: hidden ? '↺' : '×', title: hidden ? 'unhide' : 'hide from every dashboard' });
     eye.addEventListener('click', () => api.hide(run, !hidden));
     const sw = el('span', { class: 'swatch' });
-    sw.style.background = api.color(run);
+    sw.style.background = color(run);
     r.append(cb, pin, eye, sw, el('span', { class: 'run-name', text: run, title: run }));
     for (const [k, , kind] of cols) {
       r.append(el('span', { class: kind === 'stat' ? 'num' : '', text: fmt(value(i, k)) }));
@@ -168,6 +170,7 @@ export default function render(root, api) {
     }
     if (mine !== seq) return;
     data = got;
+    colors.clear();
     pickers();
     header();
     compute();
