@@ -74,8 +74,9 @@ def test_run_table_lists_every_run_and_filters(page, server):
     cells = row.locator("span").all_inner_texts()
     v = _loss(first)
     hp = D.hparams(int(first[-5:]))
-    assert cells[1:] == [first, str(hp["lr"]), hp["opt"], str(int(hp["seed"])),
-                         *(_fmt(x) for x in (v[-1], v.min(), v.max()))]
+    fmt = [page.evaluate("x => window.__tbx.format.fmtValue(x)", float(x))
+           for x in (v[-1], v.min(), v.max())]  # the page's number format, of Python's values
+    assert cells[1:] == [first, str(hp["lr"]), hp["opt"], str(int(hp["seed"])), *fmt]
     # scrolled to the end: the last run is rendered
     page.locator(".runs-scroll").evaluate("e => { e.scrollTop = e.scrollHeight; }")
     last = sorted(server["names"])[-1]
@@ -95,15 +96,6 @@ def test_run_table_lists_every_run_and_filters(page, server):
     page.wait_for_function("() => window.__tbx_plugin_data.runs.sort.dir === -1")
     rows = _table(page)["rows"]
     assert rows == sorted(want, key=lambda n: -_loss(n)[-1])
-
-
-def _fmt(v: float) -> str:
-    """The page's fmtNum: 6 significant digits, exponent form below 1e-3."""
-    a = abs(v)
-    if a != 0 and (a >= 1e6 or a < 1e-3):
-        m, e = f"{v:.4e}".split("e")
-        return f"{m}e{int(e):+d}"
-    return repr(float(f"{v:.6g}")).removesuffix(".0")
 
 
 def _chart(pg, title):

@@ -151,7 +151,7 @@ export function groupPlot(chart, groups, members, value) {
       const color = groupColor(labels, g.group);
       const name = `${g.group} (${g.members})${multiTag ? ` · ${tag}` : ''}`;
       const base = series.length;
-      add({ label: name, stroke: color, width: 2 }, g.cols.value);
+      add({ label: name, stroke: color, width: 2, points: { show: false } }, g.cols.value);
       if (band !== 'none') {
         const [lo, hi] = band === 'std' ? ['−σ', '+σ'] : ['min', 'max'];
         add({ label: `${name} ${lo}`, stroke: 'rgba(0,0,0,0)', width: 1, points: { show: false } }, g.cols.lo);
