@@ -43,7 +43,8 @@ def run_example(name: str, *args: str, cwd: Path) -> str:
 
 def test_every_example_is_tested():
     tested = {"numpy_quickstart.py", "pytorch_finetune.py", "read_back.py",
-              "lightning_logger.py", "keras_callback.py", "transformers_trainer.py"}
+              "lightning_logger.py", "keras_callback.py", "transformers_trainer.py",
+              "duckdb_query.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -182,3 +183,32 @@ def test_transformers_trainer(tmp_path):
     assert acc.value[-1] == pytest.approx(_printed("eval_accuracy", out), abs=5e-5)
     assert data.scalar_series(".", "train/loss").step.tolist() == [4]  # logging_steps=4
     assert "args/text_summary" in data.tags["."]
+
+
+def test_duckdb_query(tmp_path):
+    """The sweep's final losses per optimizer and learning rate, from one DuckDB statement over
+    the partitioned Parquet export, equal those computed from the generator's formulas."""
+    pytest.importorskip("duckdb")
+    pytest.importorskip("pyarrow")
+    from tbx.viewer.plugins.runs import demo_data as D
+
+    runs, steps = 100, 12
+    out = run_example("duckdb_query.py", "--runs", str(runs), "--steps", str(steps),
+                      cwd=tmp_path)
+    lines = out.strip().splitlines()
+    head = lines.index("opt | lr | runs | mean_final_loss | best_final_loss | best_run")
+    rows = [ln.split(" | ") for ln in lines[head + 1:head + 11]]
+    assert lines[head + 11].startswith(f"query over {runs} runs in ")
+    final = {D.run_name(i): D.loss_values(i, steps)[-1] for i in range(runs)}
+    want = {}
+    for name, v in final.items():
+        key = (name.split("-")[0], float(name.split("-lr")[1].split("-")[0]))
+        want.setdefault(key, []).append((v, name))
+    assert len(rows) == len(want) == 10
+    for opt, lr, n, mean, best, best_run in rows:
+        got = want[(opt, float(lr))]
+        assert int(n) == len(got) == runs // 10
+        assert float(mean) == pytest.approx(np.mean([v for v, _ in got]), abs=5e-5)
+        assert best_run == min(got)[1] and float(best) == pytest.approx(min(got)[0], abs=5e-5)
+    means = [float(r[3]) for r in rows]
+    assert means == sorted(means)

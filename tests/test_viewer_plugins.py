@@ -24,7 +24,9 @@ from tbx.viewer.plugin import Plugin, PluginError  # noqa: E402
 from tbx.viewer.plugins import BUILTIN  # noqa: E402
 
 BUILTIN_ORDER = ["scalars", "custom_scalars", "histograms", "distributions", "images", "audio",
-                 "text", "pr_curves", "hparams", "graphs", "mesh", "projector"]
+                 "text", "pr_curves", "hparams", "graphs", "mesh", "projector", "runs"]
+#: Tab order (Plugin.order): the run table comes right after the scalars.
+TAB_ORDER = ["scalars", "runs", *BUILTIN_ORDER[1:-1]]
 
 
 @pytest.fixture
@@ -98,7 +100,7 @@ def test_listing(client):
     assert r.status_code == 200 and "script-src 'self'" in r.headers["content-security-policy"]
     lst = r.json()
     names = [p["name"] for p in lst]
-    assert names == ["confusion", *BUILTIN_ORDER, "broken"]  # by order, failed last
+    assert names == ["confusion", *TAB_ORDER, "broken"]  # by order, failed last
     by = {p["name"]: p for p in lst}
     assert by["confusion"] == {
         "name": "confusion", "title": "Confusion", "order": 5, "plugin_names": ["confusion"],
@@ -107,6 +109,7 @@ def test_listing(client):
     assert by["scalars"]["active"] and by["histograms"]["active"]
     assert by["distributions"]["active"]  # reads the histograms plugin's tags
     assert not by["images"]["active"] and not by["hparams"]["active"]
+    assert by["runs"]["active"]  # any run
     assert by["broken"]["error"] == "ImportError: No module named 'nope'"
     assert by["broken"]["module_url"] is None and not by["broken"]["active"]
 
@@ -317,7 +320,7 @@ def test_serve_plugins_lists_and_reports_broken(tmp_path, monkeypatch, capsys):
     assert main(["serve", "--plugins"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["NAME", "TITLE", "SOURCE", "STATUS"]
-    assert [line.split()[0] for line in out[1:]] == BUILTIN_ORDER
+    assert [line.split()[0] for line in out[1:]] == TAB_ORDER
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(["serve", "--plugins"]) == 1
     out = capsys.readouterr().out.splitlines()

@@ -1,6 +1,11 @@
 // Talking to the tbx server: JSON routes and the binary series transport.
 
-export class ApiError extends Error {}
+export class ApiError extends Error {
+  constructor(message, status = 0) {
+    super(message);
+    this.status = status;
+  }
+}
 
 async function check(res) {
   if (res.ok) return res;
@@ -9,7 +14,7 @@ async function check(res) {
     const body = await res.json();
     if (body && body.error) msg = body.error;
   } catch (_) { /* not JSON */ }
-  throw new ApiError(msg);
+  throw new ApiError(msg, res.status);
 }
 
 export function query(params) {
@@ -53,9 +58,14 @@ export function decodeSeries(buf) {
 
 export const SERIES_URL = '/api/plugins/scalars/series';
 
+// The series of a request, and (list.info) what the server says it left out: {selected, shown,
+// unit, notice, rank, order, limit, groups...} from the X-Tbx-Series header.
 export async function getSeries(params, signal) {
-  const res = await fetch(`${SERIES_URL}?${query(params)}`, { signal, credentials: 'same-origin' });
-  return decodeSeries(await (await check(res)).arrayBuffer());
+  const res = await check(await fetch(`${SERIES_URL}?${query(params)}`, { signal, credentials: 'same-origin' }));
+  const list = decodeSeries(await res.arrayBuffer());
+  const info = res.headers.get('X-Tbx-Series');
+  list.info = info ? JSON.parse(info) : null;
+  return list;
 }
 
 // Base64 little-endian float64 (live deltas) to a Float64Array.

@@ -157,16 +157,23 @@ export class CardSet {
     }
   }
 
-  // The usual reaction to a page change (see docs/plugins.md for the change kinds).
+  // The usual reaction to a page change (see docs/plugins.md for the change kinds). Charts
+  // that ask the server by selection (ScalarChart) reload when the selection changes.
   react(change) {
     const cards = [...this.cards.values()];
+    const reload = (c) => { c.stale = true; if (c.visible) c.load(); };
     switch (change.kind) {
       case 'legend':
-        this.redraw();
+        for (const c of cards) {
+          if (c.series) reload(c);
+          else if (c.visible) c.draw();
+          else c.stale = true;
+        }
         break;
       case 'settings':
         if (change.key === 'xaxis') for (const c of cards) c.zoom = null;
         if (change.key === 'smoothing' || change.key === 'xaxis') this.restale();
+        else if (['rank', 'limit', 'group'].includes(change.key)) for (const c of cards) { if (c.series) reload(c); }
         else this.redraw();
         break;
       case 'filter':
@@ -178,15 +185,15 @@ export class CardSet {
       case 'tags': // runs appeared or vanished: charts showing another set of runs reload
         for (const c of cards) if (c.runsChanged && c.runsChanged()) { c.stale = true; if (c.visible) c.load(); }
         break;
-      case 'scalars':
-        for (const d of change.series) {
-          for (const c of cards) {
-            if (!c.series || !c.spec.tags.includes(d.tag)) continue;
-            c.delta(d);
-            if (c.stale && c.visible) c.load();
-          }
+      case 'scalars': {
+        const tags = new Set(change.series.map((d) => d.tag));
+        for (const c of cards) {
+          if (!c.series || !c.spec.tags.some((t) => tags.has(t))) continue;
+          for (const d of change.series) if (c.spec.tags.includes(d.tag)) c.delta(d);
+          if (c.stale && c.visible) c.load();
         }
         break;
+      }
       case 'data':
         for (const d of change.series) {
           for (const c of cards) {

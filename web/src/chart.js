@@ -1,32 +1,23 @@
-// A scalar chart: fetches downsampled series for its pixel width, redraws with uPlot,
-// re-queries on zoom, appends live deltas.
+// A scalar chart: asks the server for its tags of the page's selection (a server-side run set,
+// never one parameter per run), downsampled for its pixel width; draws with uPlot; re-queries
+// on zoom; appends live deltas. The server sends at most state.limit series (or groups) and
+// says what it left out: the chart shows that notice, with the ranking to change.
 import uPlot from 'uplot';
 import { SERIES_URL, getSeries, query } from './api.js';
 import { numAxis, valueRange } from './axes.js';
 import { fmtValue, legendValue } from './format.js';
-import { state, runColor, scheduleDraw, el } from './state.js';
+import { fmtDuration, fmtX, groupColor, groupPlot, manyPlot, nearest, plainPlot } from './plots.js';
+import { el, filteredRuns, forgetRunSets, runSetFor, scheduleDraw, selectionId, state } from './state.js';
 
 const HEIGHT = 240;
+// Past this many series a chart draws each with its own x values (uPlot mode 2) and no legend.
+export const MANY = 60;
+// Live changes reload a limited or grouped chart at most this often (ms; more when slow).
+const RELOAD_MS = 2000;
 
 // A number for a label where no neighbours are known (kept for plugins: api.charts.fmtNum).
 export function fmtNum(v) {
   return fmtValue(v);
-}
-
-function fmtDuration(s) {
-  if (s == null) return '–';
-  const a = Math.abs(s);
-  if (a < 120) return `${Number(s.toPrecision(4))}s`;
-  if (a < 7200) return `${Number((s / 60).toPrecision(4))}m`;
-  return `${Number((s / 3600).toPrecision(4))}h`;
-}
-
-// The x of a point as the legend names it ('step 20', 'at 12:00:01').
-function fmtX(x, kind = state.xaxis) {
-  if (x == null || Number.isNaN(x)) return '–';
-  if (kind === 'relative') return fmtDuration(x);
-  if (kind === 'wall_time') return new Date(x * 1000).toLocaleString();
-  return Number.isInteger(x) ? String(x) : fmtValue(x);
 }
 
 function where(x) {
@@ -40,11 +31,25 @@ function concat(a, b) {
   return out;
 }
 
+function select(options, value, onChange) {
+  const s = el('select', {});
+  for (const [v, text] of options) s.append(el('option', { value: v, text }));
+  s.value = value;
+  s.addEventListener('change', () => onChange(s.value));
+  return s;
+}
+
 export class ScalarChart {
-  // spec: {title, runs() -> [run], tags: [tag], label(run, tag), color(run, tag), csv: bool}
+  // spec: {title, tags: [tag], runs() -> [run] (default: the page's selection), label(run, tag),
+  //        color(run, tag), margin: [{value, lower, upper}]}
   constructor(spec) {
     this.spec = spec;
     this.series = new Map(); // "run\0tag" -> {run, tag, step, wall, value, smoothed, ema, firstWall, total}
+    this.groups = [];        // group mode: [{group, tag, members, cols: {x, value, lo, hi, count}}]
+    this.members = [];       // group mode: members of expanded groups [{group, run, tag, cols}]
+    this.expanded = new Set();
+    this.info = null;        // what the server left out (X-Tbx-Series)
+    this.rank = null;        // this chart's ranking ({by, order}); null: the page's (state.rank)
     this.zoom = null;
     this.visible = false;
     this.stale = true;
@@ -52,6 +57,8 @@ export class ScalarChart {
     this.plot = null;
     this.abort = null;
     this.pending = [];
+    this.loadedAt = 0;
+    this.loadMs = 0;
     this.el = el('div', { class: 'card chart-card' });
     this.el.dataset.title = spec.title;
     const head = el('div', { class: 'card-head' });
@@ -64,8 +71,11 @@ export class ScalarChart {
     this.json = el('a', { class: 'json', text: 'JSON', title: 'every point of this chart as JSON' });
     tools.append(this.status, reset, this.csv, this.json);
     head.append(tools);
+    this.notice = el('div', { class: 'chart-notice' });
+    this.hover = el('div', { class: 'chart-hover' });
     this.body = el('div', { class: 'chart-body' });
-    this.el.append(head, this.body);
+    this.chips = el('div', { class: 'group-chips' });
+    this.el.append(head, this.notice, this.body, this.hover, this.chips);
     this.el.__chart = this;
   }
 
@@ -73,62 +83,111 @@ export class ScalarChart {
     return this.spec.margin ? 0 : state.smoothing; // margin charts show the values as logged
   }
 
-  pairs() {
-    return { run: this.spec.runs(), tag: this.spec.tags };
+  grouped() {
+    return !this.spec.margin && state.group.by !== 'none' && !!state.group.key;
+  }
+
+  ranking() {
+    return this.rank || state.rank;
   }
 
   width() {
     return Math.max(200, Math.floor(this.body.clientWidth || this.el.clientWidth || 400));
   }
 
-  // The runs this chart would show now differ from those of its last load (runs appeared or
-  // vanished): it must load again.
-  runsChanged() {
-    return this.loadedRuns !== undefined && JSON.stringify(this.spec.runs()) !== this.loadedRuns;
+  // What this chart asks for: its own runs, or the page's selection (changes with selVersion).
+  selectionKey() {
+    return this.spec.runs ? JSON.stringify(this.spec.runs()) : `v${state.selVersion}`;
   }
 
-  async load() {
-    const { run, tag } = this.pairs();
-    this.stale = false;
-    this.loadedRuns = JSON.stringify(run);
-    this.csv.href = `${SERIES_URL}.csv?${query({ run, tag })}`;
-    this.csv.setAttribute('download', '');
-    this.json.href = `${SERIES_URL}.json?${query({ run, tag })}`;
-    this.json.setAttribute('download', '');
-    if (!run.length) {
-      this.series.clear();
-      this.draw();
-      return;
+  // The runs this chart would show now differ from those of its last load (runs appeared or
+  // vanished, the selection changed): it must load again.
+  runsChanged() {
+    return this.loadedSel !== undefined && this.selectionKey() !== this.loadedSel;
+  }
+
+  // {runset: id} of the runs to ask for, or null when there are none.
+  async selection() {
+    if (this.spec.runs) {
+      const runs = this.spec.runs();
+      return runs.length ? { runset: await runSetFor(runs, runs.filter((r) => state.pinned.has(r))) } : null;
     }
+    if (!filteredRuns(true).length) return null;
+    return { runset: await selectionId() };
+  }
+
+  params(sel) {
+    const p = {
+      ...sel, tag: this.spec.tags, width: this.width(), smoothing: this.smoothing() || undefined, x: state.xaxis,
+      limit: state.limit, rank: this.ranking().by, order: this.ranking().order,
+    };
+    if (this.grouped()) {
+      Object.assign(p, { group: state.group.by, group_by: state.group.key, agg: state.group.agg, band: state.group.band, expand: [...this.expanded] });
+    }
+    if (this.zoom) [p.xmin, p.xmax] = this.zoom;
+    return p;
+  }
+
+  async load(retry = true) {
+    this.stale = false;
+    this.loadedSel = this.selectionKey();
     if (this.abort) this.abort.abort();
     const ctl = new AbortController();
     this.abort = ctl;
-    const params = {
-      run, tag, width: this.width(), smoothing: this.smoothing() || undefined, x: state.xaxis,
-    };
-    if (this.zoom) [params.xmin, params.xmax] = this.zoom;
-    this.requests += 1;
-    this.el.dataset.requests = String(this.requests);
-    let list;
     this.pending = []; // live points arriving while this request is under way
+    const t0 = performance.now();
+    let list;
     try {
-      list = await getSeries(params, ctl.signal);
+      const sel = await this.selection();
+      if (this.abort !== ctl) return;
+      if (!sel) {
+        this.abort = null;
+        this.series.clear();
+        this.groups = [];
+        this.members = [];
+        this.info = null;
+        this.draw();
+        return;
+      }
+      const q = query({ ...sel, tag: this.spec.tags });
+      this.csv.href = `${SERIES_URL}.csv?${q}`;
+      this.csv.setAttribute('download', '');
+      this.json.href = `${SERIES_URL}.json?${q}`;
+      this.json.setAttribute('download', '');
+      this.requests += 1;
+      this.el.dataset.requests = String(this.requests);
+      list = await getSeries(this.params(sel), ctl.signal);
     } catch (e) {
       if (e.name === 'AbortError') return;
-      this.abort = null;
+      if (this.abort === ctl) this.abort = null;
+      if (retry && e.status === 404 && /run set/.test(e.message)) { // the server forgot it
+        forgetRunSets();
+        this.load(false);
+        return;
+      }
       this.status.textContent = e.message;
       this.el.dataset.error = e.message;
       return;
     }
     if (this.abort !== ctl) return;
     this.abort = null;
+    this.loadedAt = performance.now();
+    this.loadMs = this.loadedAt - t0;
+    if (this.el.dataset.error) { this.status.textContent = ''; delete this.el.dataset.error; }
+    this.info = list.info;
     this.series.clear();
+    this.groups = [];
+    this.members = [];
     for (const d of list) {
-      this.series.set(`${d.run}\0${d.tag}`, {
-        run: d.run, tag: d.tag, step: d.cols.step, wall: d.cols.wall_time, value: d.cols.value,
-        smoothed: d.cols.smoothed || null, ema: d.ema, firstWall: d.first_wall_time,
-        total: d.total, downsampled: d.downsampled,
-      });
+      if (d.kind === 'group') this.groups.push(d);
+      else if (d.kind === 'member') this.members.push(d);
+      else {
+        this.series.set(`${d.run}\0${d.tag}`, {
+          run: d.run, tag: d.tag, step: d.cols.step, wall: d.cols.wall_time, value: d.cols.value,
+          smoothed: d.cols.smoothed || null, ema: d.ema, firstWall: d.first_wall_time,
+          total: d.total, downsampled: d.downsampled, pinned: d.pinned,
+        });
+      }
     }
     const pending = this.pending;
     this.pending = [];
@@ -136,12 +195,35 @@ export class ScalarChart {
     this.draw();
   }
 
+  // Reload soon (live changes of a limited or grouped chart): at most once per RELOAD_MS, or
+  // 5 times the last load's time.
+  reloadSoon() {
+    if (!this.visible) { this.stale = true; return; }
+    if (this.reloadTimer) return;
+    const every = Math.max(RELOAD_MS, 5 * this.loadMs);
+    const wait = Math.max(0, every - (performance.now() - this.loadedAt));
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = 0;
+      if (this.visible) this.load(); else this.stale = true;
+    }, wait);
+  }
+
+  limited() {
+    return !!this.info && this.info.shown < this.info.selected;
+  }
+
   // Live points of one series (already decoded columns): appended when they continue what the
   // chart holds (points the chart already has are skipped); anything else (a cut, a reset, a
-  // gap, a series it does not hold) makes the chart stale, to be loaded again.
+  // gap, a series it does not hold) makes the chart stale, to be loaded again. A grouped chart,
+  // or one showing only some of its series, reloads instead (throttled: new points may change
+  // the groups and which series rank first).
   delta(d) {
     if (this.abort) { // a load is under way: apply these after its answer
       this.pending.push(d);
+      return;
+    }
+    if (this.groups.length || this.limited()) {
+      if (!this.zoom || d.cut != null || d.reset) this.reloadSoon();
       return;
     }
     const s = this.series.get(`${d.run}\0${d.tag}`);
@@ -185,101 +267,90 @@ export class ScalarChart {
     return s.step;
   }
 
-  // uPlot's tables (x ascending; values it cannot draw as null) and, per series, its points as
-  // logged ({x, cols: [raw, smoothed?]}, same order) for the legend.
-  buildData() {
-    const tables = [];
-    const meta = [];
-    const own = [];
-    const logy = state.logy;
-    const clean = (a) => Array.from(a, (v) => (Number.isFinite(v) && (!logy || v > 0) ? v : null));
-    for (const s of this.series.values()) {
-      if (state.hidden.has(s.run)) continue;
-      let x = this.xOf(s);
-      let cols = [s.value, s.smoothed].filter(Boolean);
-      // uPlot needs ascending x: sort when a run logged steps out of order (stable: equal
-      // steps keep their logged order).
-      let sorted = true;
-      for (let i = 1; i < x.length; i++) if (x[i] < x[i - 1]) { sorted = false; break; }
-      if (!sorted) {
-        const order = Array.from(x.keys()).sort((i, j) => x[i] - x[j] || i - j);
-        x = Float64Array.from(order, (i) => x[i]);
-        cols = cols.map((c) => Float64Array.from(order, (i) => c[i]));
-      }
-      tables.push([Array.from(x), ...cols.map(clean)]);
-      own.push({ x, cols });
-      meta.push(s);
-    }
-    return { tables, meta, own };
-  }
-
-  // Legend text of uPlot series si at data index idx (of the joined x).
+  // Legend text of uPlot series si at data index idx (of the joined x): the series' own point.
   legendText(u, si, idx) {
     const src = this.legendSrc && this.legendSrc[si];
     if (idx == null || !src) return '–';
     return legendValue(src.x, src.y, u.data[0][idx], { logy: state.logy, where });
   }
 
+  showNotice() {
+    const info = this.info;
+    const text = info && info.notice ? info.notice : '';
+    this.el.dataset.notice = text;
+    this.el.dataset.shown = info ? String(info.shown) : '';
+    this.el.dataset.selected = info ? String(info.selected) : '';
+    if (!text) { this.notice.replaceChildren(); return; }
+    const set = (k, v) => { this.rank = { ...this.ranking(), [k]: v }; this.load(); };
+    const rank = select([['last', 'last'], ['min', 'min'], ['max', 'max']], this.ranking().by, (v) => set('by', v));
+    const order = select([['asc', 'lowest'], ['desc', 'highest']], this.ranking().order, (v) => set('order', v));
+    rank.className = 'rank-by';
+    order.className = 'rank-order';
+    this.notice.replaceChildren(el('span', { class: 'notice-text', text }), el('span', { class: 'notice-tools' }, ' keep the ', order, ' ', rank));
+  }
+
+  showChips() {
+    if (!this.groups.length) { this.chips.replaceChildren(); return; }
+    const labels = [...new Set(this.groups.map((g) => g.group))];
+    this.chips.replaceChildren(...labels.map((label) => {
+      const g = this.groups.find((x) => x.group === label);
+      const b = el('button', { type: 'button', class: 'group-chip', 'data-group': label, title: 'show or hide this group\'s runs' });
+      const sw = el('span', { class: 'swatch' });
+      sw.style.background = groupColor(labels, label);
+      b.append(sw, el('span', { text: `${label} · ${g.members} run${g.members === 1 ? '' : 's'}` }));
+      b.classList.toggle('expanded', this.expanded.has(label));
+      b.addEventListener('click', () => {
+        if (this.expanded.has(label)) this.expanded.delete(label); else this.expanded.add(label);
+        this.load();
+      });
+      return b;
+    }));
+  }
+
   draw() {
-    const { tables, meta, own } = this.buildData();
+    this.showNotice();
+    this.showChips();
+    const value = (u, v, si, idx) => this.legendText(u, si, idx);
+    let built;
+    let mode = 'plain';
+    let list = [];
     let points = 0;
     let downsampled = false;
-    for (const s of meta) {
-      points += s.step.length;
-      downsampled = downsampled || s.downsampled;
+    if (this.groups.length) {
+      mode = 'group';
+      built = groupPlot(this, this.groups, this.members, value);
+      for (const g of this.groups) { points += g.n; downsampled = downsampled || g.downsampled; }
+      this.el.dataset.groups = String(this.groups.length);
+      this.el.dataset.members = String(this.members.length);
+      this.el.dataset.series = String(this.groups.length + this.members.length);
+    } else {
+      list = [...this.series.values()].filter((s) => !state.hidden.has(s.run));
+      for (const s of list) { points += s.step.length; downsampled = downsampled || s.downsampled; }
+      mode = list.length > MANY ? 'many' : 'plain';
+      built = mode === 'many' ? manyPlot(this, list) : plainPlot(this, list, value);
+      this.el.dataset.series = String(list.length);
+      delete this.el.dataset.groups;
+      delete this.el.dataset.members;
     }
+    this.legendSrc = built.legendSrc || null;
+    this.el.dataset.mode = mode;
     this.el.dataset.points = String(points);
     this.el.dataset.downsampled = String(downsampled);
-    this.el.dataset.series = String(meta.length);
-    this.status.textContent = meta.length ? '' : 'no data';
-    const smooth = this.smoothing() > 0;
-    const data = tables.length ? uPlot.join(tables) : [[]];
-    const sig = JSON.stringify([meta.map((s) => `${s.run}\0${s.tag}`), smooth, state.xaxis, state.logy]);
-    // uPlot series index -> that series' own points (raw, or smoothed), as logged
-    const legendSrc = [null];
-    own.forEach((o) => o.cols.forEach((c) => legendSrc.push({ x: o.x, y: c })));
-    this.legendSrc = legendSrc;
-    this.colors = Object.fromEntries(meta.map((s) => [s.run, this.spec.color ? this.spec.color(s.run, s.tag) : runColor(s.run)]));
+    const count = mode === 'group' ? this.groups.length : list.length;
+    if (!count) this.status.textContent = this.status.textContent || 'no data';
+    else if (this.status.textContent === 'no data') this.status.textContent = '';
+    const keys = mode === 'group' ? built.series.map((s) => s.label) : list.map((s) => `${s.run}\0${s.tag}`);
+    const sig = JSON.stringify([mode, keys, this.smoothing() > 0, state.xaxis, state.logy]);
     if (this.plot && this.sig === sig) {
       this.programmatic = true;
-      this.plot.setData(data, !this.zoom);
+      this.plot.setData(built.data, !this.zoom);
       if (this.zoom) this.plot.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
       this.programmatic = false;
       return;
     }
     if (this.plot) this.plot.destroy();
     this.sig = sig;
-    const multiTag = this.spec.tags.length > 1;
-    const value = (u, v, si, idx) => this.legendText(u, si, idx);
-    const series = [{
-      label: state.xaxis,
-      value: (u, v, si, idx) => (idx == null ? '–' : fmtX(v)),
-    }];
-    const index = new Map(); // "run\0tag" -> uPlot series index of its raw line
-    const bounds = new Set();
-    for (const m of this.spec.margin || []) { bounds.add(m.lower); bounds.add(m.upper); }
-    for (const s of meta) {
-      index.set(`${s.run}\0${s.tag}`, series.length);
-      const color = this.colors[s.run];
-      if (bounds.has(s.tag)) {
-        series.push({ label: `${s.run} · ${s.tag}`, stroke: color + '66', width: 1, dash: [4, 3], value });
-        if (smooth) series.push({ label: `${s.run} · ${s.tag} (smoothed)`, show: false, value });
-        continue;
-      }
-      const name = this.spec.label ? this.spec.label(s.run, s.tag) : (multiTag ? `${s.run} · ${s.tag}` : s.run);
-      series.push({
-        label: smooth ? `${name} (raw)` : name, stroke: smooth ? color + '55' : color, width: smooth ? 1 : 1.5, value,
-      });
-      if (smooth) series.push({ label: name, stroke: color, width: 1.5, value });
-    }
-    const bands = [];
-    for (const m of this.spec.margin || []) {
-      for (const run of new Set(meta.map((x) => x.run))) {
-        const lo = index.get(`${run}\0${m.lower}`);
-        const hi = index.get(`${run}\0${m.upper}`);
-        if (lo && hi) bands.push({ series: [hi, lo], fill: runColor(run) + '22' });
-      }
-    }
+    this.hover.textContent = '';
     const xAxis = { stroke: '#555', grid: { stroke: '#eee' } };
     if (state.xaxis === 'relative') xAxis.values = (u, vals) => vals.map((v) => (v == null ? '' : fmtDuration(v)));
     if (!this.badge) {
@@ -291,20 +362,18 @@ export class ScalarChart {
       ...numAxis({ badge: this.badge, log: () => state.logy, onTicks: (t) => { this.ticks = { y: t }; } }),
     };
     const opts = {
+      mode: built.mode || 1,
       width: this.width(),
       height: HEIGHT,
-      series,
-      bands,
+      series: built.series,
+      bands: built.bands,
       scales: { x: { time: state.xaxis === 'wall_time' }, y: { distr: state.logy ? 3 : 1, range: valueRange } },
       axes: [xAxis, yAxis],
-      legend: { live: true },
+      legend: built.legend,
       cursor: {
-        // the legend shows each series' own point (legendText), never uPlot's nearest non-null
-        dataIdx: (u, si, idx) => idx,
+        ...(built.cursor || {}),
         drag: { x: true, y: false, setScale: true },
-        bind: {
-          dblclick: () => () => { this.resetZoom(); return null; },
-        },
+        bind: { dblclick: () => () => { this.resetZoom(); return null; } },
       },
       hooks: {
         setSelect: [(u) => {
@@ -316,11 +385,18 @@ export class ScalarChart {
           clearTimeout(this.zoomTimer);
           this.zoomTimer = setTimeout(() => this.load(), 30);
         }],
+        setCursor: mode === 'many' ? [(u) => { this.hover.textContent = nearest(u, list); }] : [],
       },
     };
+    // the legend shows each series' own point (legendText), never uPlot's nearest non-null
+    if (mode !== 'many') opts.cursor.dataIdx = (u, si, idx) => idx;
     this.programmatic = true;
-    this.plot = new uPlot(opts, data, this.body);
+    this.plot = new uPlot(opts, built.data, this.body);
     this.body.append(this.badge);
+    if (built.hideLegend) {
+      const rows = this.plot.root.querySelectorAll('.u-legend .u-series');
+      for (const i of built.hideLegend) if (rows[i]) rows[i].style.display = 'none';
+    }
     if (this.zoom) this.plot.setScale('x', { min: this.zoom[0], max: this.zoom[1] });
     this.programmatic = false;
   }
@@ -338,6 +414,7 @@ export class ScalarChart {
 
   destroy() {
     if (this.abort) this.abort.abort();
+    clearTimeout(this.reloadTimer);
     if (this.plot) this.plot.destroy();
     this.plot = null;
   }

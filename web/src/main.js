@@ -9,7 +9,8 @@ import uPlot from 'uplot';
 import { numAxis, valueRange } from './axes.js';
 import * as format from './format.js';
 import { makeApi } from './pageapi.js';
-import { assignColors, el, live, noEventFiles, runColor, safeRegex, state } from './state.js';
+import { assignColors, el, live, noEventFiles, runColor, safeRegex, selectionChanged, state } from './state.js';
+import { VirtualList } from './virtual.js';
 
 const $ = (id) => document.getElementById(id);
 const host = {
@@ -80,7 +81,9 @@ async function mount() {
     return;
   }
   if (seq !== host.seq) return; // another tab was chosen meanwhile
-  const { api, listeners } = makeApi(p, { tags: (n) => host.tags[n] || {}, setRunFilter, show });
+  const { api, listeners } = makeApi(p, {
+    tags: (n) => host.tags[n] || {}, setRunFilter, show, selectionChanged: changedSelection, settingsChanged: changedSettings,
+  });
   Object.assign(m, { api, listeners });
   host.mounted = m;
   try {
@@ -119,24 +122,102 @@ function show(name) { location.hash = `#${name}`; }
 function setRunFilter(v) {
   state.runRe = v;
   $('run-filter').value = v;
+  selectionChanged();
   renderRuns();
   notify({ kind: 'filter', what: 'run' });
+}
+
+// The selection changed (a plugin checked, pinned or hid runs): sidebar, then the dashboard.
+function changedSelection(what) {
+  selectionChanged();
+  renderRuns();
+  notify({ kind: 'legend', what });
+}
+
+// A page-wide setting changed from a plugin or a chart: sidebar controls, then the dashboard.
+function changedSettings(key) {
+  showGroupControls();
+  notify({ kind: 'settings', key });
+}
+
+// The sidebar's run list: runs matching the filter (or pinned), not hidden; a windowed list, so
+// 10,000 runs render as fast as 10.
+const ROW = 22;
+let runList = null;
+let listed = [];
+
+function runRow(i) {
+  const run = listed[i];
+  const cb = el('input', { type: 'checkbox' });
+  cb.checked = !state.hidden.has(run);
+  cb.addEventListener('change', () => {
+    if (cb.checked) state.hidden.delete(run); else state.hidden.add(run);
+    changedSelection('select');
+  });
+  const sw = el('span', { class: 'swatch' });
+  sw.style.background = runColor(run);
+  const label = el('label', { class: 'run', title: run }, cb, sw, el('span', { class: 'run-name', text: run }));
+  if (state.pinned.has(run)) label.append(el('span', { class: 'pin-mark', text: '★', title: 'pinned' }));
+  return label;
 }
 
 function renderRuns() {
   const re = safeRegex(state.runRe);
   $('run-filter').classList.toggle('invalid', re === undefined);
-  $('run-list').replaceChildren(...state.runs.filter((r) => !re || re.test(r)).map((run) => {
-    const cb = el('input', { type: 'checkbox' });
-    cb.checked = !state.hidden.has(run);
-    cb.addEventListener('change', () => {
-      if (cb.checked) state.hidden.delete(run); else state.hidden.add(run);
-      notify({ kind: 'legend' });
-    });
-    const sw = el('span', { class: 'swatch' });
-    sw.style.background = runColor(run);
-    return el('label', { class: 'run', title: run }, cb, sw, el('span', { class: 'run-name', text: run }));
-  }));
+  listed = state.runs.filter((r) => !state.excluded.has(r) && (!re || state.pinned.has(r) || re.test(r)));
+  const box = $('run-list');
+  if (!runList) runList = new VirtualList(box, { rowHeight: ROW, render: runRow, initialHeight: Math.round(0.4 * window.innerHeight) });
+  box.style.height = `${Math.min(listed.length * ROW, Math.round(0.4 * window.innerHeight))}px`;
+  runList.setCount(listed.length);
+  const sel = state.runs.filter((r) => !state.hidden.has(r) && !state.excluded.has(r)).length;
+  $('run-count').textContent = `${listed.length.toLocaleString('en-US')} listed, ${sel.toLocaleString('en-US')} selected`;
+}
+
+// Grouping and the runs-per-chart limit (sidebar).
+let hparamNames = [];
+async function loadHparamNames() {
+  try {
+    hparamNames = (await getJSON('/api/hparams')).hparams;
+  } catch (_) { hparamNames = []; }
+  $('hparam-names').replaceChildren(...hparamNames.map((h) => el('option', { value: h })));
+  if (state.group.by === 'hparam' && !state.group.key && hparamNames.length) {
+    state.group.key = hparamNames[0];
+    changedSettings('group');
+  }
+}
+
+function showGroupControls() {
+  $('group-by').value = state.group.by;
+  $('group-key').value = state.group.key;
+  $('group-key').placeholder = state.group.by === 'hparam' ? 'hparam name' : 'regex, e.g. ^(\\w+)-';
+  $('group-key').disabled = state.group.by === 'none';
+  $('group-agg').value = state.group.agg;
+  $('group-band').value = state.group.band;
+  $('limit').value = String(state.limit);
+}
+
+function groupControls() {
+  let timer = 0;
+  const changed = () => { clearTimeout(timer); timer = setTimeout(() => changedSettings('group'), 250); };
+  $('group-by').addEventListener('change', (e) => {
+    state.group.by = e.target.value;
+    if (state.group.by === 'hparam' && !hparamNames.includes(state.group.key)) state.group.key = hparamNames[0] || '';
+    if (state.group.by === 'regex' && hparamNames.includes(state.group.key)) state.group.key = '';
+    changedSettings('group');
+  });
+  $('group-key').addEventListener('input', (e) => {
+    state.group.key = e.target.value;
+    const bad = state.group.by === 'regex' && safeRegex(state.group.key) === undefined;
+    e.target.classList.toggle('invalid', bad);
+    if (!bad) changed();
+  });
+  $('group-agg').addEventListener('change', (e) => { state.group.agg = e.target.value; changedSettings('group'); });
+  $('group-band').addEventListener('change', (e) => { state.group.band = e.target.value; changedSettings('group'); });
+  $('limit').addEventListener('change', (e) => {
+    const n = Math.round(Number(e.target.value));
+    if (Number.isFinite(n) && n >= 1 && n <= 5000) { state.limit = n; changedSettings('limit'); } else e.target.value = String(state.limit);
+  });
+  showGroupControls();
 }
 
 function renderTabs() {
@@ -151,9 +232,11 @@ function renderTabs() {
 
 async function loadRuns() {
   const runs = await getJSON('/api/runs');
+  const changed = runs.runs.length !== state.runs.length || runs.runs.some((r, i) => r !== state.runs[i]);
   state.runs = runs.runs;
   assignColors(state.runs); // before anything draws: first-seen order, kept from then on
   state.loaded = runs.loaded;
+  if (changed) selectionChanged();
   state.logdir = runs.logdir;
   let status = 'reading…';
   if (runs.loaded && !runs.runs.length) status = noEventFiles();
@@ -188,6 +271,7 @@ async function refresh(change) {
   const [loaded, plugins] = await Promise.all([loadRuns(), getJSON('/api/plugins')]);
   host.plugins = plugins;
   renderTabs();
+  loadHparamNames();
   const m = host.mounted;
   if (m && !m.failed) {
     try { await fetchTags(m.name); } catch (e) { fail(m, 'failed to list its tags', e); }
@@ -255,8 +339,10 @@ function setup() {
   $('xaxis').addEventListener('change', (e) => { state.xaxis = e.target.value; notify({ kind: 'settings', key: 'xaxis' }); });
   $('logy').addEventListener('change', (e) => { state.logy = e.target.checked; notify({ kind: 'settings', key: 'logy' }); });
   $('hist-mode').addEventListener('change', (e) => { state.histMode = e.target.value; notify({ kind: 'settings', key: 'histMode' }); });
-  $('all-runs').addEventListener('click', () => { state.hidden.clear(); renderRuns(); notify({ kind: 'legend' }); });
-  $('no-runs').addEventListener('click', () => { state.runs.forEach((r) => state.hidden.add(r)); renderRuns(); notify({ kind: 'legend' }); });
+  $('all-runs').addEventListener('click', () => { listed.forEach((r) => state.hidden.delete(r)); changedSelection('select'); });
+  $('no-runs').addEventListener('click', () => { listed.forEach((r) => state.hidden.add(r)); changedSelection('select'); });
+  groupControls();
+  loadHparamNames();
   window.addEventListener('hashchange', mount);
   let rz = 0;
   window.addEventListener('resize', () => { clearTimeout(rz); rz = setTimeout(() => notify({ kind: 'resize' }), 100); });

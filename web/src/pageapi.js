@@ -7,16 +7,22 @@ import { numAxis, valueRange } from './axes.js';
 import { Card, CardSet, SliderCard, cardDashboard, emptyDashboard, groupOf, openFull, section } from './cards.js';
 import { ScalarChart, fmtNum } from './chart.js';
 import { axisLabels, fmtValue, legendValue, niceTicks, pointAt } from './format.js';
-import { el, filteredRuns, runColor, safeRegex, scheduleDraw, state, watch, unwatch } from './state.js';
+import {
+  el, filteredRuns, runColor, runSetFor, safeRegex, scheduleDraw, selectionId, state, watch, unwatch,
+} from './state.js';
+import { VirtualList } from './virtual.js';
 
 const charts = {
   ScalarChart, Card, SliderCard, CardSet, cardDashboard, section, groupOf, emptyDashboard, openFull,
-  uPlot, fmtNum, decodeSeries, scheduleDraw, watch, unwatch,
+  uPlot, fmtNum, decodeSeries, scheduleDraw, watch, unwatch, VirtualList,
   // numbers as the page prints them (web/src/format.js)
   fmtValue, legendValue, pointAt, axisLabels, niceTicks, numAxis, valueRange,
 };
 
-// host: {tags(name) -> {run: {tag: info}}, setRunFilter(src), show(name)}
+const toList = (runs) => (typeof runs === 'string' ? [runs] : [...runs]);
+
+// host: {tags(name) -> {run: {tag: info}}, setRunFilter(src), show(name),
+//        selectionChanged(what), settingsChanged(key)}
 export function makeApi(plugin, host) {
   const base = `/api/plugins/${encodeURIComponent(plugin.name)}/`;
   const listeners = new Set();
@@ -37,11 +43,40 @@ export function makeApi(plugin, host) {
     name: plugin.name,
     title: plugin.title,
     pluginNames: plugin.plugin_names,
-    // Runs matching the run filter and switched on in the legend (legend: false ignores the
-    // legend), sorted.
-    runs: ({ legend = true } = {}) => filteredRuns(legend),
+    // The selection: runs matching the run filter (or pinned), not hidden, and selected
+    // (legend: false ignores the selection checkboxes), sorted.
+    runs: ({ legend = true } = {}) => filteredRuns(legend).slice(),
     allRuns: () => state.runs.slice(),
     color: (run) => runColor(run),
+    // Selection checkboxes (the sidebar's and the run table's): select(runs, on) checks or
+    // unchecks runs (a name or a list); selected(run) tells.
+    selected: (run) => !state.hidden.has(run) && !state.excluded.has(run),
+    select: (runs, on = true) => {
+      for (const r of toList(runs)) { if (on) state.hidden.delete(r); else state.hidden.add(r); }
+      host.selectionChanged('select');
+    },
+    // Pinned runs are always shown: past the run filter, and kept when a chart shows only some.
+    pinned: () => state.runs.filter((r) => state.pinned.has(r)),
+    pin: (runs, on = true) => {
+      for (const r of toList(runs)) { if (on) state.pinned.add(r); else state.pinned.delete(r); }
+      host.selectionChanged('pin');
+    },
+    // Hidden runs are in no dashboard and listed only by the run table (to unhide them).
+    hidden: () => state.runs.filter((r) => state.excluded.has(r)),
+    hide: (runs, on = true) => {
+      for (const r of toList(runs)) { if (on) state.excluded.add(r); else state.excluded.delete(r); }
+      host.selectionChanged('hide');
+    },
+    // A promise of the server-side run set id of the selection (api.runs() and its pins), for
+    // a route's `runset` parameter; runSetFor(runs, pinned) makes one of any list.
+    runSet: () => selectionId(),
+    runSetFor: (runs, pinned = []) => runSetFor(toList(runs), toList(pinned)),
+    // Grouping of chart lines: {by: 'none'|'regex'|'hparam', key, agg: 'mean'|'median',
+    // band: 'minmax'|'std'|'none'}; setGrouping(partial) changes it (a 'settings' change, key 'group').
+    grouping: () => ({ ...state.group }),
+    setGrouping: (g) => { Object.assign(state.group, g); host.settingsChanged('group'); },
+    // Series a chart shows at most, and which ones: {limit, by: 'last'|'min'|'max', order: 'asc'|'desc'}.
+    ranking: () => ({ limit: state.limit, ...state.rank }),
     // {run: {tag: info}} of this plugin, run filter and tag filter applied (filtered: false:
     // neither applied). info: {plugin, class, count, first_step, last_step, ...}.
     tags: ({ filtered = true } = {}) => {
@@ -52,7 +87,10 @@ export function makeApi(plugin, host) {
     runFilter: () => state.runRe,
     setRunFilter: (src) => host.setRunFilter(src),
     show: (name) => host.show(name),
-    settings: () => ({ smoothing: state.smoothing, xaxis: state.xaxis, logy: state.logy, histMode: state.histMode }),
+    settings: () => ({
+      smoothing: state.smoothing, xaxis: state.xaxis, logy: state.logy, histMode: state.histMode,
+      limit: state.limit, rank: { ...state.rank }, group: { ...state.group },
+    }),
     loaded: () => state.loaded,
     url: (path, params = {}) => {
       const q = query(params);

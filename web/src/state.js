@@ -5,13 +5,19 @@ export const state = {
   runs: [],            // every run, sorted
   loaded: false,       // the server has read the logdir once
   logdir: '',          // the folder the server reads (as given to tbx serve)
-  hidden: new Set(),   // runs switched off in the legend
+  hidden: new Set(),   // runs switched off (not selected): the sidebar's and run table's checkboxes
+  pinned: new Set(),   // runs always shown: past the run filter, and kept when a chart limits its runs
+  excluded: new Set(), // runs hidden by the run table: in no dashboard, not listed
   runRe: '',
   tagRe: '',
   smoothing: 0.6,
   xaxis: 'step',       // step | relative | wall_time
   logy: false,
   histMode: 'offset',  // offset | overlay
+  limit: 500,          // series a chart shows at most (the server picks them by rank)
+  rank: { by: 'last', order: 'asc' },  // which ones by default (a chart may choose its own)
+  group: { by: 'none', key: '', agg: 'mean', band: 'minmax' },  // by: none | regex | hparam
+  selVersion: 0,       // grows with every change of the runs, filter, selection, pins, hides
 };
 
 // el('div', {class: 'x', text: 'y', title: ...}, ...children): text is always set as text.
@@ -27,7 +33,7 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2',
+export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2',
   '#7f7f7f', '#bcbd22', '#17becf', '#393b79', '#ad494a', '#637939', '#7b4173', '#3182bd'];
 
 // Colour number k: the palette, then hues spaced by the golden angle (#rrggbb, so callers can
@@ -97,10 +103,64 @@ export function safeRegex(src) {
   }
 }
 
-// Runs matching the run filter; with legend = true, also switched on in the legend.
+// Runs matching the run filter or pinned, not hidden by the run table; with legend = true,
+// also selected (checked). Cached until the selection changes (10,000 runs: one pass).
+const memo = { key: '', runs: [] };
 export function filteredRuns(legend = true) {
+  const key = `${state.selVersion}|${legend}`;
+  if (memo.key === key) return memo.runs;
   const re = safeRegex(state.runRe);
-  return state.runs.filter((r) => (!legend || !state.hidden.has(r)) && (!re || re.test(r)));
+  const out = state.runs.filter((r) => !state.excluded.has(r)
+    && (!legend || !state.hidden.has(r)) && (!re || state.pinned.has(r) || re.test(r)));
+  memo.key = key;
+  memo.runs = out;
+  return out;
+}
+
+// Call after changing state.runs, runRe, hidden, pinned or excluded.
+export function selectionChanged() {
+  state.selVersion += 1;
+}
+
+// The server-side run set of a list of runs (POST /api/runsets): a promise of its id. The page's
+// selection is posted once per change (selectionId); other lists are cached by content.
+const sets = new Map();
+async function post(runs, pinned) {
+  const res = await fetch('/api/runsets', {
+    method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ runs, pinned }),
+  });
+  if (!res.ok) throw new Error(`POST /api/runsets: ${res.status}`);
+  return (await res.json()).id;
+}
+
+export function runSetFor(runs, pinned = []) {
+  const key = `${runs.length}\u0000${runs.join('\u0000')}\u0001${pinned.join('\u0000')}`;
+  let p = sets.get(key);
+  if (!p) {
+    if (sets.size > 32) sets.clear();
+    p = post(runs, pinned);
+    sets.set(key, p);
+    p.catch(() => sets.delete(key));
+  }
+  return p;
+}
+
+let current = { version: -1, promise: null };
+export function selectionId() {
+  if (current.version === state.selVersion && current.promise) return current.promise;
+  const runs = filteredRuns(true);
+  const pinned = runs.filter((r) => state.pinned.has(r));
+  const p = post(runs, pinned);
+  current = { version: state.selVersion, promise: p };
+  p.catch(() => { if (current.promise === p) current.promise = null; });
+  return p;
+}
+
+// The server no longer knows the ids (restarted, or dropped them): post again on next use.
+export function forgetRunSets() {
+  current = { version: -1, promise: null };
+  sets.clear();
 }
 
 // Charts (objects with .el, .visible, .stale, .load(), .draw()) watched for visibility.

@@ -20,6 +20,11 @@ traceback):
 ``/api/events``                        server-sent events: ``scalars``, ``changed``, ``tags``
                                        (:meth:`tbx.viewer.hub.Hub.messages`); ``reload`` for a
                                        client that fell behind (:class:`~tbx.viewer.hub.Subscriber`)
+``POST /api/runsets``                  body ``{"runs": [name], "pinned": [name]}`` (JSON) ->
+                                       ``{"id", "runs": count}``: a selection that data routes
+                                       take as ``runset=<id>`` (:mod:`tbx.viewer.selection`)
+``/api/hparams``                       ``{"hparams": [name], "runs": count}``: the names of the
+                                       runs' hyperparameters (grouping choices)
 ``/api/plugins``                       ``[{"name", "title", "order", "plugin_names",
                                        "module_url", "error", "active", "source"}]``
 ``/api/plugins/<name>/tags``           ``{"runs": {run: {tag: info}}}`` of that plugin
@@ -55,6 +60,7 @@ from tbx.viewer.guard import Guard, JSONResponse, bad, http_error, server_error
 from tbx.viewer.host import PluginHost, discover
 from tbx.viewer.hub import Hub
 from tbx.viewer.plugin import tag_info_json
+from tbx.viewer.selection import SelectionError
 
 __all__ = ["create_app", "Hub", "STATIC_DIR", "DIST_DIR"]
 
@@ -101,6 +107,45 @@ def _tags(request: Request):
         if tags or plugin is None:
             out[run] = tags
     return JSONResponse({"runs": out})
+
+
+#: Largest run-set body accepted (bytes): a million run names of ~60 characters.
+MAX_BODY = 64 << 20
+
+
+async def _runsets(request: Request):
+    hub: Hub = request.app.state.hub
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        bad("POST /api/runsets needs Content-Type: application/json", 415)
+    size = request.headers.get("content-length")
+    if size is not None and size.isdigit() and int(size) > MAX_BODY:
+        bad(f"body larger than {MAX_BODY} bytes", 413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            bad(f"body larger than {MAX_BODY} bytes", 413)
+    try:
+        set_id, rs = hub.runsets.add_json(bytes(body))
+    except SelectionError as exc:
+        bad(exc.message, exc.status)
+    return JSONResponse({"id": set_id, "runs": len(rs.runs)}, headers={"Cache-Control": "no-store"})
+
+
+def _hparams(request: Request):
+    hub: Hub = request.app.state.hub
+    names: dict[str, None] = {}
+    n = 0
+    for run in hub.provider.runs():
+        try:
+            hp = hub.runinfo.hparams(run)
+        except KeyError:  # vanished meanwhile
+            continue
+        n += bool(hp)
+        for k in hp:
+            names.setdefault(k)
+    return JSONResponse({"hparams": list(names), "runs": n}, headers={"Cache-Control": "no-store"})
 
 
 async def _events(request: Request):
@@ -168,6 +213,8 @@ def create_app(
         Route("/api/runs", _runs),
         Route("/api/tags", _tags),
         Route("/api/events", _events),
+        Route("/api/runsets", _runsets, methods=["POST"]),
+        Route("/api/hparams", _hparams),
         Route("/api/plugins", host.list_endpoint),
         Route("/api/plugins/{name}/{route:path}", host.endpoint),
         Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),

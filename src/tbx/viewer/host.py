@@ -165,7 +165,7 @@ class PluginHost:
         out: set[str] = set()
         for run in p.runs():
             try:
-                out.update(plugin for _, plugin, _ in p.series(run))
+                out.update(plugin for _, plugin, _ in self.hub.runinfo.series(run))
             except KeyError:  # vanished meanwhile
                 continue
         return out

@@ -19,6 +19,8 @@ import logging
 import threading
 
 from tbx.viewer import views as V
+from tbx.viewer.runinfo import RunInfo
+from tbx.viewer.selection import RunSets
 
 __all__ = ["Hub", "Subscriber", "MAX_DELTA", "CLIENT_BUFFER", "MESSAGE_BYTES", "RELOAD", "sse"]
 
@@ -96,6 +98,8 @@ class Hub:
     Attributes:
         version: grows by one with every refresh that changed anything.
         loaded: set once the first refresh ended.
+        runsets: the posted run selections (:class:`tbx.viewer.selection.RunSets`).
+        runinfo: cached hyperparameters and series stats (:class:`tbx.viewer.runinfo.RunInfo`).
     """
 
     def __init__(self, provider, interval: float = 1.0):
@@ -114,6 +118,9 @@ class Hub:
         self._on_drop: list = []  # callbacks run when a run vanished or a series was purged
         self._problems: list[dict] = []
         self._last_error: str | None = None
+        self.runsets = RunSets()
+        self.runinfo = RunInfo(provider, self.series_version, lambda: self.version)
+        self._on_drop.append(self.runinfo.clear)
 
     # lifecycle -------------------------------------------------------------------------
     def start(self, loop: asyncio.AbstractEventLoop) -> None:

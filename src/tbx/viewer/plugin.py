@@ -129,6 +129,8 @@ class PluginContext:
         cache: a dict private to this plugin, emptied when a run or series disappears, or a
             series is purged or read again (key entries by :meth:`version` to keep them
             fresh).
+        runinfo: shared by every plugin: each run's hyperparameters and the last/min/max of
+            its scalar series, cached (:class:`tbx.viewer.runinfo.RunInfo`).
     """
 
     def __init__(self, plugin: Plugin, hub):
@@ -136,6 +138,11 @@ class PluginContext:
         self._hub = hub
         self.provider = hub.provider
         self.cache: dict = {}
+        self.runinfo = getattr(hub, "runinfo", None)
+        if self.runinfo is None:  # a context over a bare provider (tbx report)
+            from tbx.viewer.runinfo import RunInfo
+
+            self.runinfo = RunInfo(hub.provider, changes=lambda: getattr(hub, "version", 0))
 
     def version(self, run: str | None = None, tag: str | None = None,
                 plugin: str | None = None) -> int:
@@ -169,7 +176,7 @@ class PluginContext:
         out = {}
         for run in self.provider.runs():
             try:
-                found = self.provider.series(run)
+                found = self.runinfo.series(run)  # cached until the logdir changes
             except KeyError:  # vanished between the two calls
                 continue
             got: dict[str, Any] = {}
@@ -258,6 +265,21 @@ class PluginRequest:
         if v not in choices:
             raise PluginError(f"{name} must be one of {', '.join(choices)}; got {v!r}")
         return v
+
+    def selection(self, max_named: int = 10_000):
+        """The runs this request is about, from ``runset=<id>`` (a set posted to
+        ``/api/runsets``: how the page asks), ``run_re=<regex>`` or repeated ``run=<name>``:
+        a :class:`tbx.viewer.selection.Selection` (``runs`` known now, ``pinned``, ``by``).
+
+        Errors: 400 without a selector, with two kinds, a bad regex, more than ``max_named``
+        ``run``; 404 for an unknown ``run`` or run set id."""
+        from tbx.viewer.selection import SelectionError, resolve
+
+        try:
+            return resolve(self.params, self._ctx.provider, self._ctx._hub.runsets,
+                           max_named=max_named)
+        except SelectionError as exc:
+            raise PluginError(exc.message, exc.status) from None
 
     def run(self, name: str = "run") -> str:
         """The ``run`` parameter, a known run (else 404)."""

@@ -19,4 +19,5 @@ BUILTIN = [
     "graphs",
     "mesh",
     "projector",
+    "runs",
 ]

@@ -26,7 +26,6 @@ export default function render(root, api) {
         items.push([`${ci}\0${k}\0${tags.join('\0')}`, () => new ScalarChart({
           title: ch.title || ch.tags?.join(', ') || 'chart',
           tags: tags.length ? tags : ['\u0000none'],
-          runs: () => api.runs({ legend: false }),
           label: (run, tag) => `${run} · ${tag}`,
           margin: ch.kind === 'margin' ? ch.series : null,
         })]);
