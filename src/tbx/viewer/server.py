@@ -157,8 +157,6 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
                    help="points held in memory at most, e.g. 512M, 4G, or 'none' (default "
                         f"{DEFAULT_MEMORY_BUDGET}); series past it are read again from their "
                         "files when opened")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="follow symbolic links that lead out of LOGDIR (skipped by default)")
     p.add_argument("--plugins", action="store_true",
                    help="list the viewer's plugins (built-in, and installed ones found through "
                         "the tbx.plugins entry points) and exit; status 1 if one failed to load")
