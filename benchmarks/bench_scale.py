@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_scale.py runs --runs 1000 10000 [--baseline-src DIR]
     python benchmarks/bench_scale.py points --logdir DIR --runs 10 --tags 10 --steps 100000
     python benchmarks/bench_scale.py s3 --objects 10000 [--baseline-src DIR]
+    python benchmarks/bench_scale.py read --logdir DIR [--tags tag3] [--baseline-src DIR]
 
 * ``runs``: a logdir of N runs (one event file each, 100 points of ``loss``; every file read
   once before each contender, so each meets a warm page cache). Time from the
@@ -23,6 +24,9 @@ Usage::
   has). Time for a first ``LogdirProvider.refresh()`` to read them all (this
   tree, and ``--baseline-src``'s), requests; then an idle provider (``watch=True``) refreshed
   every second for ``--idle`` seconds: listings made.
+
+* ``read``: ``tbx.read(logdir).scalars`` in a fresh process: peak RSS over the RSS after
+  imports, against the DataFrame's ``memory_usage(deep=True)``.
 
 The load average is printed beside each figure: the machine is shared.
 """
@@ -370,6 +374,39 @@ def bench_s3(objects: int, idle: float, baseline: str | None, tb_timeout: float,
     return out
 
 
+# ---------------------------------------------------------------------------------- read
+READ_PEAK = textwrap.dedent("""
+    import gc, json, resource, sys, time
+    import pandas, tbx, tbx.proto.event_pb2, tbx.proto.summary_pb2
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * 4096
+    gc.collect()
+    base = rss()
+    t = time.perf_counter()
+    lg = tbx.read(sys.argv[1], **({"tags": sys.argv[2].split(",")} if sys.argv[2] else {}))
+    df = lg.scalars
+    took = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    frame = int(df.memory_usage(deep=True).sum())
+    print(json.dumps({"points": len(df), "seconds": took, "frame_mb": frame / 2**20,
+                      "peak_over_base_mb": (peak - base) / 2**20,
+                      "ratio": (peak - base) / frame}))
+""")
+
+
+def bench_read(logdir: Path, tags: str, baseline: str | None) -> dict:
+    out = {}
+    for name, src in [("tbx", SRC)] + ([("tbx (baseline)", baseline)] if baseline else []):
+        proc = subprocess.run([sys.executable, "-c", READ_PEAK, str(logdir), tags],
+                              capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=src))
+        r = json.loads(proc.stdout) if proc.returncode == 0 else {"error": proc.stderr[-2000:]}
+        r["load"] = load()
+        out[name] = r
+        print(name, json.dumps(r), file=sys.stderr, flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -395,6 +432,10 @@ def main() -> None:
     c.add_argument("--latency-ms", type=float, default=0.0,
                    help="delay the moto server adds to each request (a remote store's round "
                         "trip; requests overlap)")
+    d = sub.add_parser("read")
+    d.add_argument("--logdir", type=Path, required=True)
+    d.add_argument("--tags", default="", help="comma-separated tag names (default: all)")
+    d.add_argument("--baseline-src", default=None)
     args = ap.parse_args()
     if args.what == "runs":
         res = {n: bench_runs(n, args.idle, args.timeout, args.baseline_src,
@@ -402,6 +443,8 @@ def main() -> None:
     elif args.what == "points":
         res = bench_points(args.logdir, args.runs, args.tags, args.steps, args.timeout,
                            args.budget, not args.skip_tensorboard)
+    elif args.what == "read":
+        res = bench_read(args.logdir, args.tags, args.baseline_src)
     else:
         res = bench_s3(args.objects, args.idle, args.baseline_src, args.tb_timeout,
                        args.latency_ms)
