@@ -169,3 +169,33 @@ def test_big_updates_are_split():
     series = [d for m in msgs for d in json.loads(m.split("data: ", 1)[1])["series"]]
     assert [d["tag"] for d in series] == provider.names
     assert all(d["n"] == 800 for d in series)
+
+
+def test_past_max_delta_only_the_count_is_sent_and_the_series_is_not_read(tmp_path):
+    """A series that got more than MAX_DELTA points in one refresh (the first load of a big
+    logdir) is announced with its total and ``reload``, from its TagInfo: it is not read (with a
+    memory budget it would otherwise be read back from its files for nothing)."""
+    import json
+
+    import tbx
+    from tbx.reader import LogdirProvider
+
+    with tbx.SummaryWriter(tmp_path / "r") as w:
+        for i in range(H.MAX_DELTA + 5):
+            w.add_scalar("big", float(i), i)
+        w.add_scalar("small", 1.5, 0)
+    p = LogdirProvider(tmp_path, memory_budget=0)
+    reads = []
+    original = p.scalars
+
+    def spy(run, tag, *a, **kw):
+        reads.append(tag)
+        return original(run, tag, *a, **kw)
+
+    p.scalars = spy
+    msgs = H.Hub(p).messages(p.refresh())
+    series = {d["tag"]: d for m in msgs if m.startswith("event: scalars")
+              for d in json.loads(m.split("data: ", 1)[1])["series"]}
+    assert reads == ["small"]
+    assert series["big"]["reload"] is True and series["big"]["total"] == H.MAX_DELTA + 5
+    assert series["small"]["n"] == 1 and "reload" not in series["small"]

@@ -259,19 +259,24 @@ class Hub:
                 info = infos[run].get((tag, plugin))
                 if info is None:
                     continue
-                s = p.scalars(run, tag, plugin=plugin) if info.data_class == "scalar" else None
+                key = (run, tag, plugin)
+                n = min(int(changes.appended_series.get(key, 0)), info.count)
+                # past MAX_DELTA only the count is sent: the series is not read (with a memory
+                # budget, an evicted series would be read back from its files for nothing)
+                s = p.scalars(run, tag, plugin=plugin) \
+                    if info.data_class == "scalar" and n <= MAX_DELTA else None
             except (KeyError, TypeError):  # vanished since this refresh
                 continue
-            key = (run, tag, plugin)
-            if s is None:
+            if info.data_class != "scalar":
                 other.append({"run": run, "tag": tag, "plugin": plugin, "reset": key in reset})
                 continue
-            n = min(int(changes.appended_series.get(key, 0)), len(s))
+            total = info.count if s is None else len(s)
+            n = min(n, total)
             cut = changes.purged_series.get(key)
             d = {"run": run, "tag": tag, "plugin": plugin,
                  "cut": None if cut is None else int(cut), "reset": key in reset,
-                 "total": len(s), "n": n}
-            if n > MAX_DELTA:
+                 "total": total, "n": n}
+            if s is None:
                 d["reload"] = True
             else:
                 lo = len(s) - n
