@@ -226,10 +226,15 @@ def test_step_slider_keeps_the_selected_point(page, server):
     page.eval_on_selector("input[name=step]", """s => { s.value = '0';
         s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }""")
     wait_ready(page, "demo:00000")
-    page.wait_for_function("() => window.__tbx_projector.neighbors.length === 10")
+    idx, _ = numpy_neighbors(server["mats"][0], 7, 10, "cosine")
+    # the list of step 10 stays until step 0's answer replaces it: wait for step 0's own list
+    # (a wrong list times out here and fails)
+    page.wait_for_function("""want => { const n = window.__tbx_projector.neighbors;
+                                   return n.length === want.length
+                                          && n.every((g, i) => g.index === want[i]); }""",
+                           arg=list(map(int, idx)), timeout=60_000)
     s = state(page, "selected", "step", "neighbors")
     assert s["selected"] == 7 and s["step"] == 0
-    idx, _ = numpy_neighbors(server["mats"][0], 7, 10, "cosine")
     assert [g["index"] for g in s["neighbors"]] == idx
     after = coords(page)
     assert_up_to_sign(after, pca_numpy(server["mats"][0])[:, :2])

@@ -192,6 +192,8 @@ export class ScalarChart {
     const pending = this.pending;
     this.pending = [];
     for (const d of pending) this.delta(d); // those the answer does not hold yet
+    // a reset, cut or gap that arrived during the request: its answer may predate it
+    if (this.stale && this.visible) { this.load(); return; }
     this.draw();
   }
 
