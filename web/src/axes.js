@@ -81,8 +81,10 @@ export function valueRange(u, min, max) {
     const hi = Math.max(max, 1e-300);
     const r = uPlot.rangeLog(lo, hi, 10, false);
     if (r[0] <= lo && r[1] >= hi && r[1] > r[0]) return r;
-    const a = Math.floor(Math.log10(lo));
-    const b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
+    let a = Math.floor(Math.log10(lo));
+    if (Number(`1e${a}`) > lo) a -= 1; // log10 rounds 999999999999.999 up to 12
+    let b = Math.max(a + 1, Math.ceil(Math.log10(hi)));
+    if (Number(`1e${b}`) < hi) b += 1;
     return [Number(`1e${a}`), Number(`1e${b}`)];
   }
   const d = max - min;
