@@ -139,8 +139,10 @@ def test_colour_by_column_gives_legend(page):
     assert legend["column"] == "colour" and legend["type"] == "categorical"
     assert [(i["label"], i["count"]) for i in legend["items"]] == [
         ("blue", 100), ("green", 100), ("red", 100)]
-    rows = page.locator(".tbx-p-legend-item")
-    assert rows.evaluate_all("rs => rs.map(r => r.dataset.label)") == ["blue", "green", "red"]
+    # the legend's DOM may be drawn a frame after the state: wait for it (a wrong one times out)
+    page.wait_for_function("""want => JSON.stringify([...document.querySelectorAll(
+        '.tbx-p-legend-item')].map(r => r.dataset.label)) === JSON.stringify(want)""",
+                           arg=["blue", "green", "red"], timeout=60_000)
     page.select_option("select[name=color_by]", "size")
     page.wait_for_function("() => window.__tbx_projector.legend.column === 'size'")
     legend = state(page, "legend")["legend"]
