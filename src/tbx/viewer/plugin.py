@@ -22,7 +22,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Plugin", "PluginContext", "PluginRequest", "PluginError", "Handler", "RESERVED"]
+__all__ = ["Plugin", "PluginContext", "PluginRequest", "PluginError", "Handler", "RESERVED",
+           "tensor_points_route"]
 
 #: Route names the host serves itself for every plugin: ``tags`` (its tag listing),
 #: ``module/<file>`` (files beside its ES module) and ``static/<file>`` (its ``static_dir``).
@@ -325,3 +326,29 @@ class PluginRequest:
             "Cache-Control": cache,
             "Content-Security-Policy": "default-src 'none'; sandbox",
         })
+
+
+def tensor_points_route(points_fn, doc: str) -> Handler:
+    """A ``points?run&tag&samples`` route over a tensor series (histograms, distributions,
+    PR curves): ``samples`` (1..10000, default 100) steps chosen by ``points_fn(series,
+    samples) -> list``; answers ``{"run", "tag", "total", "points"}``.
+
+    Errors: 400 when the tag holds scalar or blob data; 422 when ``points_fn`` raises
+    ``ValueError`` (data it cannot show); 404 for an unknown run or tag."""
+
+    def points(ctx, req):
+        run = req.run()
+        tag, info = req.tag(run)
+        samples = req.int("samples", 100, 1, 10000)
+        if info.data_class != "tensor":
+            raise PluginError(
+                f"tag {tag!r} of run {run!r} holds {info.data_class} data, not tensor")
+        s = ctx.provider.tensors(run, tag, plugin=info.plugin_name)
+        try:
+            pts = points_fn(s, samples)
+        except ValueError as e:
+            raise PluginError(f"cannot show {run!r}/{tag!r}: {e}", 422) from None
+        return {"run": run, "tag": tag, "total": len(s), "points": pts}
+
+    points.__doc__ = doc
+    return points

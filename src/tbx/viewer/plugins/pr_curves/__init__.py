@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tbx.viewer.plugin import Plugin, PluginError
+from tbx.viewer.plugin import Plugin, tensor_points_route
 from tbx.viewer.plugins.pr_curves.data import pr_curve_points
 
-
-def points(ctx, req):
-    """``points?run&tag&samples``: sampled steps' curves."""
-    run = req.run()
-    tag, info = req.tag(run)
-    samples = req.int("samples", 100, 1, 10000)
-    if info.data_class != "tensor":
-        raise PluginError(f"tag {tag!r} of run {run!r} holds {info.data_class} data, not tensor")
-    s = ctx.provider.tensors(run, tag, plugin=info.plugin_name)
-    try:
-        pts = pr_curve_points(s, samples)
-    except ValueError as e:
-        raise PluginError(f"cannot show {run!r}/{tag!r}: {e}", 422) from None
-    return {"run": run, "tag": tag, "total": len(s), "points": pts}
+points = tensor_points_route(pr_curve_points,
+                             "``points?run&tag&samples``: sampled steps' curves.")
 
 
 PLUGIN = Plugin(
