@@ -91,6 +91,7 @@ export function groupOf(tag) {
 // A collapsible section: [details element, grid element to append cards to].
 export function section(title, count, open = true) {
   const d = el('details', { class: 'group' });
+  d.dataset.group = title;
   if (open) d.setAttribute('open', '');
   d.append(el('summary', {}, el('span', { text: title }), el('span', { class: 'count', text: ` ${count}` })));
   const grid = el('div', { class: 'grid' });
@@ -211,24 +212,96 @@ export class CardSet {
   }
 }
 
-// A whole dashboard of one card per (run, tag) of the plugin's tags, grouped by tag prefix:
+// Runs a dashboard of per-run cards or views shows at most (the rest: see limitRuns).
+export const CARD_RUNS = 50;
+
+// Which of many runs a dashboard shows: pinned runs first, then the others in the run list's
+// order (the sidebar's: sorted by name), from `offset` on, at most `limit`:
+// {shown: [run], total, pinned: pinned runs shown, offset}.
+export function limitRuns(runs, limit = CARD_RUNS, offset = 0) {
+  const pins = runs.filter((r) => state.pinned.has(r));
+  const ordered = pins.length ? [...pins, ...runs.filter((r) => !state.pinned.has(r))] : runs;
+  const from = Math.max(0, Math.min(offset, Math.max(0, ordered.length - 1)));
+  const shown = ordered.slice(from, from + limit);
+  const pinned = shown.filter((r) => state.pinned.has(r)).length;
+  return { shown, total: ordered.length, pinned, offset: from };
+}
+
+const num = (n) => n.toLocaleString('en-US');
+
+// The notice of a limited dashboard, worded as the scalar charts' ("showing 50 of 2,000 runs:
+// the first 50 in the run list"); '' when every run is shown.
+export function runsNotice({ shown, total, pinned, offset = 0 }) {
+  const n = shown.length;
+  if (n >= total) return '';
+  if (offset > 0) {
+    return `showing ${num(n)} of ${num(total)} runs: numbers ${num(offset + 1)} to ${num(offset + n)} `
+      + 'in the run list (pinned runs first)';
+  }
+  const text = `showing ${num(n)} of ${num(total)} runs: the first ${num(n - pinned)} in the run list`;
+  return pinned ? `${text}, and ${num(pinned)} pinned` : text;
+}
+
+// The notice element: its text, and controls (buttons [text, title, onClick]) to see others.
+export function noticeBox(text, buttons = []) {
+  const box = el('div', { class: 'chart-notice runs-notice' });
+  box.dataset.notice = text;
+  if (!text) return box;
+  box.append(el('span', { class: 'notice-text', text }));
+  for (const [label, title, fn] of buttons) {
+    const b = el('button', { type: 'button', class: 'notice-more', text: label, title });
+    b.addEventListener('click', fn);
+    box.append(b);
+  }
+  box.append(el('span', { class: 'notice-hint', text: 'pin or select runs (Runs tab, sidebar) to choose which' }));
+  return box;
+}
+
+// A whole dashboard of one card per (run, tag) of the plugin's tags for the selected runs,
+// grouped by tag prefix; each group shows at most `limit` runs (limitRuns: pinned first, then
+// the run list's order) and says so, with a control to show more:
 // render(root, api) { return cardDashboard(root, api, (run, tag) => new MyCard(api, run, tag)); }
-export function cardDashboard(root, api, make) {
+export function cardDashboard(root, api, make, { limit = CARD_RUNS } = {}) {
   const cards = new CardSet();
+  const more = new Map(); // group -> runs shown beyond `limit` ("show more")
   function build() {
     const tags = api.tags();
+    const groups = new Map(); // group -> [[run, [tag]]], runs in the run list's order
+    for (const run of api.runs()) {
+      const byGroup = new Map();
+      for (const tag of Object.keys(tags[run] || {})) {
+        const g = groupOf(tag);
+        if (!byGroup.has(g)) byGroup.set(g, []);
+        byGroup.get(g).push(tag);
+      }
+      for (const [g, ts] of byGroup) {
+        if (!groups.has(g)) groups.set(g, []);
+        groups.get(g).push([run, ts]);
+      }
+    }
     const items = [];
-    for (const run of api.runs({ legend: false })) {
-      for (const tag of Object.keys(tags[run] || {})) items.push([`${run}\0${tag}`, groupOf(tag), () => make(run, tag)]);
+    const notices = new Map();
+    for (const [g, list] of groups) {
+      const cap = limit + (more.get(g) || 0);
+      const lim = limitRuns(list.map(([r]) => r), cap);
+      const tagsOf = new Map(list);
+      for (const run of lim.shown) for (const tag of tagsOf.get(run)) items.push([`${run}\0${tag}`, g, () => make(run, tag)]);
+      const step = Math.min(limit, lim.total - lim.shown.length);
+      notices.set(g, noticeBox(runsNotice(lim), step > 0 ? [[`show ${num(step)} more`, 'show the next runs of this group',
+        () => { more.set(g, (more.get(g) || 0) + step); build(); }]] : []));
     }
     const nodes = cards.sections(items);
+    for (const d of nodes) {
+      const box = notices.get(d.dataset.group);
+      if (box && box.dataset.notice) d.querySelector('summary').after(box);
+    }
     root.replaceChildren(...(nodes.length ? nodes : [emptyDashboard()]));
   }
   build();
   return {
     cards,
     update(change) {
-      if (change.kind === 'filter' || change.kind === 'tags') build();
+      if (change.kind === 'filter' || change.kind === 'tags' || change.kind === 'legend') build();
       cards.react(change);
     },
     destroy() { cards.destroy(); },

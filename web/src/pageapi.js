@@ -4,7 +4,9 @@
 import uPlot from 'uplot';
 import { ApiError, decodeSeries, getBinary, getJSON, query } from './api.js';
 import { numAxis, valueRange } from './axes.js';
-import { Card, CardSet, SliderCard, cardDashboard, emptyDashboard, groupOf, openFull, section } from './cards.js';
+import {
+  CARD_RUNS, Card, CardSet, SliderCard, cardDashboard, emptyDashboard, groupOf, limitRuns, noticeBox, openFull, runsNotice, section,
+} from './cards.js';
 import { ScalarChart, fmtNum } from './chart.js';
 import { axisLabels, fmtValue, legendValue, niceTicks, pointAt } from './format.js';
 import {
@@ -15,6 +17,8 @@ import { VirtualList } from './virtual.js';
 const charts = {
   ScalarChart, Card, SliderCard, CardSet, cardDashboard, section, groupOf, emptyDashboard, openFull,
   uPlot, fmtNum, decodeSeries, scheduleDraw, watch, unwatch, VirtualList,
+  // many runs: which a dashboard of per-run cards shows, and its notice
+  CARD_RUNS, limitRuns, runsNotice, noticeBox,
   // numbers as the page prints them (web/src/format.js)
   fmtValue, legendValue, pointAt, axisLabels, niceTicks, numAxis, valueRange,
 };

@@ -1,8 +1,12 @@
 // Mesh dashboard: point clouds and triangle meshes (three.js), one view per selected run side by
-// side with linked cameras, a step slider, orbit controls. The page's data is published as
+// side with linked cameras, a step slider, orbit controls. At most VIEWS runs at a time (each
+// view is a WebGL context, and Chromium keeps about 16 per page, dropping the oldest): pinned
+// runs first, then the run list's order, with a notice and previous/next to page through. The page's data is published as
 // window.__tbx_mesh (and api.publish) for tests: per run the vertex count, faces, and the colour
 // and position arrays handed to WebGL.
 import { MeshView, decodeFrame } from './scene.js';
+
+const VIEWS = 12;
 
 const CSS = `
 .tbx-mesh-bar { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; padding: 4px 0 8px; }
@@ -39,13 +43,14 @@ export default function render(root, api) {
   const linked = h('input', { type: 'checkbox', checked: '' });
   const status = h('span', { class: 'tbx-mesh-status' });
   const grid = h('div', { class: 'tbx-mesh-grid' });
+  const notice = h('div', { class: 'tbx-mesh-notice' });
   const wrap = h('div', { class: 'tbx-mesh' }, h('style', { text: CSS }),
     h('div', { class: 'tbx-mesh-bar' }, h('label', {}, 'mesh ', nameSel), h('label', {}, 'step ', slider, ' ', stepText),
       sampleBox, h('label', {}, 'point size ', pointSize), h('label', {}, linked, ' link cameras'), status),
-    grid);
+    notice, grid);
   root.append(wrap);
 
-  const st = { list: {}, name: null, steps: [], cards: new Map(), loadSeq: 0, fitted: new Set() };
+  const st = { list: {}, name: null, steps: [], cards: new Map(), loadSeq: 0, fitted: new Set(), offset: 0 };
   const pub = { status: 'loading', name: null, step: null, runs: {}, error: null, drawnAt: null };
   window.__tbx_mesh = pub;
   const publish = () => { if (typeof api.publish === 'function') api.publish(pub); };
@@ -90,9 +95,29 @@ export default function render(root, api) {
     publish();
   }
 
+  // The selected runs with this mesh, in the run list's order; then the VIEWS of them shown
+  // from st.offset on (pinned first), and the notice saying which.
   function runsWithMesh() {
-    const shown = new Set(typeof api.runs === 'function' ? api.runs() : Object.keys(st.list));
-    return Object.keys(st.list).filter((r) => shown.has(r) && st.list[r][st.name]);
+    if (typeof api.runs !== 'function') return Object.keys(st.list).filter((r) => st.list[r][st.name]);
+    return api.runs().filter((r) => st.list[r] && st.list[r][st.name]);
+  }
+
+  function shownRuns() {
+    const all = runsWithMesh();
+    const charts = api.charts || {};
+    if (!charts.limitRuns) return all.slice(0, VIEWS);
+    const lim = charts.limitRuns(all, VIEWS, st.offset);
+    st.offset = lim.offset;
+    const text = charts.runsNotice(lim);
+    const page = (d) => () => { st.offset = Math.max(0, st.offset + d * VIEWS); loadFrames().catch(fail); };
+    const buttons = [];
+    if (lim.offset > 0) buttons.push([`previous ${VIEWS}`, 'the runs before these', page(-1)]);
+    if (lim.offset + lim.shown.length < lim.total) buttons.push([`next ${Math.min(VIEWS, lim.total - lim.offset - lim.shown.length)}`, 'the runs after these', page(1)]);
+    notice.replaceChildren(charts.noticeBox(text, buttons));
+    pub.notice = text;
+    pub.shown = lim.shown.length;
+    pub.total = lim.total;
+    return lim.shown;
   }
 
   function card(run) {
@@ -112,7 +137,7 @@ export default function render(root, api) {
 
   async function loadFrames() {
     const seq = ++st.loadSeq;
-    const runs = runsWithMesh();
+    const runs = shownRuns();
     for (const [run, c] of st.cards) {
       if (!runs.includes(run)) { c.view.destroy(); c.el.remove(); st.cards.delete(run); delete pub.runs[run]; }
     }
@@ -150,7 +175,8 @@ export default function render(root, api) {
     setStatus('drawn', '');
   }
 
-  const signature = () => JSON.stringify([st.name, runsWithMesh().map((r) => [r, st.list[r][st.name]])]);
+  const signature = () => JSON.stringify([st.name, st.offset, runsWithMesh().map((r) => [r, st.list[r][st.name]]),
+    typeof api.pinned === 'function' ? api.pinned() : []]);
 
   async function loadList(force = true) {
     const before = signature();
