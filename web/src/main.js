@@ -9,6 +9,7 @@ import uPlot from 'uplot';
 import { numAxis, valueRange } from './axes.js';
 import * as format from './format.js';
 import { makeApi } from './pageapi.js';
+import { applyRunState, restoreRunState, saveRunState } from './persist.js';
 import { assignColors, el, live, noEventFiles, runColor, safeRegex, selectionChanged, state } from './state.js';
 import { VirtualList } from './virtual.js';
 
@@ -130,6 +131,7 @@ function setRunFilter(v) {
 // The selection changed (a plugin checked, pinned or hid runs): sidebar, then the dashboard.
 function changedSelection(what) {
   selectionChanged();
+  saveRunState(); // kept across reloads (persist.js)
   renderRuns();
   notify({ kind: 'legend', what });
 }
@@ -230,12 +232,21 @@ function renderTabs() {
   }));
 }
 
+let restored = false;
 async function loadRuns() {
   const runs = await getJSON('/api/runs');
-  const changed = runs.runs.length !== state.runs.length || runs.runs.some((r, i) => r !== state.runs[i]);
+  let changed = runs.runs.length !== state.runs.length || runs.runs.some((r, i) => r !== state.runs[i]);
+  const before = changed ? new Set(state.runs) : null;
   state.runs = runs.runs;
   assignColors(state.runs); // before anything draws: first-seen order, kept from then on
   state.loaded = runs.loaded;
+  if (!restored) { // this logdir's stored selection, pins and hides (persist.js)
+    state.logdir = runs.logdir;
+    restoreRunState();
+    restored = true;
+  }
+  if (before && applyRunState(state.runs.filter((r) => !before.has(r)))) changed = true;
+  else applyRunState([]); // forgets stale names once the logdir has been read
   if (changed) selectionChanged();
   state.logdir = runs.logdir;
   let status = 'reading…';
