@@ -138,7 +138,7 @@ def test_show_more_and_pinned_runs_first(page):
     open_dash(page, "images", "samples", FIRST_50)
     page.locator('details.group[data-group="samples"] button.notice-more').click()
     more = "showing 100 of 2,000 runs: the first 100 in the run list"
-    page.wait_for_selector(f'details.group[data-group="samples"] .runs-notice[data-notice="{more}"]')
+    page.wait_for_selector(f'details.group[data-group="samples"] [data-notice="{more}"]')
     assert card_runs(page, "images", "samples") == NAMES[:100]
     # a pinned run is drawn first, whatever its place in the run list
     page.evaluate("() => window.__tbx.host.mounted.api.pin('run1999')")
@@ -150,7 +150,7 @@ def test_show_more_and_pinned_runs_first(page):
     # deselected runs are not drawn: the next ones take their place
     page.evaluate("() => window.__tbx.host.mounted.api.select(['run0000', 'run0001'], false)")
     sel = "showing 100 of 1,998 runs: the first 99 in the run list, and 1 pinned"
-    page.wait_for_selector(f'details.group[data-group="samples"] .runs-notice[data-notice="{sel}"]')
+    page.wait_for_selector(f'details.group[data-group="samples"] [data-notice="{sel}"]')
     assert card_runs(page, "images", "samples") == ["run1999", *NAMES[2:101]]
     # a filter narrowing the selection to fewer runs than the cap: no notice, every card
     page.fill("#run-filter", r"^run00[0-3]\d$")

@@ -71,7 +71,7 @@ def stored(pg) -> str:
 def names_of(coded: list) -> list[str]:
     """Front-coded names ([shared prefix length, rest, ...]) as names."""
     out, prev = [], ""
-    for k, rest in zip(coded[::2], coded[1::2]):
+    for k, rest in zip(coded[::2], coded[1::2], strict=True):
         prev = prev[:k] + rest
         out.append(prev)
     return out
