@@ -3,7 +3,7 @@ Chromium) over a generated logdir served by the real reader: each tag group draw
 runs' cards (pinned first, then the run list's order) with the notice saying so and a "show
 more" control; the mesh tab draws at most 12 views and pages through the rest; the server is
 asked only for the runs drawn, one run per request. Run ``runNNNN`` logs an image, a histogram,
-a text ("text of runNNNN") and, every 50th run, a mesh."""
+a text ("text of runNNNN"), an audio clip, a PR curve and, every 50th run, a mesh."""
 
 from __future__ import annotations
 
@@ -25,9 +25,11 @@ def write_logdir(root, runs: int = RUNS) -> None:
     """``runs`` runs of one event file each, written as records (seconds for 2,000 runs)."""
     from tbx.proto.event_pb2 import Event
     from tbx.record import frame_records
+    from tbx.summary.audio import audio_summary
     from tbx.summary.histogram import histogram_summary
     from tbx.summary.image import image_summary
     from tbx.summary.mesh import mesh_summary
+    from tbx.summary.pr_curve import pr_curve_summary
     from tbx.summary.text import text_summary
     from tbx.wire import event_bytes
 
@@ -36,6 +38,9 @@ def write_logdir(root, runs: int = RUNS) -> None:
     img[:, :, 0] = 200
     image = image_summary("samples/img", img).SerializeToString()
     hist = histogram_summary("weights/w", np.linspace(-1, 1, 101)).SerializeToString()
+    audio = audio_summary("sounds/beep", np.zeros((80, 1), np.float32), 8000).SerializeToString()
+    pr = pr_curve_summary("eval/pr", np.array([0, 1, 1, 0]), np.array([0.1, 0.9, 0.6, 0.4]),
+                          num_thresholds=5).SerializeToString()
     verts = np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]], np.float32)
     mesh = mesh_summary("cloud", verts).SerializeToString()
     for i in range(runs):
@@ -45,6 +50,7 @@ def write_logdir(root, runs: int = RUNS) -> None:
         for step in (0, 1):
             wt = 1.7e9 + step
             payloads += [event_bytes(wt, step, image), event_bytes(wt, step, hist),
+                         event_bytes(wt, step, audio), event_bytes(wt, step, pr),
                          event_bytes(wt, step, text_summary(
                              "notes", f"text of run{i:04d}").SerializeToString())]
         if i % MESH_EVERY == 0:
@@ -107,7 +113,9 @@ FIRST_50 = "showing 50 of 2,000 runs: the first 50 in the run list"
 @pytest.mark.parametrize("dash,kind,group", [("images", "images", "samples"),
                                              ("histograms", "histograms", "weights"),
                                              ("distributions", "distributions", "weights"),
-                                             ("text", "text", "notes")])
+                                             ("text", "text", "notes"),
+                                             ("audio", "audio", "sounds"),
+                                             ("pr_curves", "pr_curves", "eval")])
 def test_a_tag_group_draws_50_runs_and_says_so(page, dash, kind, group):
     open_dash(page, dash, group, FIRST_50)
     sec = page.locator(f'details.group[data-group="{group}"]')
