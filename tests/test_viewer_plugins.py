@@ -141,6 +141,46 @@ def test_route_values_and_errors(client):
         assert r.status_code == status and msg in r.json()["error"], (params, r.text)
 
 
+def test_query_parameter_errors_say_what_is_accepted(client):
+    series = {"run": "train", "tag": "loss"}
+    matrix = {"run": "train", "tag": "cm"}
+    cases = [
+        ("scalars/series", {**series, "xmin": "nan"}, "xmin must be a finite number, got 'nan'"),
+        ("scalars/series", {**series, "xmax": "-inf"},
+         "xmax must be a finite number, got '-inf'"),
+        ("scalars/series", {**series, "smoothing": "1"},
+         "smoothing must be a number from 0 to 1 (1 excluded), got '1'"),
+        ("scalars/series", {**series, "width": "-1"},
+         "width must be an integer from 0 to 20000, got '-1'"),
+        ("confusion/matrix", {**matrix, "step": "-1"},
+         "step must be a non-negative integer, got '-1'"),
+        ("confusion/matrix", {**matrix, "step": str(2**63)},
+         "step must be a non-negative integer no larger than 2^62, got '9223372036854775808'"),
+        ("confusion/matrix", {**matrix, "step": "9" * 100},
+         f"step must be a non-negative integer no larger than 2^62, got '{'9' * 40}...'"),
+        ("confusion/matrix", {**matrix, "step": "1.5"}, "step must be an integer, got '1.5'"),
+    ]
+    for route, params, msg in cases:
+        r = client.get(f"/api/plugins/{route}", params=params)
+        assert (r.status_code, r.json()) == (400, {"error": msg}), params
+
+
+def test_accepted_ranges_in_words():
+    from tbx.viewer.views import float_range_words, int_range_words
+
+    lo, hi = -(2**63), 2**63 - 1  # a step
+    assert int_range_words(lo, hi, 0) == "an integer"
+    assert int_range_words(lo, hi, 2**63) == "an integer no larger than 2^63 - 1"
+    assert int_range_words(lo, hi, -(2**64)) == "an integer no smaller than -2^63"
+    assert int_range_words(1, 2**31 - 1, 0) == "a positive integer"
+    assert int_range_words(5, 2**31, 0) == "an integer >= 5"
+    assert int_range_words(2, 200, 1) == "an integer from 2 to 200"
+    assert float_range_words(2, 100, False) == "a number from 2 to 100"
+    assert float_range_words(0.0, 1e300, False) == "a number from 0 to 1e+300"
+    assert float_range_words(0.5, float("inf"), False) == "a finite number >= 0.5"
+    assert float_range_words(-float("inf"), 3.0, True) == "a finite number < 3"
+
+
 def test_route_exception_is_isolated(client, caplog):
     with caplog.at_level(logging.ERROR, logger="tbx.viewer"):
         for _ in range(3):

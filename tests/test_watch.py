@@ -182,6 +182,50 @@ def test_live_needs_a_terminal(logs):
     assert proc.returncode == 2 and "--once" in proc.stderr
 
 
+def test_live_dashboard_reads_through_a_watching_provider(logs, monkeypatch):
+    """The live dashboard's provider watches the logdir (as tbx serve's): once the watcher
+    runs, an idle refresh lists nothing and reports no change; an append is still read."""
+    pytest.importorskip("textual")
+    pytest.importorskip("textual_plotext")
+    pytest.importorskip("watchfiles")
+    import types
+
+    import tbx.watch.cli as watch_cli
+    from tbx.watch import app as A
+
+    class TTY:
+        @staticmethod
+        def isatty():
+            return True
+
+    monkeypatch.setattr(watch_cli, "sys", types.SimpleNamespace(stdout=TTY(), stdin=TTY()))
+    seen = {}
+
+    def run(app):  # instead of the terminal UI: drive its provider as the refresh loop does
+        p = app.provider
+        lister = p._reader._lister
+        seen["mode"] = lister.mode
+        p.refresh()
+        deadline = time.monotonic() + 60
+        while lister.listings < 2 and time.monotonic() < deadline:
+            p.refresh()  # the one whole listing shortly after the watcher started
+            time.sleep(0.05)
+        before = lister.listings
+        seen["idle"] = [bool(p.refresh()) for _ in range(5)]
+        seen["idle_listings"] = lister.listings - before
+        write_run(logs / "a", {"loss": [(30, 0.125)]})
+        deadline = time.monotonic() + 60
+        while p.scalars("a", "loss").step.tolist()[-1] != 30 and time.monotonic() < deadline:
+            p.refresh()
+            time.sleep(0.05)
+        seen["loss"] = p.scalars("a", "loss").value.tolist()
+
+    monkeypatch.setattr(A.WatchApp, "run", run)
+    assert main(["watch", str(logs), "--interval", "0.2"]) == 0
+    assert seen == {"mode": "watch", "idle": [False] * 5, "idle_listings": 0,
+                    "loss": [2.0, 0.5, 1.25, 0.125]}
+
+
 # ------------------------------------------------------------------------ live, in tmux
 
 TMUX = shutil.which("tmux")

@@ -1,15 +1,54 @@
-"""Argument checks shared by the ``tbx`` subcommands (:mod:`tbx.cli`, :mod:`tbx.export`)."""
+"""Argument checks and error reporting shared by the ``tbx`` subcommands (:mod:`tbx.cli`,
+:mod:`tbx.export`, :mod:`tbx.watch.cli`, :mod:`tbx.report.cli`).
+
+Every user error is one line on stderr, ``tbx <command>: error: <message>`` (:func:`error`; the
+message names the argument and what is accepted), never a traceback. Exit status: 2 for a bad
+argument or path, :data:`NOTHING_MATCHED` (3) when a run or tag filter matched nothing.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 
-__all__ = ["UsageError", "want_progress", "check_path", "check_regex"]
+__all__ = ["UsageError", "NothingMatched", "NOTHING_MATCHED", "error", "want_progress",
+           "check_path", "check_regex", "check_matched"]
+
+#: Exit status of ``tbx export | inspect | report | watch --once`` when a run or tag filter
+#: matched nothing.
+NOTHING_MATCHED = 3
+#: Names listed at most in a "matched nothing" message.
+SHOWN = 10
 
 
 class UsageError(Exception):
     """A bad argument; the message names it (``tbx`` exits with status 2)."""
+
+
+class NothingMatched(LookupError):
+    """A run or tag filter matched nothing (``tbx`` exits with :data:`NOTHING_MATCHED`).
+
+    Attributes:
+        what: ``"run"`` or ``"tag"``: which filter.
+        pattern: the filter.
+        have: what there is, in short (at most :data:`SHOWN` names).
+
+    ``str()`` is ``"<option> '<pattern>' matched no <noun>; <have>"`` with the option name the
+    raiser gave; :meth:`said_as` words it with another option name.
+    """
+
+    def __init__(self, what: str, pattern: str, have: str, option: str, noun: str):
+        self.what, self.pattern, self.have, self.noun = what, pattern, have, noun
+        super().__init__(self.said_as(option))
+
+    def said_as(self, option: str) -> str:
+        return f"{option} {self.pattern!r} matched no {self.noun}; {self.have}"
+
+
+def error(command: str, message: str, status: int = 2) -> int:
+    """Print ``tbx <command>: error: <message>`` on stderr; returns ``status``."""
+    print(f"tbx {command}: error: {message}", file=sys.stderr)
+    return status
 
 
 def want_progress(args) -> bool:
@@ -17,12 +56,28 @@ def want_progress(args) -> bool:
     return not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
-def check_path(path: str, name: str) -> None:
-    """Raises UsageError when the local ``path`` does not exist (URLs are not checked)."""
+def check_path(path: str, name: str, folder: bool = False) -> None:
+    """Raises UsageError when the local ``path`` does not exist (or, with ``folder``, is not a
+    folder), or when the URL ``path``'s protocol is unknown to fsspec or its package is not
+    installed (the URL itself is checked when read)."""
     from tbx.reader._fs import is_url
 
-    if not is_url(path) and not os.path.exists(path):
+    if is_url(path):
+        protocol = path.partition("://")[0]
+        try:
+            import fsspec
+
+            fsspec.get_filesystem_class(protocol)
+        except ImportError as exc:
+            raise UsageError(f"{name} {path!r} needs a package that is not installed: {exc} "
+                             f"(pip install 'tbx[fsspec]', 'tbx[s3]' or 'tbx[gcs]')") from None
+        except ValueError:
+            raise UsageError(f"{name} {path!r}: unknown URL protocol {protocol!r} (expected a "
+                             f"local path or an fsspec URL such as s3://bucket/logs)") from None
+    elif not os.path.exists(path):
         raise UsageError(f"{name} {path!r} does not exist")
+    elif folder and not os.path.isdir(path):
+        raise UsageError(f"{name} {path!r} is not a folder")
 
 
 def check_regex(pattern: str | None, name: str) -> None:
@@ -35,3 +90,46 @@ def check_regex(pattern: str | None, name: str) -> None:
         re.compile(pattern)
     except re.error as exc:
         raise UsageError(f"{name} {pattern!r} is not a valid regular expression: {exc}") from None
+
+
+def _some(names: list[str]) -> str:
+    shown = ", ".join(names[:SHOWN])
+    return shown + (f", ... and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def check_matched(names: dict[str, list[str]], runs: list[str], tags_found: bool, *,
+                  run_filter: str | None = None, tag_filter: str | None = None,
+                  run_option: str = "--run", tag_option: str = "--tag",
+                  noun: str = "tag") -> None:
+    """Raise :class:`NothingMatched` when a filter was given and matched nothing.
+
+    Args:
+        names: every run there is -> the tags (``noun``) it holds, filters or not
+            (:meth:`tbx.reader.provider.LogdirProvider.all_names`).
+        runs: the runs the run filter kept.
+        tags_found: whether the tag filter kept any tag of those runs.
+        run_filter, tag_filter: the filters given (``None``: none).
+        run_option, tag_option: their names in the message; noun: what a tag is called.
+
+    Raises:
+        NothingMatched: ``run_filter`` was given and ``runs`` is empty (the message lists the
+            runs there are), or ``tag_filter`` was given and no tag of ``runs`` matched (it lists
+            their tags).
+    """
+    if run_filter is not None and not runs:
+        listed = sorted(names)
+        have = (f"the logdir has {_count(len(listed), 'run')}: {_some(listed)}" if listed
+                else "the logdir holds no event files")
+        raise NothingMatched("run", run_filter, have, run_option, "run")
+    if tag_filter is not None and runs and not tags_found:
+        seen = sorted({t for r in runs for t in names.get(r, [])})
+        where = f"run {runs[0]!r}" if len(runs) == 1 else f"the {len(runs)} runs read"
+        plural = noun + "s"
+        have = (f"{where} {'has' if len(runs) == 1 else 'have'} "
+                f"{_count(len(seen), noun)}: {_some(seen)}" if seen
+                else f"{where} {'holds' if len(runs) == 1 else 'hold'} no {plural}")
+        raise NothingMatched("tag", tag_filter, have, tag_option, noun)

@@ -5,7 +5,9 @@ sets ``func`` (called with the parsed arguments, returns the exit status); :data
 lists them. Adding a subcommand is adding a function to that list.
 
 Exit status: 0 on success, 1 when ``inspect`` found corruption or something it could not read,
-2 on bad arguments or a missing path (with a message naming the argument).
+2 on bad arguments or a missing path, 3 (:data:`~tbx._cliutil.NOTHING_MATCHED`) when a run or
+tag filter matched nothing. Every user error is one line on stderr, ``tbx <command>: error:
+<message>``, naming the argument and what is accepted (never a traceback).
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from tbx._cliutil import UsageError, check_path, check_regex, want_progress
+from tbx._cliutil import (
+    NOTHING_MATCHED,
+    NothingMatched,
+    UsageError,
+    check_matched,
+    check_path,
+    check_regex,
+    error,
+    want_progress,
+)
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS", "UsageError"]
 
@@ -44,7 +55,8 @@ def add_inspect_parser(subparsers) -> None:
             "corruption found (file, byte offset, reason), every incomplete last record (a "
             "writer still writing, or a cut-off file), and every file, folder or link that was "
             "skipped because it cannot be read. Exit status 1 when corruption was found or "
-            "something was skipped."
+            "something was skipped, 2 when PATH is neither a folder nor an event file (a file "
+            "named *tfevents*), 3 when --run or --tag matched nothing."
         ),
     )
     p.add_argument("path", metavar="PATH", help="a logdir, an event file, or an fsspec URL")
@@ -73,10 +85,15 @@ def run_inspect(args) -> int:
     import warnings
 
     from tbx.reader._core import LogdirReader
+    from tbx.reader._fs import is_url
 
     path = args.path
-    if os.path.isfile(path):
-        root = os.path.dirname(os.path.abspath(path))
+    if not is_url(path) and not os.path.isdir(path):
+        if not (os.path.isfile(path) and "tfevents" in os.path.basename(path)):
+            raise UsageError(f"PATH {path!r} is not an event file: expected a logdir (a "
+                             f"folder) or an event file, a file named *tfevents* (such as "
+                             f"events.out.tfevents.1700000000.host.1234.0)")
+        root = os.path.dirname(os.path.abspath(path))  # read this file only, walk no folder
         reader = LogdirReader(root, only_files={os.path.join(root, os.path.basename(path))},
                               run_filter="^\\.$", tag_filter=args.tag)
     else:
@@ -97,6 +114,9 @@ def run_inspect(args) -> int:
     corruptions = reader.corruptions()
     problems = reader.problems()
     unreadable = {pr.path for pr in problems}
+    check_matched(reader.all_names(), runs, any(reader.series(r) for r in runs),
+                  run_filter=args.run if os.path.isdir(path) or is_url(path) else None,
+                  tag_filter=args.tag)
     if not runs:
         print(f"{path}: no event files", file=out)
     header = ("tag", "kind", "count", "steps", "wall time (UTC)")
@@ -204,13 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UsageError as exc:
-        parser.error(str(exc))  # exits with status 2
+        return error(args.command, str(exc))
+    except NothingMatched as exc:
+        return error(args.command, str(exc), NOTHING_MATCHED)
     except BrokenPipeError:
         return 0
     except OSError as exc:  # a missing logdir, an output path in a missing folder, ...
-        print(f"tbx {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return error(args.command, str(exc))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import os
 import sys
 from urllib.parse import quote
 
-from tbx._cliutil import UsageError, check_path, check_regex, want_progress
+from tbx._cliutil import UsageError, check_matched, check_path, check_regex, want_progress
 
 __all__ = ["add_export_parser", "run_export", "TABLE_KINDS", "FILE_KINDS", "KNOWN_PLUGINS",
            "export_files", "export_dataset", "partition_name", "PARTITION_BY"]
@@ -57,7 +57,8 @@ def add_export_parser(subparsers) -> None:
             "Unix epoch), value. Floats are written exactly (shortest round-trip form). With "
             "--kind images, audio or plugins, OUT is a folder: each point's data becomes a file "
             "OUT/<run>/<tag>/<step>_<n>.<ext> (run and tag percent-encoded), listed in "
-            "OUT/index.csv with the columns run, tag, step, wall_time, path."
+            "OUT/index.csv with the columns run, tag, step, wall_time, path. Exit status 2 "
+            "for a bad argument, 3 when --run or --tag matched nothing (nothing is written)."
         ),
     )
     p.add_argument("logdir", metavar="LOGDIR",
@@ -181,7 +182,7 @@ def _write_table(df, args, fmt: str) -> None:
 
 def run_export(args) -> int:
     fmt = _export_format(args)
-    check_path(args.logdir, "LOGDIR")
+    check_path(args.logdir, "LOGDIR", folder=True)
     check_regex(args.run, "--run")
     check_regex(args.tag, "--tag")
     if fmt == "parquet" and args.output == "-":
@@ -200,6 +201,9 @@ def run_export(args) -> int:
             print(f"tbx export: warning: {w.message}", file=sys.stderr)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    p = data.provider
+    check_matched(p.all_names(), data.runs, any(p.series(r) for r in data.runs),
+                  run_filter=args.run, tag_filter=args.tag)  # else NothingMatched: exit 3
     if args.partition_by is not None:
         files, rows = export_dataset(data, args.kind, args.output)
         what, target = f"{rows} rows of {args.kind} in {files} files", args.output

@@ -88,7 +88,8 @@ def _why(exc: OSError) -> str:
 
 class LogdirReader(Queries):
     """Engine of :class:`tbx.reader.provider.LogdirProvider`; same arguments and errors, plus
-    ``only_files`` (read only these paths, as the store lists them: tbparse-style file reads)."""
+    ``only_files`` (read only these paths, as the store lists them: tbparse-style file reads;
+    a local store then looks at these files only, walking no folder)."""
 
     def __init__(self, logdir, *, run_filter: str | None = None, tag_filter: str | None = None,
                  only_files: set[str] | None = None, follow_symlinks: bool = False,
@@ -99,7 +100,7 @@ class LogdirReader(Queries):
         self._tag_re = _compile(tag_filter, "tag_filter")
         self._run_names = _names(run_names, "run_names")
         self._tag_names = _names(tag_names, "tag_names")
-        self._fs = open_logdir(logdir, follow_symlinks=follow_symlinks)
+        self._fs = open_logdir(logdir, follow_symlinks=follow_symlinks, only_files=only_files)
         self._fs.check()
         self._lister = Lister(self._fs, watch)
         self._listing: Listing | None = None
@@ -186,6 +187,13 @@ class LogdirReader(Queries):
                       "%d reads, %d bytes", self.logdir, len(names), len(todo),
                       req["listings"], req["reads"], req["bytes"])
         return changes
+
+    def all_names(self) -> dict[str, list[str]]:
+        """See :meth:`tbx.reader.provider.LogdirProvider.all_names`."""
+        with self._lock:
+            listed = self._listing.runs if self._listing is not None else {}
+            return {name: [t.decode("utf-8", errors="replace") for t in self._runs[name].tags_b]
+                    if name in self._runs else [] for name in sorted(listed)}
 
     def _batches(self, todo):
         """``todo`` in batches whose first blocks are fetched at once (object stores: many

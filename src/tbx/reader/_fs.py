@@ -17,6 +17,8 @@ Local rules (the viewer reads only below LOGDIR):
 * Folders on pseudo file systems (``/proc``, ``/sys``, ``/dev``, cgroups, ... : the kernel's
   ``proc``, ``sysfs``, ``devtmpfs``... mounts in ``/proc/self/mountinfo``) are never walked.
 * A folder that cannot be listed is skipped and reported; the rest is listed.
+* With ``only_files`` (reading given event files, e.g. ``tbx inspect FILE``), only those files
+  are looked at (one ``stat`` each): no folder is walked.
 """
 
 from __future__ import annotations
@@ -127,11 +129,16 @@ class LocalLogdir:
         root: the folder.
         follow_symlinks: follow links whose target is outside ``root`` too (pseudo file
             systems are still never walked, and loops still end).
+        only_files: paths of event files directly in ``root``: list only these (run ``"."``),
+            never walking a folder; ``None`` (default) lists the whole tree.
     """
 
-    def __init__(self, root: str, follow_symlinks: bool = False):
+    def __init__(self, root: str, follow_symlinks: bool = False, only_files=None):
         self.root = os.path.abspath(root)
         self.follow_symlinks = bool(follow_symlinks)
+        self.only_files = None if only_files is None else sorted(
+            {os.path.join(self.root, os.path.basename(p)) for p in only_files
+             if os.path.dirname(os.path.abspath(p)) == self.root})
         self._pseudo = pseudo_devices()
 
     def check(self) -> None:
@@ -152,6 +159,24 @@ class LocalLogdir:
         self.check()
         runs: dict[str, list[FileEntry]] = {}
         problems: list[Problem] = []
+        if self.only_files is not None:
+            found = []
+            for path in self.only_files:
+                if not _is_event_file(os.path.basename(path)):
+                    continue
+                try:
+                    st = os.stat(path)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    problems.append(Problem(path, f"cannot read file: {_why(exc)}"))
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    found.append(FileEntry(path, st.st_size, (st.st_dev, st.st_ino),
+                                           (st.st_size, st.st_mtime_ns)))
+            if found:
+                runs["."] = sorted(found, key=lambda f: file_order(os.path.basename(f.path)))
+            return Listing(runs, problems)
         self.walk([(self.root, ".")], runs, problems)
         return Listing(dict(sorted(runs.items())), problems)
 
@@ -368,9 +393,10 @@ class FsspecLogdir:
         return display_name(path.rpartition("/")[2])
 
 
-def open_logdir(logdir: str | os.PathLike, follow_symlinks: bool = False):
-    """The store of ``logdir`` (a path or a URL): a :class:`LocalLogdir` or
-    :class:`FsspecLogdir`.
+def open_logdir(logdir: str | os.PathLike, follow_symlinks: bool = False, only_files=None):
+    """The store of ``logdir`` (a path or a URL): a :class:`LocalLogdir` (``only_files``: list
+    only these files, see there) or :class:`FsspecLogdir` (which lists the tree whatever
+    ``only_files`` says; the reader keeps only those files).
 
     Raises:
         TypeError: ``logdir`` is not a str or path.
@@ -385,4 +411,4 @@ def open_logdir(logdir: str | os.PathLike, follow_symlinks: bool = False):
         return FsspecLogdir(path)
     if path.startswith("file://"):
         path = path[len("file://"):]
-    return LocalLogdir(path, follow_symlinks=follow_symlinks)
+    return LocalLogdir(path, follow_symlinks=follow_symlinks, only_files=only_files)

@@ -124,7 +124,8 @@ class Lister:
         if not self.watch:
             return
         self.mode = "poll"
-        if isinstance(store, LocalLogdir) and not _networked(mount_type(store.root)):
+        if isinstance(store, LocalLogdir) and store.only_files is None \
+                and not _networked(mount_type(store.root)):
             try:
                 import watchfiles  # noqa: F401
             except ImportError:

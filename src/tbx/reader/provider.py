@@ -215,6 +215,14 @@ class LogdirProvider:
         """Names of the runs with at least one event file, sorted."""
         return self._reader.runs()
 
+    def all_names(self) -> dict[str, list[str]]:
+        """Every run listed at the last refresh, whatever ``run_filter`` and ``run_names`` say,
+        in name order, with the tags met in its records whatever ``tag_filter`` and
+        ``tag_names`` say (first-seen order; ``[]`` for a run the run filters left out, which
+        is not read). What the filters chose from, e.g. to say what exists when they matched
+        nothing."""
+        return self._reader.all_names()
+
     def series(self, run: str) -> list[tuple[str, str, TagInfo]]:
         """``(tag, plugin, TagInfo)`` of every series of ``run``, first seen first.
 

@@ -191,6 +191,8 @@ def build_report(logdir, output, *, runs: str | None = None, tags: str | None = 
     Raises:
         ValueError: ``width`` or ``max_size`` not an integer >= 1, or a bad regular
             expression.
+        tbx._cliutil.NothingMatched: (a LookupError) ``runs`` or ``tags`` matched nothing
+            (nothing is written; the message lists the runs or tags there are).
         FileNotFoundError: ``logdir`` does not exist, or the report page is not built.
         OSError: ``output`` cannot be written.
     """
@@ -204,6 +206,11 @@ def build_report(logdir, output, *, runs: str | None = None, tags: str | None = 
     js, css = load_bundle()
     provider = LogdirProvider(logdir, run_filter=runs, tag_filter=tags)
     provider.refresh(progress=progress)
+    from tbx._cliutil import check_matched
+
+    kept = provider.runs()
+    check_matched(provider.all_names(), kept, any(provider.series(r) for r in kept),
+                  run_filter=runs, tag_filter=tags, run_option="runs", tag_option="tags")
     series = [(run, tag, provider.scalars(run, tag)) for run, tag in D.scalar_pairs(provider)]
     total = sum(len(s) for _, _, s in series)
     hparams, images, text = (D.hparams_table(provider), D.last_images(provider),

@@ -8,6 +8,8 @@ import os
 import re
 import sys
 
+from tbx._cliutil import NOTHING_MATCHED, NothingMatched, UsageError, check_path, error
+
 __all__ = ["add_report_parser", "report_main"]
 
 
@@ -28,7 +30,8 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
             "series is downsampled with M4 to --width pixel columns (at most 4 points a "
             "column, spikes kept; the points kept are stored exactly), lowered until the "
             "file fits in --max-size, unless --full. Prints the width used and the file's "
-            "size. Needs pip install 'tbx[viewer]'."
+            "size. Needs pip install 'tbx[viewer]'. Exit status 2 for a bad argument, 3 when "
+            "--runs or --tags matched nothing (nothing is written)."
         ),
     )
     p.add_argument("logdir", metavar="LOGDIR",
@@ -53,9 +56,8 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _fail(msg: str) -> int:
-    print(f"tbx report: error: {msg}", file=sys.stderr)
-    return 2
+def _fail(msg: str, status: int = 2) -> int:
+    return error("report", msg, status)
 
 
 def _mb(n: int) -> str:
@@ -63,12 +65,12 @@ def _mb(n: int) -> str:
 
 
 def report_main(args) -> int:
-    """Run ``tbx report`` from parsed arguments; exit status 0, or 2 with a message naming
-    the argument."""
-    from tbx.reader._fs import is_url
-
-    if not is_url(args.logdir) and not os.path.isdir(args.logdir):
-        return _fail(f"LOGDIR {args.logdir!r} is not a folder")
+    """Run ``tbx report`` from parsed arguments; exit status 0, 2 with a message naming the
+    argument, or 3 when ``--runs``/``--tags`` matched nothing (nothing is written)."""
+    try:
+        check_path(args.logdir, "LOGDIR", folder=True)
+    except UsageError as exc:
+        return _fail(str(exc))
     for name, pat in (("--runs", args.runs), ("--tags", args.tags)):
         if pat is not None:
             try:
@@ -104,6 +106,8 @@ def report_main(args) -> int:
         return _fail(f"tbx report needs the viewer extra (pip install 'tbx[viewer]'): {exc}")
     except FileNotFoundError as exc:
         return _fail(str(exc))
+    except NothingMatched as exc:
+        return _fail(exc.said_as("--runs" if exc.what == "run" else "--tags"), NOTHING_MATCHED)
     if not args.quiet:
         if info.width is None:
             kept = "every point (--full)"

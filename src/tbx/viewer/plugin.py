@@ -22,6 +22,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from tbx.viewer.views import echo_value, float_range_words, int_range_words
+
 __all__ = ["Plugin", "PluginContext", "PluginRequest", "PluginError", "Handler", "RESERVED",
            "tensor_points_route"]
 
@@ -230,32 +232,39 @@ class PluginRequest:
         return vals[0]
 
     def int(self, name: str, default: int | None, lo: int, hi: int) -> int | None:
-        """Integer parameter in ``[lo, hi]``; ``default`` when absent or empty."""
+        """Integer parameter in ``[lo, hi]``; ``default`` when absent or empty. The error says
+        what is accepted as people say it ("index must be a non-negative integer", "width
+        must be an integer from 0 to 20000"): bounds from 2^31 - 1 up are no practical limit
+        and are named only when passed, as powers of two."""
         v = self.one(name, required=False)
         if v is None or v == "":
             return default
         try:
             x = int(v)
         except ValueError:
-            raise PluginError(f"{name} must be an integer, got {v!r}") from None
+            raise PluginError(f"{name} must be an integer, got {echo_value(v)}") from None
+        if hi < lo:
+            raise PluginError(f"{name} {echo_value(v)} cannot be used: there is no {name} to "
+                              f"choose from")
         if not lo <= x <= hi:
-            raise PluginError(f"{name} must be in [{lo}, {hi}], got {x}")
+            raise PluginError(f"{name} must be {int_range_words(lo, hi, x)}, got {echo_value(v)}")
         return x
 
     def float(self, name: str, default: float | None, lo: float = -math.inf,
               hi: float = math.inf, hi_open: bool = False) -> float | None:
         """Finite float parameter in ``[lo, hi]`` (``[lo, hi)`` with ``hi_open``); ``default``
-        when absent or empty."""
+        when absent or empty. The error says what is accepted ("xmin must be a finite
+        number", "smoothing must be a number from 0 to 1 (1 excluded)")."""
         v = self.one(name, required=False)
         if v is None or v == "":
             return default
         try:
             x = float(v)
         except ValueError:
-            raise PluginError(f"{name} must be a number, got {v!r}") from None
+            raise PluginError(f"{name} must be a number, got {echo_value(v)}") from None
         if not math.isfinite(x) or x < lo or (x >= hi if hi_open else x > hi):
-            rng = f"[{lo}, {hi})" if hi_open else f"[{lo}, {hi}]"
-            raise PluginError(f"{name} must be a finite number in {rng}, got {v!r}")
+            raise PluginError(f"{name} must be {float_range_words(lo, hi, hi_open)}, got "
+                              f"{echo_value(v)}")
         return x
 
     def choice(self, name: str, default: str, choices) -> str:

@@ -180,7 +180,15 @@ def serve_main(args) -> int:
         print(f"tbx serve: error: --port must be in 0..65535, got {args.port}", file=sys.stderr)
         return 2
     if not args.reload_interval > 0:
-        print("tbx serve: error: --reload-interval must be > 0", file=sys.stderr)
+        print(f"tbx serve: error: --reload-interval must be > 0, got {args.reload_interval}",
+              file=sys.stderr)
+        return 2
+    from tbx._cliutil import UsageError, check_path
+
+    try:
+        check_path(args.logdir, "LOGDIR", folder=True)
+    except UsageError as exc:
+        print(f"tbx serve: error: {exc}", file=sys.stderr)
         return 2
     from tbx.reader._budget import parse_size
 

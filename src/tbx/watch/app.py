@@ -12,7 +12,8 @@ charts. The grid grows with the window (a column of charts per 60 columns, a row
 Live: a background thread calls :meth:`~tbx.reader.provider.LogdirProvider.refresh` every
 ``interval`` seconds (the web viewer's default: 1 s), the reader's one incremental path; the
 screen is redrawn only when it reported changes or the run list changed (vanished runs leave,
-new runs join), so an idle dashboard costs one refresh a second.
+new runs join). ``tbx watch`` gives it a watching provider (``watch=True``, as ``tbx serve``),
+so an idle dashboard's refresh lists and reads nothing.
 
 Keys: ``n``/``p`` next/previous page of tags (pages follow the tag groups, the part of a tag
 before its first ``/``); ``z`` zoom to the last 10^k steps (each press divides by 10, then back

@@ -4,8 +4,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+
+from tbx._cliutil import (
+    NOTHING_MATCHED,
+    NothingMatched,
+    UsageError,
+    check_matched,
+    check_path,
+    error,
+)
 
 __all__ = ["add_watch_parser", "watch_main"]
 
@@ -45,19 +53,25 @@ def add_watch_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _fail(msg: str) -> int:
-    print(f"tbx watch: error: {msg}", file=sys.stderr)
-    return 2
+def _fail(msg: str, status: int = 2) -> int:
+    return error("watch", msg, status)
 
 
 def watch_main(args) -> int:
-    """Run ``tbx watch`` from parsed arguments. Exit status 0, or 2 with a message naming the
-    argument (missing logdir, bad regex, bad number, no terminal, missing extra)."""
-    from tbx.reader._fs import is_url
+    """Run ``tbx watch`` from parsed arguments. Exit status 0, 2 with a message naming the
+    argument (missing logdir, bad regex, bad number, no terminal, missing extra), or 3 when
+    ``--once`` found no scalar series matching ``--runs``/``--tags`` (the message lists what
+    there is).
+
+    The live dashboard reads through a watching provider (``LogdirProvider(watch=True)``, as
+    ``tbx serve``): a local logdir is watched with ``watchfiles`` and others are listed with
+    back-off, so a refresh of an unchanged logdir lists and reads nothing."""
     from tbx.watch.snapshot import compile_filter
 
-    if not is_url(args.logdir) and not os.path.isdir(args.logdir):
-        return _fail(f"LOGDIR {args.logdir!r} is not a folder")
+    try:
+        check_path(args.logdir, "LOGDIR", folder=True)
+    except UsageError as exc:
+        return _fail(str(exc))
     try:
         run_re = compile_filter(args.runs, "--runs")
         tag_re = compile_filter(args.tags, "--tags")
@@ -71,12 +85,23 @@ def watch_main(args) -> int:
         return _fail("--format needs --once")
     from tbx.reader.provider import LogdirProvider
 
-    provider = LogdirProvider(args.logdir)
     if args.once:
-        from tbx.watch.snapshot import format_json, format_text, snapshot
+        provider = LogdirProvider(args.logdir)
+        from tbx.watch.snapshot import format_json, format_text, scalar_pairs, snapshot
 
         provider.refresh()
         stats = snapshot(provider, run_re, tag_re)
+        if not stats and (run_re is not None or tag_re is not None):
+            runs = [r for r in provider.runs() if run_re is None or run_re.search(r)]
+            scalar: dict[str, list[str]] = {r: [] for r in provider.runs()}
+            for r, t in scalar_pairs(provider):
+                scalar[r].append(t)
+            try:
+                check_matched(scalar, runs, False, run_filter=args.runs if run_re else None,
+                              tag_filter=args.tags if tag_re else None, run_option="--runs",
+                              tag_option="--tags", noun="scalar tag")
+            except NothingMatched as exc:
+                return _fail(str(exc), NOTHING_MATCHED)
         out = format_json if args.format == "json" else format_text
         sys.stdout.write(out(provider, stats))
         return 0
@@ -87,6 +112,10 @@ def watch_main(args) -> int:
     except ImportError as exc:
         return _fail(f"the live dashboard needs the watch extra (pip install 'tbx[watch]'): "
                      f"{exc}")
-    WatchApp(provider, interval=args.interval, run_filter=args.runs, tag_filter=args.tags,
-             smoothing=args.smoothing).run()
+    provider = LogdirProvider(args.logdir, watch=True)  # an idle refresh lists nothing
+    try:
+        WatchApp(provider, interval=args.interval, run_filter=args.runs, tag_filter=args.tags,
+                 smoothing=args.smoothing).run()
+    finally:
+        provider.close()
     return 0
