@@ -449,3 +449,57 @@ def test_without_the_viewer_the_demo_still_trains(monkeypatch, tmp_path, capsys)
     assert "training without the live view" in captured.err
     assert "View it with: tbx serve" in captured.out
     assert read(tmp_path).runs == ["lr_0.01"]
+
+
+def test_the_viewer_stops_when_the_demo_is_killed(tmp_path):
+    """``tbx demo`` killed outright (SIGKILL: no chance to stop its viewer) must not leave its
+    viewer process behind holding the port: the viewer sees its stdin pipe close and exits."""
+    import queue
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    pytest.importorskip("uvicorn")
+    cmd = [sys.executable, "-m", "tbx.demo", "--epochs", "1", "--no-graph", "--lr", "0.01",
+           "--port", "0", "--pace", "0", "--logdir", str(tmp_path / "runs")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    url = None
+    try:
+        deadline = time.monotonic() + 180
+        while url is None:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            if line.startswith("tbx viewer at "):
+                url = line.split()[3]
+        viewer = [
+            int(pid) for pid in os.listdir("/proc") if pid.isdigit()
+            and _ppid(int(pid)) == proc.pid
+        ]
+        assert len(viewer) == 1, viewer
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(60)
+    deadline = time.monotonic() + 120
+    while _alive(viewer[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(viewer[0]), f"the viewer {viewer[0]} of a killed demo is still running"
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, already ended, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

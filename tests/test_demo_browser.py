@@ -27,6 +27,10 @@ from tbx.demo.run import DemoConfig, run_name  # noqa: E402
 RUNS = [run_name(lr) for lr in DemoConfig().learning_rates]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """``tbx demo --epochs 1 --port 0`` running until the test module ends: its URL, logdir and
@@ -39,6 +43,9 @@ def demo(tmp_path_factory):
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         text=True,
+        # Ctrl-C reaches the demo even when this test run was started in the background of a
+        # shell, which makes its children ignore SIGINT.
+        preexec_fn=_default_sigint,
     )
     lines: queue.Queue = queue.Queue()
     output: list[str] = []

@@ -470,8 +470,15 @@ class ViewerProcess:
     Use :meth:`start`; ``url`` is the address it printed. :meth:`stop` ends it.
     """
 
+    # The child reads its stdin, a pipe that only this process holds open: end of file means
+    # this process is gone (even by SIGKILL), and the viewer stops instead of keeping the port.
     _CODE = (
-        "import sys\n"
+        "import os, signal, sys, threading\n"
+        "def _parent_gone():\n"
+        "    sys.stdin.buffer.read()\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    threading.Timer(10, os._exit, (1,)).start()\n"
+        "threading.Thread(target=_parent_gone, daemon=True).start()\n"
         "from tbx.viewer.server import serve\n"
         "sys.exit(serve(sys.argv[1], host=sys.argv[2], port=int(sys.argv[3])))\n"
     )
@@ -505,7 +512,7 @@ class ViewerProcess:
             [sys.executable, "-u", "-c", cls._CODE, os.fspath(logdir), host, str(port)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             text=True,
         )
         lines: queue.Queue = queue.Queue()
