@@ -297,9 +297,11 @@ typedef int (*record_cb)(void *ctx, const uint8_t *buf, size_t start, size_t len
 
 /* Scans records from `pos`; calls cb on every good one. Corruptions are appended to `corr` as
  * (offset, skipped, reason). Returns the resume offset, or -1 on a Python error.
- * strict: stop at the first corruption (it is still appended to `corr`). */
+ * strict: stop at the first corruption (it is still appended to `corr`).
+ * max_len: stop before a record (with a good header) whose data is longer than this; the caller
+ * decides from its header whether to read it (only its length CRC has been checked). */
 static Py_ssize_t scan_loop(const uint8_t *b, size_t size, size_t pos, int strict, PyObject *corr,
-                            record_cb cb, void *ctx) {
+                            record_cb cb, void *ctx, uint64_t max_len) {
     while (pos + 12 <= size) {
         if (!header_ok(b, pos)) {
             const char *reason = masked(crc32c(b + pos, 8)) == rd32(b + pos + 8)
@@ -320,6 +322,7 @@ static Py_ssize_t scan_loop(const uint8_t *b, size_t size, size_t pos, int stric
             continue;
         }
         uint64_t length = rd64(b + pos);
+        if (length > max_len) break; /* left to the caller */
         size_t data_start = pos + 12;
         if (length > size || data_start + length + 4 > size) break; /* incomplete tail */
         size_t data_end = data_start + (size_t)length;
@@ -365,7 +368,7 @@ static PyObject *py_scan_records(PyObject *self, PyObject *args) {
     PyObject *corr = PyList_New(0), *res = NULL;
     if (!corr) goto done;
     Py_ssize_t end = scan_loop((const uint8_t *)view.buf, (size_t)view.len, (size_t)start, strict,
-                               corr, rec_cb, &ctx);
+                               corr, rec_cb, &ctx, UINT64_MAX);
     if (end < 0) goto done;
     PyObject *s = buf_to_bytes(&ctx.starts), *l = buf_to_bytes(&ctx.lengths);
     if (s && l) res = Py_BuildValue("(OOnO)", s, l, end, corr);
@@ -565,6 +568,9 @@ typedef struct {
     int64_t nrec;
     PyObject *tags;      /* list[bytes] */
     PyObject *tag_index; /* dict[bytes, int] */
+    PyObject *want;      /* None, or callable(tag bytes) -> keep its rows? */
+    uint8_t *keep;       /* per tag id: 0 not asked yet, 1 keep, 2 drop */
+    size_t nkeep;
     PyObject *slot_obj[TAG_SLOTS]; /* tag cache, entries borrowed from `tags` */
     uint32_t slot_hash[TAG_SLOTS];
     int32_t slot_id[TAG_SLOTS];
@@ -632,6 +638,32 @@ static int other_record(EvCtx *c, size_t start, size_t len) {
     int64_t t[3] = {c->nrec, (int64_t)start, (int64_t)len};
     c->nrec++;
     return buf_put(&c->others, t, sizeof t);
+}
+
+/* 1 when the rows of tag id `tid` are wanted, 0 when not, -1 on a Python error. */
+static int wanted(EvCtx *c, int32_t tid) {
+    if (c->want == Py_None) return 1;
+    if ((size_t)tid >= c->nkeep) {
+        size_t n = c->nkeep ? c->nkeep : 64;
+        while (n <= (size_t)tid) n *= 2;
+        uint8_t *k = PyMem_Realloc(c->keep, n);
+        if (!k) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memset(k + c->nkeep, 0, n - c->nkeep);
+        c->keep = k;
+        c->nkeep = n;
+    }
+    if (!c->keep[tid]) {
+        PyObject *r = PyObject_CallOneArg(c->want, PyList_GET_ITEM(c->tags, tid));
+        if (!r) return -1;
+        int t = PyObject_IsTrue(r);
+        Py_DECREF(r);
+        if (t < 0) return -1;
+        c->keep[tid] = t ? 1 : 2;
+    }
+    return c->keep[tid] == 1;
 }
 
 static int emit(EvCtx *c, const Row *r) {
@@ -782,6 +814,9 @@ static int ev_cb(void *vctx, const uint8_t *buf, size_t start, size_t len) {
     }
     for (size_t i = 0; i < c->npend; i++) {
         Row *row = &c->pend[i];
+        int w = wanted(c, row->tid);
+        if (w < 0) return -1;
+        if (!w) continue;
         row->rec = c->nrec;
         row->step = step;
         row->wall = wall;
@@ -794,10 +829,16 @@ static int ev_cb(void *vctx, const uint8_t *buf, size_t start, size_t len) {
 static PyObject *py_scan_events(PyObject *self, PyObject *args) {
     Py_buffer view;
     Py_ssize_t start = 0;
-    PyObject *tags, *tag_index;
-    if (!PyArg_ParseTuple(args, "y*nO!O!", &view, &start, &PyList_Type, &tags, &PyDict_Type,
-                          &tag_index))
+    PyObject *tags, *tag_index, *want = Py_None;
+    long long limit = -1;
+    if (!PyArg_ParseTuple(args, "y*nO!O!|OL", &view, &start, &PyList_Type, &tags, &PyDict_Type,
+                          &tag_index, &want, &limit))
         return NULL;
+    if (want != Py_None && !PyCallable_Check(want)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_TypeError, "want must be None or a callable");
+        return NULL;
+    }
     if (start < 0 || start > view.len) {
         PyBuffer_Release(&view);
         PyErr_SetString(PyExc_ValueError, "start is outside the buffer");
@@ -810,10 +851,11 @@ static PyObject *py_scan_events(PyObject *self, PyObject *args) {
     }
     ctx->tags = tags;
     ctx->tag_index = tag_index;
+    ctx->want = want;
     PyObject *corr = PyList_New(0), *res = NULL, *rows = NULL, *others = NULL;
     if (!corr) goto done;
     Py_ssize_t end = scan_loop((const uint8_t *)view.buf, (size_t)view.len, (size_t)start, 0, corr,
-                               ev_cb, ctx);
+                               ev_cb, ctx, limit < 0 ? UINT64_MAX : (uint64_t)limit);
     if (end < 0) goto done;
     rows = PyDict_New();
     if (!rows) goto done;
@@ -847,6 +889,7 @@ done:
         for (int i = 0; i < NCOLS; i++) buf_free(&ctx->tags_cols[t].col[i]);
     PyMem_Free(ctx->tags_cols);
     PyMem_Free(ctx->pend);
+    PyMem_Free(ctx->keep);
     buf_free(&ctx->others);
     PyMem_Free(ctx);
     PyBuffer_Release(&view);
@@ -947,7 +990,8 @@ static PyMethodDef methods[] = {
      "end: resume offset; corruptions: list of (offset, skipped, reason). strict stops at the "
      "first corruption."},
     {"scan_events", py_scan_events, METH_VARARGS,
-     "scan_events(buf, start, tags, tag_index) -> (end, corruptions, nrec, rows, others)\n\n"
+     "scan_events(buf, start, tags, tag_index, want=None, limit=-1) -> (end, corruptions, nrec, "
+     "rows, others)\n\n"
      "Lenient scan that also decodes Events. rows: dict tag id -> 6 buffers, columns over the "
      "Summary Values of that tag: record ordinal (i4), step (i8), wall_time (f8), value (f8), "
      "kind (u1: 0 simple_value, 1 one-number tensor, 2 other), and extra: int64 5-tuples (row, "
@@ -955,7 +999,9 @@ static PyMethodDef methods[] = {
      "not 0 or that carry metadata. Tag ids index `tags` "
      "(list of bytes); new tags are appended to it and to `tag_index` (dict bytes -> id). "
      "others: int64 triples (record ordinal, data offset, length) of records left to "
-     "protobuf."},
+     "protobuf. want: None, or a callable(tag bytes) -> bool called once per tag id and call; "
+     "rows of tags it rejects are not returned. limit >= 0: stop before the first record whose "
+     "data is longer (end is its offset; its length CRC was checked)."},
     {"histogram", py_histogram, METH_VARARGS,
      "histogram(values, is_f64, table, nbins, shift) -> None | (counts, ambiguous, min, max, "
      "sum, sum_squares)\n\nvalues: C-contiguous native float32 (is_f64 False) or float64 "
@@ -975,7 +1021,9 @@ PyMODINIT_FUNC PyInit__speedups(void) {
     if (!m) return NULL;
     /* ABI: bumped whenever an output layout changes; tbx.record ignores a stale build. */
     if (PyModule_AddIntConstant(m, "ABI", 2) < 0 ||
-        PyModule_AddIntConstant(m, "HAVE_HW_CRC", have_hw) < 0) {
+        PyModule_AddIntConstant(m, "HAVE_HW_CRC", have_hw) < 0 ||
+        /* scan_events takes want and limit */
+        PyModule_AddIntConstant(m, "SELECT", 1) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -299,6 +299,7 @@ def _scan_records_py(
     source: str = "<bytes>",
     strict: bool = True,
     base_offset: int = 0,
+    max_length: int | None = None,
 ) -> RecordScan:
     view = memoryview(buf).cast("B")
     size = len(view)
@@ -322,6 +323,8 @@ def _scan_records_py(
             result.corruptions.append(Corruption(source, base_offset + pos, nxt - pos, reason))
             pos = nxt
             continue
+        if max_length is not None and length > max_length:
+            break  # left to the caller (the C kernel's scan_events ``limit``)
         data_start = pos + HEADER_SIZE
         data_end = data_start + length
         if data_end + FOOTER_SIZE > size:

@@ -14,8 +14,9 @@ The hot loop (framing, CRC32C, scalar Event decoding) is the C module ``tbx._spe
 built, pure Python otherwise (see :mod:`tbx.record`).
 
 Modules, lowest first (each imports only those before it): ``_types`` (the values handed out),
-``_fs`` (file discovery: local folders, fsspec stores), ``_scan`` (record scanning, block by
-block), ``_series`` (series storage and decoding), ``_tracking`` (what changed since the last
+``_fs`` (file discovery: local folders, fsspec stores), ``_events_py`` (the pure-Python Event
+scan), ``_prefix`` (the tag of a long record from its first bytes), ``_scan`` (record scanning,
+block by block), ``_series`` (series storage and decoding), ``_tracking`` (what changed since the last
 refresh), ``_ingest`` (scanned rows into series, purges), ``_core`` (one refresh; queries),
 ``provider`` (the public contract), then ``frames`` and the tbparse layer (``_tbparse_*``,
 ``tbparse_compat``) over it.

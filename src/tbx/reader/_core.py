@@ -19,7 +19,7 @@ The read methods and reading evicted series back live in :mod:`~tbx.reader._quer
 
 Imports run one way: ``provider`` -> ``_core`` -> ``_queries`` -> ``_replay`` -> ``_ingest`` ->
 ``_tracking``, ``_run``, ``_series``, ``_decode``, ``_budget``, ``_scan``, ``_watch``, ``_fs`` ->
-``_types``.
+``_prefix``, ``_events_py``, ``_types``.
 """
 
 from __future__ import annotations
@@ -102,7 +102,12 @@ class LogdirReader(Queries):
         self._tag_names = _names(tag_names, "tag_names")
         self._fs = open_logdir(logdir, follow_symlinks=follow_symlinks, only_files=only_files)
         self._fs.check()
-        self._lister = Lister(self._fs, watch)
+        # a tag selection, for the scan: rows of other tags are dropped as they are scanned and
+        # long records of other tags are seeked past unread (local files; an object store is
+        # read in whole blocks, one request each, and filtered after the scan)
+        local = getattr(self._fs, "prefetch", None) is None
+        self._want = self._wanted if local and (self._tag_re or self._tag_names) else None
+        self._lister = Lister(self._fs, watch, only=self._run_names)
         self._listing: Listing | None = None
         self._retry: set[str] = set()  # runs to read again whatever the listing says
         self.logdir = logdir if isinstance(logdir, str) else str(logdir)
@@ -231,7 +236,7 @@ class LogdirReader(Queries):
                 continue
             try:
                 for blk in _scan.scan_file(self._fs.read, f, e.size, run.tags_b, run.tag_index,
-                                           self._fs.data_from):
+                                           self._fs.data_from, want=self._want):
                     f.note_head(blk.base, blk.buf)
                     with self._lock:
                         ingest(run, f, blk, changes, resets, self._report, self._new_slot,
@@ -359,10 +364,14 @@ class LogdirReader(Queries):
                         dst[key[:2]] = v
             changes.new_tags += [key[:2] for key in changes.new_series if first(key)]
 
-    def _new_slot(self, run: _Run, tid: int) -> _Tag | None:
-        name = run.tags_b[tid].decode("utf-8", errors="replace")
+    def _wanted(self, tag: bytes) -> bool:
+        """Whether the tag filters keep ``tag`` (as the file holds it)."""
+        name = tag.decode("utf-8", errors="replace")
         if self._tag_re is not None and not self._tag_re.search(name):
+            return False
+        return self._tag_names is None or name in self._tag_names
+
+    def _new_slot(self, run: _Run, tid: int) -> _Tag | None:
+        if not self._wanted(run.tags_b[tid]):
             return None
-        if self._tag_names is not None and name not in self._tag_names:
-            return None
-        return _Tag(name)
+        return _Tag(run.tags_b[tid].decode("utf-8", errors="replace"))

@@ -154,8 +154,13 @@ class LocalLogdir:
         real = os.path.realpath(folder)
         return any(_inside(real, p) for p in _PSEUDO_PATHS)
 
-    def list_runs(self) -> Listing:
-        """Every run below the logdir and its event files (see the module docstring)."""
+    def list_runs(self, only: frozenset[str] | None = None) -> Listing:
+        """Every run below the logdir and its event files (see the module docstring).
+
+        ``only``: run names; then only those runs' folders are listed (not below them, nor
+        anything else), by the same rules. A name that is no folder of the logdir lists
+        nothing (one holding ``\\x`` escapes, :func:`display_name`, makes it list the whole
+        logdir to find it)."""
         self.check()
         runs: dict[str, list[FileEntry]] = {}
         problems: list[Problem] = []
@@ -177,8 +182,34 @@ class LocalLogdir:
             if found:
                 runs["."] = sorted(found, key=lambda f: file_order(os.path.basename(f.path)))
             return Listing(runs, problems)
-        self.walk([(self.root, ".")], runs, problems)
+        if only is None:
+            self.walk([(self.root, ".")], runs, problems)
+            return Listing(dict(sorted(runs.items())), problems)
+        root_real = os.path.realpath(self.root)
+        for name in sorted(only):
+            folder = self._run_folder(name)
+            if folder is None or not os.path.isdir(folder):
+                if "\\x" in name:  # not valid UTF-8 as the OS has it: found by a whole walk
+                    return self.list_runs()
+                continue
+            if not self.follow_symlinks and not _inside(os.path.realpath(folder), root_real):
+                continue  # a link out of the logdir: never followed
+            found: dict[str, list[FileEntry]] = {}
+            self.walk([(folder, name)], found, problems, known=_Everything())
+            if name in found:
+                runs[name] = found[name]
         return Listing(dict(sorted(runs.items())), problems)
+
+    def _run_folder(self, name: str) -> str | None:
+        """The folder of run ``name`` (``"."`` or ``a/b`` relative to the logdir), or ``None``
+        when the name cannot be one (empty, ``..`` or ``.`` parts)."""
+        if name == ".":
+            return self.root
+        parts = name.split("/")
+        if any(p in ("", ".", "..") or os.sep in p or (os.altsep and os.altsep in p)
+               for p in parts):
+            return None
+        return os.path.join(self.root, *parts)
 
     def walk(self, stack, runs: dict, problems: list, dirs: dict | None = None,
              known=None) -> bool:
@@ -291,6 +322,13 @@ class LocalLogdir:
         return display_name(os.path.basename(path))
 
 
+class _Everything:
+    """A ``known`` for :meth:`LocalLogdir.walk` holding every folder: none is descended into."""
+
+    def __contains__(self, _path) -> bool:
+        return True
+
+
 def _why(exc: OSError) -> str:
     return f"[Errno {exc.errno}] {exc.strerror}" if exc.strerror else str(exc)
 
@@ -324,6 +362,9 @@ class FsspecLogdir:
         self.requests = {"listings": 0, "reads": 0, "bytes": 0}
         self._ready: dict[tuple[str, int], bytes] = {}
 
+    #: Selected runs listed one folder each, up to this many (more: one recursive listing).
+    ONLY_LISTINGS = 64
+
     def check(self) -> None:
         self.requests["listings"] += 2
         if not self.fs.exists(self.root):
@@ -331,12 +372,29 @@ class FsspecLogdir:
         if not self.fs.isdir(self.root):
             raise NotADirectoryError(f"logdir {self.url!r} is not a folder")
 
-    def list_runs(self) -> Listing:
+    def list_runs(self, only: frozenset[str] | None = None) -> Listing:
+        """Every run and its event files: one recursive listing. ``only``: run names; when
+        there are at most :attr:`ONLY_LISTINGS`, each of their folders is listed by itself
+        (one request each, not below it) instead of the whole prefix."""
         if hasattr(self.fs, "invalidate_cache"):
             self.fs.invalidate_cache(self.root)
-        self.requests["listings"] += 1
-        listing = self.fs.find(self.root, detail=True)  # one recursive listing
-        if not listing:
+        if only is not None and len(only) <= self.ONLY_LISTINGS:
+            listing = {}
+            for name in sorted(only):
+                if name != "." and any(p in ("", ".", "..") for p in name.split("/")):
+                    continue
+                self.requests["listings"] += 1
+                folder = self.root if name == "." else f"{self.root}/{name}"
+                try:
+                    found = self.fs.ls(folder, detail=True)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                listing.update((i["name"], i) for i in found
+                               if i["name"].rpartition("/")[0] == folder)
+        else:
+            self.requests["listings"] += 1
+            listing = self.fs.find(self.root, detail=True)  # one recursive listing
+        if not listing and only is None:
             self.check()  # an empty folder, or none at all
         runs: dict[str, list[FileEntry]] = {}
         root = self.root

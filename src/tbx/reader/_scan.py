@@ -2,7 +2,8 @@
 
 :func:`scan_file` reads one file from where the last read stopped in blocks of at most
 :data:`BLOCK` bytes (memory stays bounded whatever the file holds). Each block goes through
-``tbx._speedups.scan_events`` (or its pure-Python twin :func:`scan_events_py`): one pass that
+``tbx._speedups.scan_events`` (or its pure-Python twin
+:func:`~tbx.reader._events_py.scan_events_py`): one pass that
 checks the framing and both CRCs and splits every Summary Value into columns (record ordinal,
 step, wall time, tag id, payload kind, number for ``simple_value`` and one-number tensors, and
 the byte ranges of the Value and of its metadata). Records that are not Summaries
@@ -12,6 +13,10 @@ Damage: a stretch that holds no record header (garbage, or a zero-filled tail as
 ``truncate -s`` leaves) is skipped once, reported once as one :class:`~tbx.record.Corruption`
 with its byte range, and never read again; runs of zero bytes are skipped at memory speed. A
 record longer than :data:`MAX_RECORD` is skipped and reported rather than read into memory.
+
+Selecting tags (``want``): rows of other tags are dropped by the scan itself, reads are small
+(:data:`SELECT_BLOCK`), and long records of other tags are seeked past unread, judged by their
+first bytes (:mod:`tbx.reader._prefix`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from tbx import record
+from tbx.reader._events_py import (
+    KIND_OTHER,
+    KIND_SIMPLE,
+    KIND_TENSOR_SCALAR,
+    ROW_DTYPES,
+    Rows,
+    payload_field,
+    scan_events_py,
+)
+from tbx.reader._prefix import PREFIX, summary_tag
 
 __all__ = ["BLOCK", "MAX_RECORD", "KIND_SIMPLE", "KIND_TENSOR_SCALAR", "KIND_OTHER",
            "ROW_DTYPES", "Rows", "Block", "scan_file", "scan_block", "scan_events_py",
@@ -29,211 +44,42 @@ __all__ = ["BLOCK", "MAX_RECORD", "KIND_SIMPLE", "KIND_TENSOR_SCALAR", "KIND_OTH
 
 #: Bytes read at once from a file.
 BLOCK = 64 << 20
+#: Reads that select tags (``want``): records longer than this many bytes are judged by their
+#: first bytes and seeked past when of another tag. Below it, reading a record costs less than
+#: the extra read call a skip makes (a record of 16 KiB is read and CRC-checked in a few
+#: microseconds from the page cache; a read call and a pass of the scan loop cost ~10-30);
+#: images, audio, large tensors and graphs are above it, scalars and most histograms below.
+SKIP_ABOVE = 16 << 10
+#: Reads that select tags: the first read after a long record, doubling up to SELECT_BLOCK
+#: (a smaller read buffer than :data:`BLOCK`: the memory of a selective read follows what it
+#: returns).
+SELECT_FIRST = 1 << 10
+SELECT_BLOCK = 4 << 20
 #: Longest record read (header + data + footer); longer ones are skipped and reported.
 MAX_RECORD = 256 << 20
-KIND_SIMPLE, KIND_TENSOR_SCALAR, KIND_OTHER = 0, 1, 2
-# Per tag: rec, step, wall, value, kind (dense), then ``extra`` (int64 5-tuples: row, value
-# offset, value length, metadata offset, metadata length) for rows not a plain simple_value or
-# carrying metadata; the format of ``tbx._speedups.scan_events``.
-ROW_DTYPES = (np.int32, np.int64, np.float64, np.float64, np.uint8)
+_unpack_q = struct.Struct("<Q").unpack_from
 _HEADER_GAP = record.HEADER_SIZE - 1  # a header needs 12 bytes: the last 11 cannot start one
 
 
-def _pb():
-    from tbx.proto import event_pb2, summary_pb2
-
-    return event_pb2, summary_pb2
-
-
-class Rows:
-    """Per-tag rows being collected in Python (the fallback and protobuf-decoded Events), in
-    ``scan_events``' output format."""
-
-    def __init__(self):
-        self.cols: dict[int, list[list]] = {}
-        self.aux = bytearray()
-
-    def add(self, tid: int, ordinal: int, ev, v, kind: int, value: float) -> None:
-        c = self.cols.get(tid)
-        if c is None:
-            c = self.cols[tid] = [[] for _ in range(6)]
-        row = len(c[0])
-        c[0].append(ordinal)
-        c[1].append(ev.step)
-        c[2].append(ev.wall_time)
-        c[3].append(value)
-        c[4].append(kind)
-        has_meta = v.HasField("metadata")
-        if kind == KIND_SIMPLE and not has_meta:
-            return
-        raw = v.SerializeToString()
-        voff = len(self.aux)
-        self.aux += raw
-        if has_meta:
-            m = v.metadata.SerializeToString()
-            moff, mlen = len(self.aux), len(m)
-            self.aux += m
-        else:
-            moff, mlen = 0, -1
-        c[5] += (row, voff, len(raw), moff, mlen)
-
-    def add_simple(self, tid: int, ordinal: int, step: int, wall: float, value: float) -> None:
-        c = self.cols.get(tid)
-        if c is None:
-            c = self.cols[tid] = [[] for _ in range(6)]
-        c[0].append(ordinal)
-        c[1].append(step)
-        c[2].append(wall)
-        c[3].append(value)
-        c[4].append(KIND_SIMPLE)
-
-    def result(self) -> dict[int, tuple]:
-        return {t: tuple(np.asarray(col, dt).tobytes() for col, dt in
-                         zip(c, (*ROW_DTYPES, np.int64), strict=True))
-                for t, c in self.cols.items()}
-
-
-_unpack_d = struct.Struct("<d").unpack_from
-_unpack_f = struct.Struct("<f").unpack_from
-_unpack_q = struct.Struct("<Q").unpack_from
-
-
-def _varint(b, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        c = b[pos]
-        pos += 1
-        result |= (c & 0x7F) << shift
-        if c < 0x80:
-            return result, pos
-        shift += 7
-        if shift >= 70:
-            raise ValueError("varint too long")
-
-
-def payload_field(b, pos: int, end: int) -> int:
-    """Field number of the payload of the serialized ``Summary.Value`` in ``b[pos:end]``:
-    2 ``simple_value``, 3 old-style histogram, 4 ``image``, 5 ``histo``, 6 ``audio``, 8
-    ``tensor`` (the last one wins, as in protobuf's oneof), 0 when it has none."""
-    found = 0
-    try:
-        while pos < end:
-            key, pos = _varint(b, pos)
-            fn, wt = key >> 3, key & 7
-            if wt == 0:
-                _, pos = _varint(b, pos)
-            elif wt == 1:
-                pos += 8
-            elif wt == 2:
-                n, pos = _varint(b, pos)
-                pos += n
-            elif wt == 5:
-                pos += 4
-            else:
-                break
-            if fn in (2, 3, 4, 5, 6, 8):
-                found = fn
-    except (IndexError, ValueError):
-        pass
-    return found
-
-
-def _simple_event(b: bytes):
-    """``(wall_time, step, [(tag bytes, value)])`` of an Event that is exactly ``wall_time,
-    step, Summary(Value(tag, simple_value)...)`` in canonical field order (what every scalar
-    writer produces), else ``None`` (protobuf decodes it)."""
-    n = len(b)
-    pos = 0
-    wall = 0.0
-    step = 0
-    try:
-        if b[0] == 0x09:
-            (wall,) = _unpack_d(b, 1)
-            pos = 9
-        if b[pos] == 0x10:
-            step, pos = _varint(b, pos + 1)
-            if step >= 1 << 63:
-                step -= 1 << 64
-        if b[pos] != 0x2A:
-            return None
-        size = b[pos + 1]
-        if size < 0x80:
-            pos += 2
-        else:
-            size, pos = _varint(b, pos + 1)
-        if pos + size != n:
-            return None
-        out = []
-        while pos < n:
-            size = b[pos + 1]
-            if b[pos] != 0x0A or size >= 0x80 or b[pos + 2] != 0x0A:
-                return None  # a Value longer than 127 bytes is no plain scalar
-            end = pos + 2 + size
-            tsize = b[pos + 3]
-            p = pos + 4 + tsize
-            if tsize >= 0x80 or p + 5 != end or end > n or b[p] != 0x15:
-                return None
-            tag = b[pos + 4 : p]
-            tag.decode("utf-8")  # protobuf rejects invalid UTF-8 in a string field
-            out.append((tag, _unpack_f(b, p + 1)[0]))
-            pos = end
-        return wall, step, out
-    except (IndexError, ValueError, struct.error):
-        return None
-
-
-def scan_events_py(buf, start: int, tags_b: list[bytes], tag_index: dict[bytes, int]):
-    """Pure-Python twin of ``tbx._speedups.scan_events`` (same outputs; plain scalar Events
-    parsed by hand, every other through protobuf). Row byte ranges refer to the returned
-    ``vbuf`` (serialized Values and metadata), ``others`` to ``buf``."""
-    event_pb2, _ = _pb()
-    scan = record._scan_records_py(buf, start, strict=False)
-    rows = Rows()
-    others: list[int] = []
-    view = memoryview(buf)
-    for ordinal, (s, n) in enumerate(zip(scan.starts, scan.lengths, strict=True)):
-        data = bytes(view[s : s + n])
-        simple = _simple_event(data)
-        if simple is not None:
-            wall, step, values = simple
-            for key, value in values:
-                tid = tag_index.get(key)
-                if tid is None:
-                    tid = tag_index[key] = len(tags_b)
-                    tags_b.append(key)
-                rows.add_simple(tid, ordinal, step, wall, value)
-            continue
-        try:
-            ev = event_pb2.Event.FromString(data)
-        except Exception:  # noqa: BLE001 - protobuf's DecodeError and friends
-            others += (ordinal, s, n)
-            continue
-        if ev.WhichOneof("what") != "summary":
-            others += (ordinal, s, n)
-            continue
-        for v in ev.summary.value:
-            key = v.tag.encode("utf-8")
-            tid = tag_index.get(key)
-            if tid is None:
-                tid = tag_index[key] = len(tags_b)
-                tags_b.append(key)
-            if v.WhichOneof("value") == "simple_value":
-                rows.add(tid, ordinal, ev, v, KIND_SIMPLE, v.simple_value)
-            else:
-                rows.add(tid, ordinal, ev, v, KIND_OTHER, 0.0)
-    corr = [(c.offset, c.skipped, c.reason) for c in scan.corruptions]
-    others_b = np.asarray(others, np.int64).tobytes()
-    return scan.end, corr, rows.result(), others_b, bytes(rows.aux)
-
-
-def scan_block(buf, start: int, tags_b: list[bytes], tag_index: dict[bytes, int]):
+def scan_block(buf, start: int, tags_b: list[bytes], tag_index: dict[bytes, int], want=None,
+               limit: int | None = None):
     """``(end, corruptions, rows, others, vbuf)`` of ``buf`` from offset ``start``, through the C
-    kernel when it is in use; offsets are relative to ``buf``."""
+    kernel when it is in use; offsets are relative to ``buf``.
+
+    ``want``: ``None`` (every tag), or ``want(tag bytes) -> bool``: rows of the tags it rejects
+    are not returned (records left to protobuf, ``others``, are returned whatever their tags).
+    ``limit``: stop before the first record whose data is longer than ``limit`` bytes (``end``
+    is then its offset; only its length CRC was checked)."""
     kernel = record.speedups()
-    if kernel is not None:
-        end, corr, _nrec, rows, others_b = kernel.scan_events(buf, start, tags_b, tag_index)
+    if kernel is not None and (getattr(kernel, "SELECT", 0) or (want is None and limit is None)):
+        if want is None and limit is None:
+            out = kernel.scan_events(buf, start, tags_b, tag_index)
+        else:
+            out = kernel.scan_events(buf, start, tags_b, tag_index, want,
+                                     -1 if limit is None else limit)
+        end, corr, _nrec, rows, others_b = out
         return end, corr, rows, others_b, buf
-    return scan_events_py(buf, start, tags_b, tag_index)
+    return scan_events_py(buf, start, tags_b, tag_index, want, limit)
 
 
 def zero_run_end(buf, start: int = 0) -> int:
@@ -266,7 +112,8 @@ class Block:
 
 
 def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, int],
-              data_from=None, block: int | None = None):
+              data_from=None, block: int | None = None, want=None,
+              skip_above: int | None = None):
     """Yield the :class:`Block` s of file ``f`` (a :class:`tbx.reader._tracking.FileState`) from
     ``f.offset`` up to ``size`` bytes, advancing ``f.offset`` (where reading resumes) and
     ``f.seen`` (bytes examined) after each block has been consumed.
@@ -278,9 +125,23 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
     A garbage stretch is reported when it ends, or up to the end of the bytes present (then
     again, with the same offset and more bytes, if it goes on); the open stretch is kept in
     ``f.span`` (start offset), ``f.span_end`` (reported up to) and ``f.span_reason``.
-    ``block``: bytes read at once (default :data:`BLOCK`).
+    ``block``: bytes read at once (default :data:`BLOCK`, or :data:`SELECT_BLOCK` with ``want``).
+
+    ``want`` (``None``: every tag; else ``want(tag bytes) -> bool``) selects tags: rows of other
+    tags are dropped by the scan, and a record whose data is longer than ``skip_above`` bytes
+    (default :data:`SKIP_ABOVE`) is judged by its first :data:`~tbx.reader._prefix.PREFIX`
+    bytes: when it is one Value of a tag not wanted (:func:`~tbx.reader._prefix.summary_tag`)
+    it is seeked past without being read (its length CRC is checked, its data and data CRC are
+    never read, so damage inside it goes unseen); otherwise it is read in full. Reads then start
+    at :data:`SELECT_FIRST` bytes after each long record and double up to ``block``, so the
+    bytes read of a skipped record stay small next to the records kept.
     """
-    first = block = block or BLOCK
+    select = want is not None
+    first = block = block or (SELECT_BLOCK if select else BLOCK)
+    if select:
+        skip_above = SKIP_ABOVE if skip_above is None else skip_above
+        block = min(SELECT_FIRST, first)
+    whole = 0  # a long record to read in full at f.offset (bytes)
     while f.offset < size:
         if f.span is not None and data_from is not None:
             hole_end = min(data_from(f.path, f.offset), size)
@@ -288,15 +149,17 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
                 f.offset = hole_end - _HEADER_GAP
                 f.seen = max(f.seen, f.offset)
         start = f.offset
-        want = min(size - start, block)
-        buf = read(f.path, start, want)
+        want_n = min(size - start, whole or block)
+        limit = skip_above if select and not whole else None
+        whole = 0
+        buf = read(f.path, start, want_n)
         if not buf:
             return
         n = len(buf)
         pos = 0
         if f.span is not None:  # inside garbage: skip zeros in bulk, then to the next header
             pos = record.find_header(buf, max(0, min(zero_run_end(buf), n) - _HEADER_GAP))
-        end, corr, rows, others_b, vbuf = scan_block(buf, pos, tags_b, tag_index)
+        end, corr, rows, others_b, vbuf = scan_block(buf, pos, tags_b, tag_index, want, limit)
         out, tail = [], None
         for off, skipped, reason in corr:
             if skipped == 0:  # no header from `off` to the end of what was read
@@ -313,11 +176,34 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
             new_end = max(tail, n - _HEADER_GAP)
         else:
             new_end = end
+        long = _long_record(buf, end, limit) if limit is not None and tail is None else None
         yield Block(start, buf, end, rows, np.frombuffer(others_b, np.int64).reshape(-1, 3),
                     vbuf, [c for c in out if c is not None])
         f.offset = start + new_end
         f.seen = max(f.seen, start + n)
-        at_end = n < want or start + n >= size
+        if long is not None:
+            at = start + end
+            need = long + record.HEADER_SIZE + record.FOOTER_SIZE
+            head = buf[end + record.HEADER_SIZE : end + record.HEADER_SIZE + PREFIX]
+            if len(head) < min(PREFIX, long):
+                head = read(f.path, at + record.HEADER_SIZE, min(PREFIX, long))
+            tag = summary_tag(head, long)
+            block = min(SELECT_FIRST, first)
+            if tag is not None and not want(tag):
+                if at + need > size:
+                    return  # not all there yet
+                f.offset = at + need  # seeked past, unread
+                f.seen = max(f.seen, f.offset)
+                continue
+            if need <= MAX_RECORD:
+                whole = need
+                continue
+            skipped = _too_long(f, at, long, size)
+            if skipped is None:
+                return
+            yield skipped
+            continue
+        at_end = n < want_n or start + n >= size
         if at_end:
             if f.span is not None and start + n > max(f.span, f.span_end):
                 # report what is there; if the stretch goes on, it is reported again, longer
@@ -330,14 +216,35 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
             if need <= MAX_RECORD:
                 block = max(block, need)
                 continue
-            if start + need > size:
+            skipped = _too_long(f, start, length, size)
+            if skipped is None:
                 return  # not all there yet
-            f.offset = start + need
-            f.seen = max(f.seen, f.offset)
-            yield Block(start, b"", 0, {}, np.empty((0, 3), np.int64), b"", [(
-                start, need, f"record of {length} bytes is longer than the reader's limit "
-                             f"({MAX_RECORD} bytes): skipped")])
-        block = first
+            yield skipped
+        block = min(block * 2, first) if select else first
+
+
+def _long_record(buf, end: int, limit: int) -> int | None:
+    """The data length of the record whose header starts at ``buf[end]`` when it is longer
+    than ``limit`` and its length CRC is right, else ``None``."""
+    if len(buf) - end < record.HEADER_SIZE:
+        return None
+    length, crc = struct.unpack_from("<QI", buf, end)
+    if length <= limit or record.masked_crc32c(bytes(buf[end : end + 8])) != crc:
+        return None
+    return length
+
+
+def _too_long(f, start: int, length: int, size: int) -> Block | None:
+    """Skip the record of ``length`` bytes at ``start`` (longer than :data:`MAX_RECORD`): the
+    block reporting it, or ``None`` when it is not all there yet."""
+    need = length + record.HEADER_SIZE + record.FOOTER_SIZE
+    if start + need > size:
+        return None
+    f.offset = start + need
+    f.seen = max(f.seen, f.offset)
+    return Block(start, b"", 0, {}, np.empty((0, 3), np.int64), b"", [(
+        start, need, f"record of {length} bytes is longer than the reader's limit "
+                     f"({MAX_RECORD} bytes): skipped")])
 
 
 def _close(f, stop: int, keep_open: bool = False):

@@ -106,10 +106,12 @@ class _Watcher:
 class Lister:
     """Lists ``store`` (a :class:`~tbx.reader._fs.LocalLogdir` or ``FsspecLogdir``) for each
     refresh. ``watch=False``: a whole listing every time. ``watch=True``: see the module
-    docstring. :meth:`listing` returns ``None`` when nothing needs listing."""
+    docstring. ``only``: run names; a listing (unless watched) lists only their folders.
+    :meth:`listing` returns ``None`` when nothing needs listing."""
 
-    def __init__(self, store, watch: bool = False):
+    def __init__(self, store, watch: bool = False, only: frozenset[str] | None = None):
         self.store = store
+        self.only = only  # run names: list only their folders (unless watched)
         self.watch = bool(watch)
         self.mode = "list"
         self._watcher: _Watcher | None = None
@@ -186,6 +188,8 @@ class Lister:
                 self._folder_problems.setdefault(os.path.dirname(p.path), []).append(p)
             new = Listing(dict(sorted(runs.items())), problems)
             self._rescan_at = now + RESCAN
+        elif self.only is not None:
+            new = self.store.list_runs(self.only)
         else:
             new = self.store.list_runs()
         if self.mode == "poll":
