@@ -16,8 +16,8 @@ built, pure Python otherwise (see :mod:`tbx.record`).
 Modules, lowest first (each imports only those before it): ``_types`` (the values handed out),
 ``_fs`` (file discovery: local folders, fsspec stores), ``_events_py`` (the pure-Python Event
 scan), ``_prefix`` (the tag of a long record from its first bytes), ``_scan`` (record scanning,
-block by block), ``_series`` (series storage and decoding), ``_tracking`` (what changed since the last
-refresh), ``_ingest`` (scanned rows into series, purges), ``_core`` (one refresh; queries),
+block by block), ``_series`` (series storage and decoding), ``_tracking`` (what changed since
+the last refresh), ``_ingest`` (scanned rows into series, purges), ``_core`` (one refresh; queries),
 ``provider`` (the public contract), then ``frames`` and the tbparse layer (``_tbparse_*``,
 ``tbparse_compat``) over it.
 """

@@ -126,6 +126,8 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
     again, with the same offset and more bytes, if it goes on); the open stretch is kept in
     ``f.span`` (start offset), ``f.span_end`` (reported up to) and ``f.span_reason``.
     ``block``: bytes read at once (default :data:`BLOCK`, or :data:`SELECT_BLOCK` with ``want``).
+    A block's ``buf``, ``vbuf`` and ``rows`` are emptied when the next block is asked for (so
+    that two read buffers are never held at once): copy what must outlive the loop body.
 
     ``want`` (``None``: every tag; else ``want(tag bytes) -> bool``) selects tags: rows of other
     tags are dropped by the scan, and a record whose data is longer than ``skip_above`` bytes
@@ -142,7 +144,12 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
         skip_above = SKIP_ABOVE if skip_above is None else skip_above
         block = min(SELECT_FIRST, first)
     whole = 0  # a long record to read in full at f.offset (bytes)
+    last = None
     while f.offset < size:
+        if last is not None:  # consumed: its buffers go before the next read (not beside it)
+            last.buf = last.vbuf = b""
+            last.rows = {}
+            last = buf = vbuf = rows = None
         if f.span is not None and data_from is not None:
             hole_end = min(data_from(f.path, f.offset), size)
             if hole_end - _HEADER_GAP > f.offset:
@@ -177,8 +184,9 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
         else:
             new_end = end
         long = _long_record(buf, end, limit) if limit is not None and tail is None else None
-        yield Block(start, buf, end, rows, np.frombuffer(others_b, np.int64).reshape(-1, 3),
-                    vbuf, [c for c in out if c is not None])
+        last = Block(start, buf, end, rows, np.frombuffer(others_b, np.int64).reshape(-1, 3),
+                     vbuf, [c for c in out if c is not None])
+        yield last
         f.offset = start + new_end
         f.seen = max(f.seen, start + n)
         if long is not None:
