@@ -170,6 +170,24 @@ def test_long_records_of_a_growing_file(tmp_path, impl):
     assert lg.corruptions() == []
 
 
+def test_evicted_series_read_back_seek_past_long_records(tmp_path, reads, impl):
+    """The provider reading an evicted series back uses the same selection."""
+    from tbx.reader.provider import LogdirProvider
+
+    write_mixed(tmp_path / "r")
+    path = event_file(tmp_path / "r")
+    p = LogdirProvider(tmp_path, memory_budget=0)
+    p.refresh()
+    assert p.memory()["resident_series"] == 0
+    reads.clear()
+    s = p.scalars("r", "loss")
+    assert s.value.tolist() == expect_loss() and s.step.tolist() == list(range(STEPS))
+    assert s.wall_time.tolist() == [100.0 + i for i in range(STEPS)]
+    assert sum(n for q, _, n in reads if q == path) < os.path.getsize(path) / 20
+    assert [x for x in p.blobs("r", "img").values] == \
+        [x for x in tbx.read(tmp_path).provider.blobs("r", "img").values]
+
+
 # ------------------------------------------------------------------ tags=: damage
 
 

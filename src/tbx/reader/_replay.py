@@ -83,13 +83,20 @@ def replay(store, name: str, file_version, tags, todo) -> dict:
         tag = run.tags_b[tid].decode("utf-8", errors="replace")
         return _Tag(tag) if tag in wanted else None
 
+    def want(tag: bytes) -> bool:
+        return tag.decode("utf-8", errors="replace") in wanted
+
+    # local files: other tags' rows dropped by the scan, their long records seeked past (an
+    # object store is read in whole blocks: a request each)
+    select = want if getattr(store, "prefetch", None) is None else None
+
     for path, index, spans, head in todo:
         f = FileState(FileEntry(path, 0, (), ()), index)
         for start, end in spans:
             f.offset = f.seen = start
             f.span = None
             for blk in scan_file(store.read, f, end, fresh.tags_b, fresh.tag_index,
-                                 store.data_from, REPLAY_BLOCK):
+                                 store.data_from, REPLAY_BLOCK, want=select):
                 if blk.base == 0 and head and bytes(blk.buf[: len(head)]) != head \
                         and len(blk.buf) >= len(head):
                     raise Stale(path)
