@@ -7,6 +7,7 @@ Usage::
     python benchmarks/bench_scale.py points --logdir DIR --runs 10 --tags 10 --steps 100000
     python benchmarks/bench_scale.py s3 --objects 10000 [--baseline-src DIR]
     python benchmarks/bench_scale.py read --logdir DIR [--tags tag3] [--baseline-src DIR]
+    python benchmarks/bench_scale.py read --logdir DIR --mixed 2000 --tags loss
 
 * ``runs``: a logdir of N runs (one event file each, 100 points of ``loss``; every file read
   once before each contender, so each meets a warm page cache). Time from the
@@ -26,7 +27,11 @@ Usage::
   every second for ``--idle`` seconds: listings made.
 
 * ``read``: ``tbx.read(logdir).scalars`` in a fresh process: peak RSS over the RSS after
-  imports, against the DataFrame's ``memory_usage(deep=True)``.
+  imports, against the DataFrame's ``memory_usage(deep=True)``, and the bytes the read took
+  from files (``rchar`` of ``/proc/self/io``) against the logdir's size. ``--mixed S`` first
+  writes (when DIR does not exist) one run of S steps, each a ``loss`` scalar, a 128x128 RGB
+  noise image (a PNG of ~49 KB) and a histogram of 1,000 values (~1 KB): long records of other
+  tags between the scalars.
 
 The load average is printed beside each figure: the machine is shared.
 """
@@ -381,18 +386,40 @@ READ_PEAK = textwrap.dedent("""
     def rss():
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * 4096
+    def rchar():
+        with open("/proc/self/io") as f:
+            return int(next(x for x in f if x.startswith("rchar")).split()[1])
     gc.collect()
     base = rss()
-    t = time.perf_counter()
+    t, r = time.perf_counter(), rchar()
     lg = tbx.read(sys.argv[1], **({"tags": sys.argv[2].split(",")} if sys.argv[2] else {}))
     df = lg.scalars
-    took = time.perf_counter() - t
+    took, r = time.perf_counter() - t, rchar() - r
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     frame = int(df.memory_usage(deep=True).sum())
+    import os
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(sys.argv[1])
+               for f in fs)
     print(json.dumps({"points": len(df), "seconds": took, "frame_mb": frame / 2**20,
                       "peak_over_base_mb": (peak - base) / 2**20,
-                      "ratio": (peak - base) / frame}))
+                      "ratio": (peak - base) / frame, "read_mb": r / 2**20,
+                      "logdir_mb": size / 2**20}))
 """)
+
+
+def write_mixed(logdir: Path, steps: int) -> None:
+    """One run of ``steps`` steps: ``loss``, a 128x128 noise image, a histogram each."""
+    import numpy as np
+
+    sys.path.insert(0, SRC)
+    import tbx
+
+    rng = np.random.default_rng(0)
+    with tbx.SummaryWriter(str(logdir / "run0")) as w:
+        for i in range(steps):
+            w.add_scalar("loss", 1.0 / (i + 1), i)
+            w.add_image("image", rng.integers(0, 256, (3, 128, 128), dtype=np.uint8), i)
+            w.add_histogram("weights", rng.normal(size=1000), i)
 
 
 def bench_read(logdir: Path, tags: str, baseline: str | None) -> dict:
@@ -436,6 +463,8 @@ def main() -> None:
     d.add_argument("--logdir", type=Path, required=True)
     d.add_argument("--tags", default="", help="comma-separated tag names (default: all)")
     d.add_argument("--baseline-src", default=None)
+    d.add_argument("--mixed", type=int, default=0,
+                   help="write this many steps of loss/image/histogram first (if DIR is new)")
     args = ap.parse_args()
     if args.what == "runs":
         res = {n: bench_runs(n, args.idle, args.timeout, args.baseline_src,
@@ -444,6 +473,8 @@ def main() -> None:
         res = bench_points(args.logdir, args.runs, args.tags, args.steps, args.timeout,
                            args.budget, not args.skip_tensorboard)
     elif args.what == "read":
+        if args.mixed and not args.logdir.exists():
+            write_mixed(args.logdir, args.mixed)
         res = bench_read(args.logdir, args.tags, args.baseline_src)
     else:
         res = bench_s3(args.objects, args.idle, args.baseline_src, args.tb_timeout,

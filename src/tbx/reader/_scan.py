@@ -134,15 +134,17 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
     (default :data:`SKIP_ABOVE`) is judged by its first :data:`~tbx.reader._prefix.PREFIX`
     bytes: when it is one Value of a tag not wanted (:func:`~tbx.reader._prefix.summary_tag`)
     it is seeked past without being read (its length CRC is checked, its data and data CRC are
-    never read, so damage inside it goes unseen); otherwise it is read in full. Reads then start
-    at :data:`SELECT_FIRST` bytes after each long record and double up to ``block``, so the
-    bytes read of a skipped record stay small next to the records kept.
+    never read, so damage inside it goes unseen); otherwise it is read in full. Each read
+    takes the record cut at the end of the previous one (its header gave its length) and
+    :data:`SELECT_FIRST` bytes more after a long record, twice as many after each read without
+    one, up to ``block``: the bytes read of a skipped record stay small next to those read of
+    the records around it.
     """
     select = want is not None
     first = block = block or (SELECT_BLOCK if select else BLOCK)
     if select:
         skip_above = SKIP_ABOVE if skip_above is None else skip_above
-        block = min(SELECT_FIRST, first)
+        block = ahead = min(SELECT_FIRST, first)  # bytes read past the next known record
     whole = 0  # a long record to read in full at f.offset (bytes)
     last = None
     while f.offset < size:
@@ -196,7 +198,7 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
             if len(head) < min(PREFIX, long):
                 head = read(f.path, at + record.HEADER_SIZE, min(PREFIX, long))
             tag = summary_tag(head, long)
-            block = min(SELECT_FIRST, first)
+            block = ahead = min(SELECT_FIRST, first)
             if tag is not None and not want(tag):
                 if at + need > size:
                     return  # not all there yet
@@ -228,7 +230,22 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
             if skipped is None:
                 return  # not all there yet
             yield skipped
-        block = min(block * 2, first) if select else first
+        if select:  # the record cut at the end of buf (its header says how long), and more
+            ahead = min(ahead * 2, first)
+            block = ahead + (_cut_record(buf, new_end) if tail is None else 0)
+        else:
+            block = first
+
+
+def _cut_record(buf, end: int) -> int:
+    """Bytes of the record whose header starts at ``buf[end]`` but which ``buf`` does not hold
+    whole (0 when its header is not all in ``buf`` or is damaged)."""
+    if len(buf) - end < record.HEADER_SIZE:
+        return 0
+    length, crc = struct.unpack_from("<QI", buf, end)
+    if record.masked_crc32c(bytes(buf[end : end + 8])) != crc or length > MAX_RECORD:
+        return 0
+    return length + record.HEADER_SIZE + record.FOOTER_SIZE
 
 
 def _long_record(buf, end: int, limit: int) -> int | None:
