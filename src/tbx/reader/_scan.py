@@ -224,7 +224,7 @@ def scan_file(read, f, size: int, tags_b: list[bytes], tag_index: dict[bytes, in
             (length,) = _unpack_q(buf, 0)
             need = length + record.HEADER_SIZE + record.FOOTER_SIZE
             if need <= MAX_RECORD:
-                block = max(block, need)
+                block = max(block, need + ahead if select else need)  # select: and what follows
                 continue
             skipped = _too_long(f, start, length, size)
             if skipped is None:
