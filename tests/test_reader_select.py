@@ -233,6 +233,42 @@ def test_a_damaged_length_of_a_long_record_is_reported(tmp_path, impl):
     assert lg.scalars.value.tolist() == expect_loss(range(8))
 
 
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGALRM"), reason="needs SIGALRM")
+def test_fuzz_selective_reads(tmp_path, monkeypatch, impl):
+    """Damaged files (test_reader_fuzz's mutations) read with a selection and small reads:
+    never an exception or a hang, never a point that was not written (60 cases;
+    ``TBX_FUZZ_SELECT_CASES=800`` for more)."""
+    import random
+    import signal
+
+    from test_reader_fuzz import Hang, _alarm, mutate
+
+    write_mixed(tmp_path / "src", steps=6)
+    data = open(event_file(tmp_path / "src"), "rb").read()
+    written = {(i, v) for i, v in enumerate(expect_loss(range(6)))}
+    rnd = random.Random(20261130)
+    run = tmp_path / "logs" / "run"
+    run.mkdir(parents=True)
+    for case in range(int(os.environ.get("TBX_FUZZ_SELECT_CASES", "60"))):
+        damaged, exact = mutate(data, rnd)
+        (run / "events.out.tfevents.1").write_bytes(damaged)
+        old = signal.signal(signal.SIGALRM, _alarm)
+        signal.alarm(20)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                monkeypatch.setattr(_scan, "SELECT_FIRST", rnd.choice([16, 100, 1 << 10]))
+                df = tbx.read(tmp_path / "logs", tags=["loss"]).scalars
+        except Hang:
+            pytest.fail(f"case {case}: the reader hung")
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+        if exact and len(df):
+            got = set(zip(df.step.tolist(), df.value.tolist(), strict=True))
+            assert got <= written, (case, sorted(got - written)[:3])
+
+
 # ------------------------------------------------------------------ runs=
 
 
