@@ -71,8 +71,10 @@ def scan_block(buf, start: int, tags_b: list[bytes], tag_index: dict[bytes, int]
     ``limit``: stop before the first record whose data is longer than ``limit`` bytes (``end``
     is then its offset; only its length CRC was checked)."""
     kernel = record.speedups()
-    if kernel is not None and (getattr(kernel, "SELECT", 0) or (want is None and limit is None)):
-        if want is None and limit is None:
+    if kernel is not None:
+        if (want is None and limit is None) or not getattr(kernel, "SELECT", 0):
+            # (a kernel built before ``SELECT``: every row, no limit; the caller's ingest
+            # drops other tags' rows, and long records are then read, not skipped)
             out = kernel.scan_events(buf, start, tags_b, tag_index)
         else:
             out = kernel.scan_events(buf, start, tags_b, tag_index, want,
