@@ -160,7 +160,7 @@ def test_limit_keeps_the_ranked_series(client, provider, rank, order):
     assert [d["run"] for d, _ in out] == [r for r in runs if r in set(ranked[:7])]  # run order
     word = {"asc": "lowest", "desc": "highest"}[order]
     assert info == {"selected": N + 2, "shown": 7, "unit": "runs", "limit": 7, "rank": rank,
-                    "order": order, "pinned": 0, "width": 0,
+                    "order": order, "pinned": 0, "width": 0, "ranked_step": 195,  # "odd": every 5 steps
                     "notice": f"showing 7 of {N + 2} runs: the 7 with the {word} {rank} value"}
     d, cols = next(x for x in out if x[0]["run"] == ranked[0])
     assert np.array_equal(cols["value"], provider.scalars(ranked[0], "loss").value)
@@ -274,6 +274,80 @@ def test_group_limits_and_errors(client, provider):
                    {"group": "hparam", "group_by": "lr", "band": "iqr"}):
         r = client.get(SERIES, params={"runset": sid, "tag": "loss", **params})
         assert r.status_code == 400, params
+
+
+def test_rank_route_names_what_series_sends(client, provider):
+    """``rank``: the (run, tag) pairs ``series`` would send, without points; it follows the
+    data (a live chart asks it to re-rank without loading every series again)."""
+    runs = [name(i) for i in range(N)]
+    sid = _post(client, runs)
+    q = {"runset": sid, "tag": "loss", "limit": 3, "rank": "last", "order": "asc"}
+    out, info = _series(client, **q, width=0)
+    got = client.get("/api/plugins/scalars/rank", params=q).json()
+    assert got == {"shown": [[d["run"], "loss"] for d, _ in out], "selected": N,
+                   "shown_count": 3, "ranked_step": int(STEPS[-1]), "notice": info["notice"]}
+    # a run left out logs a new, lowest value at a later step: it ranks in
+    out_run = next(r for r in runs if [r, "loss"] not in got["shown"])
+    provider.add_scalars(out_run, "loss", [STEPS[-1] + 10], [-1e9])
+    provider.refresh()
+    got2 = client.get("/api/plugins/scalars/rank", params=q).json()
+    assert got2["shown"][0] == [out_run, "loss"] or [out_run, "loss"] in got2["shown"]
+    assert got2["ranked_step"] == int(STEPS[-1]) + 10
+
+
+def test_group_since_computes_only_the_new_rows(client, provider):
+    """A live append to a group: ``since`` answers only the rows from the last point each
+    appending member had before (exact mean/min/max/count), and a step only some members
+    reached is computed over those that did; kept rows + new rows == a full answer."""
+    runs = ["g-0", "g-1", "g-2", "h-0"]
+    for k, r in enumerate(runs):
+        provider.add_scalars(r, "late", np.arange(5), np.arange(5) * 1.0 + k)
+    provider.refresh()
+    sid = _post(client, runs)
+    q = {"runset": sid, "tag": "late", "group": "regex", "group_by": "^(.)-", "width": 0,
+         "expand": ["g"]}
+    full0 = {(d["kind"], d["group"], d["run"]): c for d, c in _series(client, **q)[0]}
+    # g-0 alone reaches step 5 (value 100): the row at 5 is g-0's own value, count 1
+    provider.add_scalars("g-0", "late", [5], [100.0])
+    provider.refresh()
+    out, info = _series(client, **q, since=5)
+    assert info["since"] == 5
+    got = {(d["kind"], d["group"], d["run"]): (d, c) for d, c in out}
+    d, c = got[("group", "g", None)]
+    assert d["from"] == 4.0 and d["n"] == 2  # from g-0's last point before 5: rows 4 and 5
+    assert c["x"].tolist() == [4.0, 5.0]
+    assert c["value"].tolist() == [(4 + 5 + 6) / 3, 100.0]
+    assert c["lo"].tolist() == [4.0, 100.0] and c["hi"].tolist() == [6.0, 100.0]
+    assert c["count"].tolist() == [3, 1]
+    d, c = got[("group", "h", None)]  # h-0 has no row at 5 yet
+    assert c["x"].tolist() == [4.0, 5.0] and np.isnan(c["value"][1]) and c["count"][1] == 0
+    d, c = got[("member", "g", "g-1")]
+    assert c["x"].tolist() == [4.0, 5.0] and c["value"][0] == 5.0 and np.isnan(c["value"][1])
+    # g-1 logs step 5 (7.0); g-2 jumps to step 7 (20.0): the row at 5 now holds all three, g-2
+    # read between its step 4 (6.0) and 7 (20.0); row 7 only g-2 (g-0, g-1 stopped before)
+    provider.add_scalars("g-1", "late", [5], [7.0])
+    provider.add_scalars("g-2", "late", [7], [20.0])
+    provider.refresh()
+    out, _ = _series(client, **q, since=5)
+    got = {(d["kind"], d["group"], d["run"]): (d, c) for d, c in out}
+    d, c = got[("group", "g", None)]
+    g2_at5 = 6.0 + (20.0 - 6.0) * (5 - 4) / (7 - 4)
+    assert d["from"] == 4.0 and c["x"].tolist() == [4.0, 5.0, 7.0]
+    assert c["value"][1] == np.mean([100.0, 7.0, g2_at5])
+    assert c["lo"][1] == 7.0 and c["hi"][1] == 100.0 and c["count"].tolist() == [3, 3, 1]
+    assert c["value"][2] == c["lo"][2] == c["hi"][2] == 20.0
+    # the rows the page keeps (x < from) and the new ones equal a full answer
+    full = {(d["kind"], d["group"], d["run"]): c for d, c in _series(client, **q)[0]}
+    assert set(full) == set(got)
+    for k, (d, c) in got.items():
+        for col in c:
+            kept = full0[k][col][full0[k]["x"] < d["from"]]
+            assert np.array_equal(np.concatenate([kept, c[col]]), full[k][col], equal_nan=True)
+    # nothing new past since: no rows; since with smoothing is refused
+    out, _ = _series(client, **q, since=8)
+    assert all(d["n"] == 0 and d["from"] is None for d, _ in out)
+    r = client.get(SERIES, params={**q, "since": 5, "smoothing": 0.5})
+    assert r.status_code == 400 and "since" in r.json()["error"]
 
 
 def test_aggregate_unit():

@@ -111,15 +111,19 @@ def _stat(ctx, run, tag, key):
 
 
 def _limited(ctx, sel, prs, o):
-    """The pairs to show and the answer's info (what was left out, and why)."""
-    keep = L.rank(prs, [_stat(ctx, r, t, o["rank"]) for r, t in prs] if len(prs) > o["limit"]
-                  else [], o["limit"], o["order"],
-                  [i for i, (r, _) in enumerate(prs) if r in sel.pinned])
+    """The pairs to show and the answer's info (what was left out, and why; when some were,
+    ``ranked_step``: the largest last step of the selected series the ranking saw)."""
+    limited = len(prs) > o["limit"]
+    stats = [ctx.runinfo.stats(r, t, "scalars") for r, t in prs] if limited else []
+    keep = L.rank(prs, [None if st is None else getattr(st, o["rank"]) for st in stats],
+                  o["limit"], o["order"], [i for i, (r, _) in enumerate(prs) if r in sel.pinned])
     shown = [prs[i] for i in keep]
     unit = "runs" if len({t for _, t in prs}) == 1 else "series"
     pinned = sum(r in sel.pinned for r, _ in shown) if len(shown) < len(prs) else 0
+    steps = [st.last_step for st in stats if st is not None and st.last_step is not None]
     info = {"selected": len(prs), "shown": len(shown), "unit": unit, "limit": o["limit"],
             "rank": o["rank"], "order": o["order"], "pinned": pinned,
+            "ranked_step": max(steps) if steps else None,
             "notice": L.notice(len(shown), len(prs), unit, o["rank"], o["order"], pinned)}
     return shown, info
 
@@ -176,11 +180,19 @@ def series_route(ctx, req):
 
 def _grouped(ctx, req, sel, prs, o, group):
     """One line and band per group (and, for the groups named by ``expand``, their members
-    on the same x values), per tag; at most ``limit`` groups and ``limit`` members."""
+    on the same x values), per tag; at most ``limit`` groups and ``limit`` members. With
+    ``since`` (a live append): only the rows from :func:`groups.since_start` on, of every
+    group (no ranking, no downsampling, no smoothing), each descriptor saying where they
+    start (``from``)."""
     key = req.one("group_by", required=False) or ""
     agg = req.choice("agg", "mean", ("mean", "median"))
     band = req.choice("band", "minmax", ("minmax", "std", "none"))
     expand = set(req.params.getlist("expand"))
+    since = req.float("since", None)
+    if since is not None and (o["weight"] > 0 or o["xmin"] is not None
+                              or o["xmax"] is not None):
+        raise PluginError("since cannot be combined with smoothing, xmin or xmax (a live "
+                          "append is of raw rows: smooth them on the client)")
     runs_of: dict[str, list[str]] = {}
     for r, t in prs:
         runs_of.setdefault(t, []).append(r)
@@ -194,7 +206,8 @@ def _grouped(ctx, req, sel, prs, o, group):
     out = []
     info = {"unit": "groups", "limit": o["limit"], "rank": o["rank"], "order": o["order"],
             "group": group, "group_by": key, "agg": agg, "band": band, "groups": [],
-            "selected": 0, "shown": 0, "members_selected": 0, "members_shown": 0}
+            "selected": 0, "shown": 0, "members_selected": 0, "members_shown": 0,
+            "since": since}
     width = o["width"]
     for tag, runs in runs_of.items():
         try:
@@ -205,9 +218,14 @@ def _grouped(ctx, req, sel, prs, o, group):
         for r in runs:
             s = ctx.provider.scalars(r, tag, plugin="scalars")
             members[r] = G.prepare(_x(s, o["xaxis"]), s.value)
-        g = G.grid([x for x, _ in members.values()])
-        win = M.select(g, o["xmin"], o["xmax"])
-        g = g[win]
+        start = None
+        if since is None:
+            g = G.grid([x for x, _ in members.values()])
+            g = g[M.select(g, o["xmin"], o["xmax"])]
+        else:
+            start = G.since_start(members.values(), since)
+            g = np.empty(0) if start is None else \
+                G.grid([x for x, _ in members.values()], start=start)
         lines = {}
         for label, rs in assigned.items():
             line, lo, hi, count = G.aggregate([members[r] for r in rs], g, agg, band)
@@ -215,11 +233,14 @@ def _grouped(ctx, req, sel, prs, o, group):
                 line, lo, hi = (M.ema(a, o["weight"])[0] for a in (line, lo, hi))
             lines[label] = (line, lo, hi, count)
         labels = list(lines)
-        stat = [_last_min_max(lines[lb][0], o["rank"]) for lb in labels]
-        keep = [labels[i] for i in L.rank(labels, stat, o["limit"], o["order"])]
+        if since is None:
+            stat = [_last_min_max(lines[lb][0], o["rank"]) for lb in labels]
+            keep = [labels[i] for i in L.rank(labels, stat, o["limit"], o["order"])]
+        else:
+            keep = labels
         info["selected"] += len(labels)
         info["shown"] += len(keep)
-        if width and len(g) > 4 * width:
+        if since is None and width and len(g) > 4 * width:
             idx = np.unique(np.concatenate(
                 [M.downsample_indices(g, lines[lb][0], width) for lb in keep]))
         else:
@@ -230,7 +251,7 @@ def _grouped(ctx, req, sel, prs, o, group):
             out.append(({"kind": "group", "group": label, "run": None, "tag": tag,
                          "members": len(assigned[label]), "n": int(len(idx)),
                          "total": int(len(g)), "downsampled": bool(len(idx) < len(g)),
-                         "columns": ["x", "value", "lo", "hi", "count"]},
+                         "from": start, "columns": ["x", "value", "lo", "hi", "count"]},
                         [xs, line[idx], lo[idx], hi[idx], count[idx]]))
             info["groups"].append({"group": label, "tag": tag,
                                    "members": len(assigned[label])})
@@ -246,7 +267,8 @@ def _grouped(ctx, req, sel, prs, o, group):
                 if o["weight"] > 0:
                     v = M.ema(v, o["weight"])[0]
                 out.append(({"kind": "member", "group": label, "run": r, "tag": tag,
-                             "n": int(len(idx)), "columns": ["x", "value"]}, [xs, v]))
+                             "n": int(len(idx)), "from": start, "columns": ["x", "value"]},
+                            [xs, v]))
                 info["members_shown"] += 1
     info["notice"] = L.notice(info["shown"], info["selected"], "groups", o["rank"], o["order"])
     if info["members_shown"] < info["members_selected"]:
@@ -254,6 +276,19 @@ def _grouped(ctx, req, sel, prs, o, group):
             info["members_shown"], info["members_selected"], "members", o["rank"],
             o["order"])]))
     return _respond(out, info)
+
+
+def rank_route(ctx, req):
+    """``rank``: which series ``series`` would send now (the same selection, ``tag``,
+    ``limit``, ``rank`` and ``order``), without their points: ``{"shown": [[run, tag]],
+    "selected", "shown_count", "ranked_step", "notice"}``. A live chart showing only some
+    series asks this now and then, and loads again only when the answer differs."""
+    o = _options(req)
+    sel, prs = pairs(ctx, req)
+    shown, info = _limited(ctx, sel, prs, o)
+    return {"shown": [list(p) for p in shown], "selected": info["selected"],
+            "shown_count": info["shown"], "ranked_step": info["ranked_step"],
+            "notice": info["notice"]}
 
 
 def _last_min_max(a: np.ndarray, key: str):
@@ -289,6 +324,6 @@ PLUGIN = Plugin(
     title="Scalars",
     plugin_names=("scalars",),
     order=10,
-    routes={"series": series_route, "series.csv": csv_route, "series.json": json_route},
+    routes={"series": series_route, "rank": rank_route, "series.csv": csv_route, "series.json": json_route},
     module=Path(__file__).with_name("index.js"),
 )

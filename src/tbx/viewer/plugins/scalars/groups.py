@@ -8,6 +8,15 @@ linear interpolation between its own two nearest points (exact where it logged t
 only inside its own x range (no extrapolation); its NaN and ±inf points are left out. At each x
 the group's line is the mean (or median) of the members that have a value there, and its band
 is their minimum and maximum, or the line ± their standard deviation (population, ddof 0).
+
+Members that have not arrived yet: a row at x is computed over the members that have a value
+there, so the rows past the smallest last x of the members are provisional: they change when a
+member that had not reached them logs its next point (its value there then exists, read
+exactly or by interpolation between its previous last point and the new one). Live appends
+are computed only from where they can change anything (:func:`since_start`): every row from
+the last point each appending member had before the new ones; the rows before that are final
+for those appends, so the rows kept plus the rows recomputed equal a computation over
+everything.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import warnings
 import numpy as np
 
 __all__ = ["NO_MATCH", "assign", "label_of_value", "grid", "prepare", "aggregate", "on_grid",
-           "GRID_MAX"]
+           "since_start", "GRID_MAX"]
 
 #: Group of the runs a regex does not match, or that lack the hparam.
 NO_MATCH = "(no match)"
@@ -114,15 +123,40 @@ def prepare(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def grid(xs, cap: int = GRID_MAX) -> np.ndarray:
-    """The shared grid of x values (float64, ascending) for members' x columns ``xs``."""
+def grid(xs, cap: int = GRID_MAX, start: float | None = None) -> np.ndarray:
+    """The shared grid of x values (float64, ascending) for members' x columns ``xs``; with
+    ``start``, only the values ``>= start`` (the rows of a live append, :func:`since_start`)."""
     parts = [np.asarray(x, dtype=np.float64) for x in xs if len(x)]
+    if start is not None:
+        parts = [x[x >= start] for x in parts]
+        parts = [x for x in parts if len(x)]
     if not parts:
         return np.empty(0)
     u = np.unique(np.concatenate(parts))
     if len(u) > cap:
         u = np.linspace(u[0], u[-1], cap)
     return u
+
+
+def since_start(members, since: float) -> float | None:
+    """Where the rows change when members log new points at x ``>= since``: the smallest x of
+    the last point before ``since`` of every member with points at or past ``since`` (the
+    interpolation between that point and the new ones changes the rows after it), or
+    ``since`` itself when a member has none before it. ``None`` when no member has points at
+    or past ``since`` (nothing changes).
+
+    Args:
+        members: prepared ``(x, y)`` pairs (:func:`prepare`: finite, sorted by x).
+        since: the smallest x of the new points (in the chart's x units).
+    """
+    start = None
+    for x, _ in members:
+        if not len(x) or x[-1] < since:
+            continue
+        i = int(np.searchsorted(x, since, side="left"))
+        s = float(x[i - 1]) if i > 0 else float(since)
+        start = s if start is None else min(start, s)
+    return start
 
 
 def on_grid(x: np.ndarray, y: np.ndarray, g: np.ndarray) -> np.ndarray:
