@@ -2,8 +2,13 @@
 // never one parameter per run), downsampled for its pixel width; draws with uPlot; re-queries
 // on zoom; appends live deltas. The server sends at most state.limit series (or groups) and
 // says what it left out: the chart shows that notice, with the ranking to change.
+// Live points: a chart of some of its runs (limited) appends the points of the runs it shows and
+// ignores the others; which runs it shows is ranked again on request ("re-rank") or every
+// RERANK_MS at most, by asking the server for the ranking only. A grouped chart asks the server
+// for the rows of its groups that new points change (since=, raw rows) and replaces its rows
+// from there; it smooths its groups itself, so appended rows and a fresh load draw the same.
 import uPlot from 'uplot';
-import { SERIES_URL, getSeries, query } from './api.js';
+import { SERIES_URL, getJSON, getSeries, query } from './api.js';
 import { numAxis, valueRange } from './axes.js';
 import { fmtValue, legendValue } from './format.js';
 import { fmtDuration, fmtX, groupColor, groupPlot, manyPlot, nearest, plainPlot } from './plots.js';
@@ -12,8 +17,11 @@ import { el, filteredRuns, forgetRunSets, runSetFor, scheduleDraw, selectionId, 
 const HEIGHT = 240;
 // Past this many series a chart draws each with its own x values (uPlot mode 2) and no legend.
 export const MANY = 60;
-// Live changes reload a limited or grouped chart at most this often (ms; more when slow).
+// Live changes reload a grouped chart on a relative x axis at most this often (ms; more when slow).
 const RELOAD_MS = 2000;
+// A limited chart ranks its runs again at most this often while live points arrive (ms).
+export const RERANK_MS = 30000;
+const RANK_URL = '/api/plugins/scalars/rank';
 
 // A number for a label where no neighbours are known (kept for plugins: api.charts.fmtNum).
 export function fmtNum(v) {
@@ -29,6 +37,20 @@ function concat(a, b) {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
+}
+
+// TensorBoard's debiased EMA over the finite values (non-finite ones pass through), from state
+// [accumulator, count]; returns the smoothed values and the state after them.
+function emaFrom(values, w, [acc, c] = [0, 0]) {
+  const out = new Float64Array(values.length);
+  values.forEach((v, i) => {
+    if (Number.isFinite(v)) {
+      acc = acc * w + (1 - w) * v;
+      c += 1;
+      out[i] = acc / (1 - w ** c);
+    } else out[i] = v;
+  });
+  return [out, [acc, c]];
 }
 
 function select(options, value, onChange) {
@@ -59,6 +81,11 @@ export class ScalarChart {
     this.pending = [];
     this.loadedAt = 0;
     this.loadMs = 0;
+    this.gen = 0;            // grows with every load: an append answer of an older load is dropped
+    this.since = null;       // group mode: smallest x of live points not yet asked for
+    this.appending = false;
+    this.appends = 0;        // incremental requests (group rows since x, or the ranking)
+    this.rankedAt = null;    // limited: when the shown runs were ranked (Date)
     this.el = el('div', { class: 'card chart-card' });
     this.el.dataset.title = spec.title;
     const head = el('div', { class: 'card-head' });
@@ -116,9 +143,20 @@ export class ScalarChart {
     return { runset: await selectionId() };
   }
 
+  // Whether a live point of this run concerns the chart (its runs, or the page's selection).
+  inSelection(run) {
+    const key = this.selectionKey();
+    if (this.selSetKey !== key) {
+      this.selSet = new Set(this.spec.runs ? this.spec.runs() : filteredRuns(true));
+      this.selSetKey = key;
+    }
+    return this.selSet.has(run);
+  }
+
   params(sel) {
     const p = {
-      ...sel, tag: this.spec.tags, width: this.width(), smoothing: this.smoothing() || undefined, x: state.xaxis,
+      ...sel, tag: this.spec.tags, width: this.width(), x: state.xaxis,
+      smoothing: (!this.grouped() && this.smoothing()) || undefined, // groups: smoothed here
       limit: state.limit, rank: this.ranking().by, order: this.ranking().order,
     };
     if (this.grouped()) {
@@ -130,6 +168,8 @@ export class ScalarChart {
 
   async load(retry = true) {
     this.stale = false;
+    this.gen += 1;
+    this.since = null;
     this.loadedSel = this.selectionKey();
     if (this.abort) this.abort.abort();
     const ctl = new AbortController();
@@ -175,6 +215,7 @@ export class ScalarChart {
     this.loadMs = this.loadedAt - t0;
     if (this.el.dataset.error) { this.status.textContent = ''; delete this.el.dataset.error; }
     this.info = list.info;
+    this.rankedAt = new Date();
     this.series.clear();
     this.groups = [];
     this.members = [];
@@ -214,21 +255,134 @@ export class ScalarChart {
     return !!this.info && this.info.shown < this.info.selected;
   }
 
+  // Limited: rank again within RERANK_MS (or 20 times the last load's time) of the first live
+  // point since the last ranking.
+  rerankSoon() {
+    if (this.rerankTimer) return;
+    const every = Math.max(RERANK_MS, 20 * this.loadMs);
+    const wait = Math.max(0, every - (Date.now() - (this.rankedAt ? this.rankedAt.getTime() : 0)));
+    this.rerankTimer = setTimeout(() => {
+      this.rerankTimer = 0;
+      if (this.visible) this.rerank(); else this.stale = true;
+    }, wait);
+  }
+
+  // Ask the server which series it would show now (no points); load again only when they
+  // differ from those shown.
+  async rerank() {
+    if (!this.limited() || this.groups.length || this.abort) return;
+    const gen = this.gen;
+    let got;
+    try {
+      const sel = await this.selection();
+      if (!sel) { this.load(); return; }
+      const p = this.params(sel);
+      delete p.width;
+      delete p.smoothing;
+      this.appends += 1;
+      this.el.dataset.appends = String(this.appends);
+      got = await getJSON(RANK_URL, p);
+    } catch (e) {
+      if (gen === this.gen) this.load();
+      return;
+    }
+    if (gen !== this.gen || this.abort) return; // loaded meanwhile
+    const same = got.shown.length === this.series.size
+      && got.shown.every(([r, t]) => this.series.has(`${r}\0${t}`));
+    if (!same) { this.load(); return; }
+    Object.assign(this.info, { ranked_step: got.ranked_step, selected: got.selected, notice: got.notice });
+    this.rankedAt = new Date();
+    this.showNotice();
+  }
+
+  // Group mode: live points of a member ask the server for the rows they change (since the
+  // smallest x of the new points); on a relative x axis (x depends on each member's first
+  // point) the chart reloads instead, throttled.
+  groupDelta(d) {
+    if (!this.inSelection(d.run)) return;
+    if (d.reload || d.reset || d.cut != null || !d.step || this.zoom || state.xaxis === 'relative') {
+      if (!this.zoom || d.cut != null || d.reset) this.reloadSoon();
+      return;
+    }
+    const xs = state.xaxis === 'wall_time' ? d.wall_time : d.step;
+    let lo = this.since == null ? Infinity : this.since;
+    for (const v of xs) if (v < lo) lo = v;
+    this.since = lo;
+    if (!this.appending) this.appendGroups();
+  }
+
+  async appendGroups() {
+    this.appending = true;
+    try {
+      while (this.since != null && this.groups.length && !this.stale && !this.abort) {
+        const since = this.since;
+        const gen = this.gen;
+        this.since = null;
+        const sel = await this.selection();
+        if (!sel || gen !== this.gen) return;
+        this.appends += 1;
+        this.el.dataset.appends = String(this.appends);
+        const list = await getSeries({ ...this.params(sel), since });
+        if (gen !== this.gen || this.abort) return; // a load under way or done covers it
+        if (!this.applyRows(list)) {
+          this.stale = true;
+          if (this.visible) this.load();
+          return;
+        }
+        scheduleDraw(this);
+      }
+    } catch (e) {
+      this.stale = true;
+      if (this.visible && !this.abort) this.load();
+    } finally {
+      this.appending = false;
+    }
+  }
+
+  // Replace the rows from each descriptor's `from` on with its rows; false when the answer
+  // does not fit what the chart holds (a new group, a member left out): load again.
+  applyRows(list) {
+    const limitedGroups = this.limited();
+    const changed = new Set(list.filter((d) => d.from != null && d.n).map((d) => d.tag));
+    const got = new Set();
+    for (const d of list) {
+      if (d.from == null || !d.n) continue;
+      const t = d.kind === 'group'
+        ? this.groups.find((g) => g.tag === d.tag && g.group === d.group)
+        : this.members.find((m) => m.tag === d.tag && m.run === d.run);
+      if (!t) {
+        if (d.kind === 'group' && !limitedGroups) return false; // a group appeared
+        continue;
+      }
+      got.add(t);
+      const x = t.cols.x;
+      let k = x.length;
+      while (k > 0 && x[k - 1] >= d.from) k -= 1;
+      for (const c of Object.keys(t.cols)) t.cols[c] = concat(t.cols[c].subarray(0, k), d.cols[c]);
+      t.n = t.cols.x.length;
+      if (t.n > 8 * this.width()) return false;
+    }
+    // every line of a changed tag shares its x values: all must have been replaced
+    return [...this.groups, ...this.members].every((t) => !changed.has(t.tag) || got.has(t));
+  }
+
   // Live points of one series (already decoded columns): appended when they continue what the
-  // chart holds (points the chart already has are skipped); anything else (a cut, a reset, a
-  // gap, a series it does not hold) makes the chart stale, to be loaded again. A grouped chart,
-  // or one showing only some of its series, reloads instead (throttled: new points may change
-  // the groups and which series rank first).
+  // chart holds (points the chart already has are skipped); points of runs the chart does not
+  // show (outside its selection, or ranked out of a limited chart) are ignored; anything else
+  // (a cut, a reset, a gap, a series it does not hold yet) makes the chart stale, to be loaded
+  // again. A grouped chart asks for the rows the points change (groupDelta).
   delta(d) {
     if (this.abort) { // a load is under way: apply these after its answer
       this.pending.push(d);
       return;
     }
-    if (this.groups.length || this.limited()) {
-      if (!this.zoom || d.cut != null || d.reset) this.reloadSoon();
-      return;
-    }
+    if (this.groups.length) { this.groupDelta(d); return; }
+    if (!this.inSelection(d.run)) return;
     const s = this.series.get(`${d.run}\0${d.tag}`);
+    if (this.limited()) {
+      this.rerankSoon(); // ranked out runs may now rank in: soon, not on every point
+      if (!s) return;
+    }
     if (!s || d.reload || d.reset || d.cut != null || !d.step || this.zoom) {
       if (!this.zoom || d.cut != null || d.reset) this.stale = true;
       return;
@@ -245,16 +399,8 @@ export class ScalarChart {
     s.wall = concat(s.wall, d.wall_time);
     s.value = concat(s.value, d.value);
     if (w > 0 && s.smoothed) {
-      let [acc, c] = s.ema;
-      const sm = new Float64Array(d.value.length);
-      d.value.forEach((v, i) => {
-        if (Number.isFinite(v)) {
-          acc = acc * w + (1 - w) * v;
-          c += 1;
-          sm[i] = acc / (1 - w ** c);
-        } else sm[i] = v;
-      });
-      s.ema = [acc, c];
+      const [sm, st] = emaFrom(d.value, w, s.ema);
+      s.ema = st;
       s.smoothed = concat(s.smoothed, sm);
     }
     if (s.firstWall == null && s.wall.length) s.firstWall = s.wall[0];
@@ -282,13 +428,22 @@ export class ScalarChart {
     this.el.dataset.notice = text;
     this.el.dataset.shown = info ? String(info.shown) : '';
     this.el.dataset.selected = info ? String(info.selected) : '';
-    if (!text) { this.notice.replaceChildren(); return; }
+    if (!text) { this.notice.replaceChildren(); delete this.el.dataset.ranked; return; }
     const set = (k, v) => { this.rank = { ...this.ranking(), [k]: v }; this.load(); };
     const rank = select([['last', 'last'], ['min', 'min'], ['max', 'max']], this.ranking().by, (v) => set('by', v));
     const order = select([['asc', 'lowest'], ['desc', 'highest']], this.ranking().order, (v) => set('order', v));
     rank.className = 'rank-by';
     order.className = 'rank-order';
-    this.notice.replaceChildren(el('span', { class: 'notice-text', text }), el('span', { class: 'notice-tools' }, ' keep the ', order, ' ', rank));
+    const tools = el('span', { class: 'notice-tools' }, ' keep the ', order, ' ', rank);
+    if (info.ranked_step != null && !this.groups.length) {
+      const at = this.rankedAt ? this.rankedAt.toLocaleTimeString() : '';
+      const ranked = `ranked at step ${fmtX(info.ranked_step, 'step')}${at ? `, ${at}` : ''}`;
+      this.el.dataset.ranked = ranked;
+      const again = el('button', { type: 'button', class: 'rerank', text: 're-rank', title: `live points append to the runs shown; the ranking is redone on request or every ${RERANK_MS / 1000} s at most` });
+      again.addEventListener('click', () => this.rerank());
+      tools.append(' · ', el('span', { class: 'ranked-at', text: ranked }), ' ', again);
+    }
+    this.notice.replaceChildren(el('span', { class: 'notice-text', text }), tools);
   }
 
   showChips() {
@@ -320,7 +475,11 @@ export class ScalarChart {
     let downsampled = false;
     if (this.groups.length) {
       mode = 'group';
-      built = groupPlot(this, this.groups, this.members, value);
+      const w = this.smoothing();
+      const smooth = (t, names) => (w > 0
+        ? { ...t, cols: { ...t.cols, ...Object.fromEntries(names.map((c) => [c, emaFrom(t.cols[c], w)[0]])) } } : t);
+      built = groupPlot(this, this.groups.map((g) => smooth(g, ['value', 'lo', 'hi'])),
+        this.members.map((m) => smooth(m, ['value'])), value);
       for (const g of this.groups) { points += g.n; downsampled = downsampled || g.downsampled; }
       this.el.dataset.groups = String(this.groups.length);
       this.el.dataset.members = String(this.members.length);
@@ -417,6 +576,7 @@ export class ScalarChart {
   destroy() {
     if (this.abort) this.abort.abort();
     clearTimeout(this.reloadTimer);
+    clearTimeout(this.rerankTimer);
     if (this.plot) this.plot.destroy();
     this.plot = null;
   }
