@@ -40,21 +40,21 @@ STATE = """t => { const c = [...window.__tbx.charts().values()]
 
 @pytest.fixture
 def setup(tmp_path):
-    """``setup(runs)`` -> (URL, requests, writers): a server over ``tmp_path`` (refreshing every
-    0.2 s) and one open writer per run; ``requests`` collects the URLs of the scalars series
-    and rank routes a page asks for (``watch(page)``)."""
+    """``start(runs, first)``: one open writer per run (``{run: writer}``), ``first(writers)``
+    logs with them, then a server over ``tmp_path`` (refreshing every 0.2 s) starts, so the
+    page's first load sees every run; returns (URL, writers)."""
     from tbx.reader.provider import LogdirProvider
     from tbx.viewer.app import create_app
 
     with ExitStack() as stack:
-        writers = {}
-
-        def start(runs):
-            for r in runs:
-                writers[r] = stack.enter_context(tbx.SummaryWriter(os.path.join(tmp_path, r)))
-            return stack.enter_context(running(create_app(LogdirProvider(str(tmp_path)),
-                                                          reload_interval=0.2)))
-        yield start, writers
+        def start(runs, first):
+            writers = {r: stack.enter_context(tbx.SummaryWriter(os.path.join(tmp_path, r)))
+                       for r in runs}
+            first(writers)
+            url = stack.enter_context(running(create_app(LogdirProvider(str(tmp_path)),
+                                                         reload_interval=0.2)))
+            return url, writers
+        yield start
 
 
 class Requests(list):
@@ -67,7 +67,7 @@ class Requests(list):
 
 
 def log(w, steps, values):
-    for s, v in zip(steps, values):
+    for s, v in zip(steps, values, strict=True):
         w.add_scalar("loss", v, s, walltime=1000.0 + s)
     w.flush()
 
@@ -111,11 +111,12 @@ def reload_equals(pg, before, title="loss"):
 
 
 def test_limited_chart_appends_shown_runs_and_reranks_on_request(browser, setup):
-    start, w = setup
     runs = [f"r{i}" for i in range(6)]
-    url = start(runs)
-    for i, r in enumerate(runs):  # last values 4.5, 14.5, ...: r0, r1, r2 are the lowest
-        log(w[r], range(10), [10.0 * i + 0.5 * k for k in range(10)])
+
+    def first(w):  # last values 4.5, 14.5, ...: r0, r1, r2 are the lowest
+        for i, r in enumerate(runs):
+            log(w[r], range(10), [10.0 * i + 0.5 * k for k in range(10)])
+    url, w = setup(runs, first)
     reqs = Requests()
     with page_at(browser, url) as pg:
         reqs.watch(pg)
@@ -157,18 +158,20 @@ def test_limited_chart_appends_shown_runs_and_reranks_on_request(browser, setup)
 
 
 def test_grouped_chart_appends_the_rows_new_points_change(browser, setup):
-    start, w = setup
     runs = ["a-0", "a-1", "a-2", "b-0", "b-1"]
-    url = start(runs)
-    for r in runs:
-        base = (0.0 if r[0] == "a" else 100.0) + int(r[-1])
-        log(w[r], range(10), [base + k for k in range(10)])
+
+    def first(w):
+        for r in runs:
+            base = (0.0 if r[0] == "a" else 100.0) + int(r[-1])
+            log(w[r], range(10), [base + k for k in range(10)])
+    url, w = setup(runs, first)
     reqs = Requests()
     with page_at(browser, url) as pg:
         reqs.watch(pg)
         set_smoothing(pg, 0)
-        pg.select_option("#group-by", "regex")
-        pg.fill("#group-key", "^(a|b)-")
+        # the page API: at once (the sidebar's regex field waits for typing to pause)
+        pg.evaluate("""() => window.__tbx.host.mounted.api.setGrouping(
+                         {by: 'regex', key: '^(a|b)-'})""")
         wait_state(pg, "Object.keys(s.groups).join() === 'a,b' && s.groups.a.x.length === 10")
         card = pg.locator('.chart-card[data-title="loss"]')
         card.locator('.group-chip[data-group="a"]').click()  # its members too
@@ -199,7 +202,7 @@ def test_grouped_chart_appends_the_rows_new_points_change(browser, setup):
         # smoothed (on the page, over the rows): appended rows draw as a fresh load does
         gen = state(pg)["gen"]
         set_smoothing(pg, 0.6)
-        wait_state(pg, "s.gen > %d && !s.stale" % gen)
+        wait_state(pg, f"s.gen > {gen} && !s.stale")
         n1 = len(reqs)
         for r in runs:
             log(w[r], [11], [7.0 if r[0] == "a" else 107.0])

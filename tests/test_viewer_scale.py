@@ -160,7 +160,8 @@ def test_limit_keeps_the_ranked_series(client, provider, rank, order):
     assert [d["run"] for d, _ in out] == [r for r in runs if r in set(ranked[:7])]  # run order
     word = {"asc": "lowest", "desc": "highest"}[order]
     assert info == {"selected": N + 2, "shown": 7, "unit": "runs", "limit": 7, "rank": rank,
-                    "order": order, "pinned": 0, "width": 0, "ranked_step": 195,  # "odd": every 5 steps
+                    "order": order, "pinned": 0, "width": 0,
+                    "ranked_step": 195,  # "odd", logged every 5 steps, is the longest
                     "notice": f"showing 7 of {N + 2} runs: the 7 with the {word} {rank} value"}
     d, cols = next(x for x in out if x[0]["run"] == ranked[0])
     assert np.array_equal(cols["value"], provider.scalars(ranked[0], "loss").value)

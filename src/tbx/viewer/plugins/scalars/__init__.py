@@ -324,6 +324,7 @@ PLUGIN = Plugin(
     title="Scalars",
     plugin_names=("scalars",),
     order=10,
-    routes={"series": series_route, "rank": rank_route, "series.csv": csv_route, "series.json": json_route},
+    routes={"series": series_route, "rank": rank_route, "series.csv": csv_route,
+            "series.json": json_route},
     module=Path(__file__).with_name("index.js"),
 )
