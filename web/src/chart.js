@@ -319,11 +319,12 @@ export class ScalarChart {
         const gen = this.gen;
         this.since = null;
         const sel = await this.selection();
-        if (!sel || gen !== this.gen) return;
+        if (!sel) return;
+        if (gen !== this.gen) continue; // loaded meanwhile: only later points remain to ask for
         this.appends += 1;
         this.el.dataset.appends = String(this.appends);
         const list = await getSeries({ ...this.params(sel), since });
-        if (gen !== this.gen || this.abort) return; // a load under way or done covers it
+        if (gen !== this.gen || this.abort) continue; // a load under way or done covers these
         if (!this.applyRows(list)) {
           this.stale = true;
           if (this.visible) this.load();
