@@ -73,7 +73,16 @@ def log(w, steps, values):
 
 
 def state(pg, title="loss"):
-    return pg.evaluate(STATE, title)
+    """The chart's STATE once it is not loading."""
+    return pg.wait_for_function(f"t => ({STATE})(t)", arg=title, timeout=60_000).json_value()
+
+
+def then_loaded(pg, action, cond="true", title="loss"):
+    """Do ``action()`` (a change that loads the chart again) and wait until a load started
+    after it has ended with ``cond`` true."""
+    gen = state(pg, title)["gen"]
+    action()
+    wait_state(pg, f"s.gen > {gen} && !s.stale && ({cond})", title)
 
 
 def wait_state(pg, cond: str, title="loss"):
@@ -120,12 +129,13 @@ def test_limited_chart_appends_shown_runs_and_reranks_on_request(browser, setup)
     reqs = Requests()
     with page_at(browser, url) as pg:
         reqs.watch(pg)
-        set_smoothing(pg, 0)
-        pg.fill("#limit", "3")
-        pg.press("#limit", "Enter")  # commits it: no change event later, at blur
+        then_loaded(pg, lambda: set_smoothing(pg, 0))
+
+        def limit():
+            pg.fill("#limit", "3")
+            pg.press("#limit", "Enter")  # commits it: no change event later, at blur
+        then_loaded(pg, limit, "Object.keys(s.series).length === 3")
         card = pg.locator('.chart-card[data-title="loss"]')
-        wait_state(pg, "Object.keys(s.series).length === 3 && s.series.r0[0].length === 10 "
-                       "&& window.__tbx.state.limit === 3")
         assert sorted(state(pg)["series"]) == ["r0", "r1", "r2"]
         assert card.get_attribute("data-notice") == \
             "showing 3 of 6 runs: the 3 with the lowest last value"
@@ -168,14 +178,14 @@ def test_grouped_chart_appends_the_rows_new_points_change(browser, setup):
     reqs = Requests()
     with page_at(browser, url) as pg:
         reqs.watch(pg)
-        set_smoothing(pg, 0)
+        then_loaded(pg, lambda: set_smoothing(pg, 0))
         # the page API: at once (the sidebar's regex field waits for typing to pause)
-        pg.evaluate("""() => window.__tbx.host.mounted.api.setGrouping(
-                         {by: 'regex', key: '^(a|b)-'})""")
-        wait_state(pg, "Object.keys(s.groups).join() === 'a,b' && s.groups.a.x.length === 10")
+        then_loaded(pg, lambda: pg.evaluate("""() => window.__tbx.host.mounted.api.setGrouping(
+                         {by: 'regex', key: '^(a|b)-'})"""),
+                    "Object.keys(s.groups).join() === 'a,b' && s.groups.a.x.length === 10")
         card = pg.locator('.chart-card[data-title="loss"]')
-        card.locator('.group-chip[data-group="a"]').click()  # its members too
-        wait_state(pg, "Object.keys(s.members).length === 3")
+        then_loaded(pg, lambda: card.locator('.group-chip[data-group="a"]').click(),
+                    "Object.keys(s.members).length === 3")  # its members too
         seen_live(pg)
         n0 = len(reqs)
         # a-0 alone reaches step 10: the row is a-0's value over 1 member; b has no value there
@@ -200,9 +210,7 @@ def test_grouped_chart_appends_the_rows_new_points_change(browser, setup):
         screenshot(pg, "append-groups")
         reload_equals(pg, s)
         # smoothed (on the page, over the rows): appended rows draw as a fresh load does
-        gen = state(pg)["gen"]
-        set_smoothing(pg, 0.6)
-        wait_state(pg, f"s.gen > {gen} && !s.stale")
+        then_loaded(pg, lambda: set_smoothing(pg, 0.6))
         n1 = len(reqs)
         for r in runs:
             log(w[r], [11], [7.0 if r[0] == "a" else 107.0])
