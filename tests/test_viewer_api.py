@@ -130,6 +130,17 @@ def test_scalars_binary_downsampled(client):
     assert np.allclose(cols2["value"], np.arange(100) * 0.1)
 
 
+def test_scalars_width_one_is_two_columns(client):
+    """width=1 (accepted: 0..20000) once made the M4 library panic (500): it is drawn on two
+    pixel columns, first/last/min/max of each, spike included."""
+    r = client.get(SERIES, params={"run": "train", "tag": "loss", "width": 1})
+    assert r.status_code == 200, r.text
+    (d, cols), = S.unpack(r.content)
+    assert d["downsampled"] and 4 <= d["n"] <= 8 + 2  # + one per column holding a gap
+    assert np.nanmax(cols["value"]) == 50.0
+    assert cols["step"][0] == 0 and cols["step"][-1] == 99_999
+
+
 def test_scalars_zoom_returns_raw_points(client):
     r = client.get(SERIES, params={"run": "train", "tag": "loss", "width": 800,
                                             "xmin": 1000, "xmax": 2000})

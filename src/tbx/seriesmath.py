@@ -76,7 +76,8 @@ def downsample_indices(x: np.ndarray, y: np.ndarray, width: int) -> np.ndarray:
     non-finite values, so gaps (NaN) stay visible. When ``x`` is not non-decreasing the
     columns are equal ranges of the index instead. Returns sorted unique int64 indices, at
     most about ``4 * width`` plus one per column holding a gap; every index when the series
-    has no more than ``4 * width`` points.
+    has no more than ``4 * width`` points. A width of 1 is taken as 2 columns (M4 needs two
+    bins), so at most 8 points.
 
     Raises:
         ValueError: ``width`` < 1, or ``x`` and ``y`` differ in length.
@@ -86,6 +87,7 @@ def downsample_indices(x: np.ndarray, y: np.ndarray, width: int) -> np.ndarray:
         raise ValueError(f"width must be >= 1, got {width}")
     if len(x) != n:
         raise ValueError("x and y differ in length")
+    width = max(width, 2)
     if n <= 4 * width:
         return np.arange(n, dtype=np.int64)
     from tsdownsample import M4Downsampler
