@@ -361,6 +361,7 @@ class FsspecLogdir:
     def __init__(self, url: str):
         try:
             import fsspec
+            import fsspec.asyn
         except ImportError as exc:
             raise ImportError(
                 f"logdir {url!r} is a URL: reading it needs fsspec (pip install 'tbx[fsspec]')"
