@@ -275,7 +275,15 @@ def test_documented_credentials_and_endpoint_options(s3, s3_endpoint, tmp_path, 
                           timeout=300)
     if how == "none":
         assert proc.returncode != 0
-        assert "Unable to locate credentials" in proc.stderr
+        assert (f"PermissionError: logdir 's3://{bucket}/opts' cannot be listed: Unable to "
+                "locate credentials") in proc.stderr
+        serve = subprocess.run([sys.executable, "-m", "tbx.cli", "serve", f"s3://{bucket}/opts",
+                                "--port", "0"], env=env, capture_output=True, text=True,
+                               timeout=300)
+        assert serve.returncode == 2
+        assert serve.stderr.strip().splitlines()[-1] == (
+            f"tbx serve: error: logdir 's3://{bucket}/opts' cannot be listed: Unable to "
+            "locate credentials")
     else:
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert json.loads(proc.stdout) == {"run1": [0.0, 0.5, 1.0]}

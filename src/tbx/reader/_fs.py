@@ -383,10 +383,20 @@ class FsspecLogdir:
     ONLY_LISTINGS = 64
 
     def check(self) -> None:
+        """Raises FileNotFoundError / NotADirectoryError naming the logdir, or PermissionError
+        when the store refuses to answer without credentials (e.g. botocore's "Unable to
+        locate credentials"), naming the logdir and the store's own message."""
         self.requests["listings"] += 2
-        if not self.fs.exists(self.root):
+        try:
+            exists = self.fs.exists(self.root)
+            isdir = exists and self.fs.isdir(self.root)
+        except OSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the store's own error types, as an OSError
+            raise PermissionError(f"logdir {self.url!r} cannot be listed: {exc}") from exc
+        if not exists:
             raise FileNotFoundError(f"logdir {self.url!r} does not exist")
-        if not self.fs.isdir(self.root):
+        if not isdir:
             raise NotADirectoryError(f"logdir {self.url!r} is not a folder")
 
     def list_runs(self, only: frozenset[str] | None = None) -> Listing:
