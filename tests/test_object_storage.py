@@ -191,12 +191,12 @@ def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, m
     with caplog.at_level(logging.DEBUG, logger="tbx.reader"):
         p.refresh()
     assert calls == [30]
-    assert req["reads"] == 30 and req["listings"] == 3  # exists + isdir at start, one find
+    assert req["reads"] == 30 and req["listings"] == 2  # info at start, one find
     size = len(head) + sum(len(enc.encode("loss", 0.0, i, 10.0 + i)) + 16 for i in range(5))
     assert req["bytes"] == 30 * size
     assert [r.getMessage() for r in caplog.records if r.name == "tbx.reader"] == [
         f"tbx: s3://{bucket}/logs: 30 runs listed again, 30 read; requests so far: "
-        f"3 listings, 30 reads, {30 * size} bytes"]
+        f"2 listings, 30 reads, {30 * size} bytes"]
     assert p.runs() == [f"r{r:02d}" for r in range(30)]
     for r in (0, 17, 29):
         s = p.scalars(f"r{r:02d}", "loss")
@@ -205,10 +205,10 @@ def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, m
         assert s.value.tolist() == [r + i / 4 for i in range(5)]
     for _ in range(5):
         assert not p.refresh()  # within the back-off: no request at all
-    assert req["listings"] == 3 and req["reads"] == 30
+    assert req["listings"] == 2 and req["reads"] == 30
     clock[0] += _watch.POLL_MIN
     assert not p.refresh()  # due: one listing, nothing changed, nothing read
-    assert req["listings"] == 4 and req["reads"] == 30
+    assert req["listings"] == 3 and req["reads"] == 30
     assert p._reader._lister._due - clock[0] == 2 * _watch.POLL_MIN
 
 
@@ -287,3 +287,17 @@ def test_documented_credentials_and_endpoint_options(s3, s3_endpoint, tmp_path, 
     else:
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert json.loads(proc.stdout) == {"run1": [0.0, 0.5, 1.0]}
+
+
+def test_logdir_on_s3_that_is_missing_or_an_object(s3):
+    """The check at start (one ``info``: a HEAD and a one-key listing) names the logdir."""
+    from tbx.reader import LogdirProvider
+
+    fs, bucket = s3
+    fs.pipe(f"{bucket}/file.txt", b"x")
+    with pytest.raises(FileNotFoundError, match=rf"^logdir 's3://{bucket}/nothing' does not "
+                                                 "exist$"):
+        LogdirProvider(f"s3://{bucket}/nothing")
+    with pytest.raises(NotADirectoryError, match=rf"^logdir 's3://{bucket}/file.txt' is not a "
+                                                  "folder$"):
+        LogdirProvider(f"s3://{bucket}/file.txt")

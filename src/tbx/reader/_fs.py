@@ -385,18 +385,18 @@ class FsspecLogdir:
     def check(self) -> None:
         """Raises FileNotFoundError / NotADirectoryError naming the logdir, or PermissionError
         when the store refuses to answer without credentials (e.g. botocore's "Unable to
-        locate credentials"), naming the logdir and the store's own message."""
-        self.requests["listings"] += 2
+        locate credentials"), naming the logdir and the store's own message. One ``info``
+        (on S3: a HEAD and a one-key listing; ``isdir`` would list every run folder)."""
+        self.requests["listings"] += 1
         try:
-            exists = self.fs.exists(self.root)
-            isdir = exists and self.fs.isdir(self.root)
+            kind = self.fs.info(self.root).get("type")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"logdir {self.url!r} does not exist") from None
         except OSError:
             raise
         except Exception as exc:  # noqa: BLE001 - the store's own error types, as an OSError
             raise PermissionError(f"logdir {self.url!r} cannot be listed: {exc}") from exc
-        if not exists:
-            raise FileNotFoundError(f"logdir {self.url!r} does not exist")
-        if not isdir:
+        if kind != "directory":
             raise NotADirectoryError(f"logdir {self.url!r} is not a folder")
 
     def list_runs(self, only: frozenset[str] | None = None) -> Listing:
