@@ -22,10 +22,11 @@ Usage::
   peak RSS (python + data server).
 * ``s3``: N run objects on a moto S3 server (127.0.0.1, its own process, counting the HTTP
   requests it answers; ``--latency-ms`` adds a round trip to each request, as a remote store
-  has). Time for a first ``LogdirProvider.refresh()`` to read them all (this
-  tree, and ``--baseline-src``'s; ``--repeat`` times each, alternating), requests, the CPU
-  seconds of the reading process and of the moto server (``/proc/<pid>/stat``) over each; then an idle provider (``watch=True``) refreshed
-  every second for ``--idle`` seconds: listings made.
+  has). Time for a first ``LogdirProvider.refresh()`` to read them all (this tree, and
+  ``--baseline-src``'s; ``--repeat`` times each, alternating), requests, the CPU seconds of
+  the reading process and of the moto server (``/proc/<pid>/stat``) over each; then an idle
+  provider (``watch=True``) refreshed every second for ``--idle`` seconds: listings made.
+  ``--wait-load`` waits (``--wait-max`` seconds at most) for a quieter machine first.
 
 * ``read``: ``tbx.read(logdir).scalars`` in a fresh process: peak RSS over the RSS after
   imports, against the DataFrame's ``memory_usage(deep=True)``, and the bytes the read took
