@@ -22,9 +22,11 @@ Usage::
   peak RSS (python + data server).
 * ``s3``: N run objects on a moto S3 server (127.0.0.1, its own process, counting the HTTP
   requests it answers; ``--latency-ms`` adds a round trip to each request, as a remote store
-  has). Time for a first ``LogdirProvider.refresh()`` to read them all (this
-  tree, and ``--baseline-src``'s), requests; then an idle provider (``watch=True``) refreshed
-  every second for ``--idle`` seconds: listings made.
+  has). Time for a first ``LogdirProvider.refresh()`` to read them all (this tree, and
+  ``--baseline-src``'s; ``--repeat`` times each, alternating), requests, the CPU seconds of
+  the reading process and of the moto server (``/proc/<pid>/stat``) over each; then an idle
+  provider (``watch=True``) refreshed every second for ``--idle`` seconds: listings made.
+  ``--wait-load`` waits (``--wait-max`` seconds at most) for a quieter machine first.
 
 * ``read``: ``tbx.read(logdir).scalars`` in a fresh process: peak RSS over the RSS after
   imports, against the DataFrame's ``memory_usage(deep=True)``, and the bytes the read took
@@ -41,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -300,8 +303,17 @@ S3_READ = textwrap.dedent("""
 """)
 
 
+def wait_for_load(below: float, most: float) -> None:
+    """Wait (at most ``most`` seconds) until the 1-minute load average is below ``below``."""
+    end = time.monotonic() + most
+    while below > 0 and os.getloadavg()[0] >= below and time.monotonic() < end:
+        time.sleep(10)
+    print(f"timing at {load()}", file=sys.stderr, flush=True)
+
+
 def bench_s3(objects: int, idle: float, baseline: str | None, tb_timeout: float,
-             latency_ms: float = 0.0) -> dict:
+             latency_ms: float = 0.0, repeat: int = 1, wait_load: float = 0.0,
+             wait_max: float = 1200.0) -> dict:
     import fsspec
 
     port = free_port()
@@ -337,17 +349,28 @@ def bench_s3(objects: int, idle: float, baseline: str | None, tb_timeout: float,
         print(f"uploaded {objects} objects in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         url = "s3://bench/logs"
         trees = [("tbx", SRC)] + ([("tbx (baseline)", baseline)] if baseline else [])
-        for name, src in trees:
-            before = count()
-            proc = subprocess.run([sys.executable, "-c", S3_READ, url, "0"], capture_output=True,
-                                  text=True, env=dict(env, PYTHONPATH=src), timeout=3600)
-            r = json.loads(proc.stdout.splitlines()[0]) if proc.returncode == 0 else {
-                "error": proc.stderr[-2000:]}
-            after = count()
-            r["server_requests"] = {k: after[k] - before[k] for k in after}
-            r["load"] = load()
-            out[name] = r
-            print(name, json.dumps(r), file=sys.stderr, flush=True)
+        wait_for_load(wait_load, wait_max)
+        for i in range(repeat):
+            for name, src in trees if i % 2 == 0 else trees[::-1]:
+                before, moto_cpu = count(), cpu_seconds(moto.pid)
+                kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+                load0 = os.getloadavg()[0]
+                proc = subprocess.run([sys.executable, "-c", S3_READ, url, "0"],
+                                      capture_output=True, text=True,
+                                      env=dict(env, PYTHONPATH=src), timeout=3600)
+                r = json.loads(proc.stdout.splitlines()[0]) if proc.returncode == 0 else {
+                    "error": proc.stderr[-2000:]}
+                after, moto_cpu = count(), cpu_seconds(moto.pid) - moto_cpu
+                kids2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                r["server_requests"] = {k: after[k] - before[k] for k in after}
+                r["client_cpu_s"] = (kids2.ru_utime - kids.ru_utime
+                                     + kids2.ru_stime - kids.ru_stime)
+                r["moto_cpu_s"] = moto_cpu
+                r["moto_cpu_ms_per_request"] = 1000 * moto_cpu / max(
+                    r["server_requests"]["requests"], 1)
+                r["load"] = f"load {load0:.1f}-{os.getloadavg()[0]:.1f}"
+                out.setdefault(name, []).append(r)
+                print(name, json.dumps(r), file=sys.stderr, flush=True)
         if idle > 0:
             before = count()
             proc = subprocess.run([sys.executable, "-c", S3_READ, url, str(idle)],
@@ -459,6 +482,12 @@ def main() -> None:
     c.add_argument("--latency-ms", type=float, default=0.0,
                    help="delay the moto server adds to each request (a remote store's round "
                         "trip; requests overlap)")
+    c.add_argument("--repeat", type=int, default=1,
+                   help="time each tree this many times, in alternating order")
+    c.add_argument("--wait-load", type=float, default=0.0,
+                   help="before timing, wait until the load average is below this")
+    c.add_argument("--wait-max", type=float, default=1200.0,
+                   help="... but at most this many seconds")
     d = sub.add_parser("read")
     d.add_argument("--logdir", type=Path, required=True)
     d.add_argument("--tags", default="", help="comma-separated tag names (default: all)")
@@ -478,7 +507,7 @@ def main() -> None:
         res = bench_read(args.logdir, args.tags, args.baseline_src)
     else:
         res = bench_s3(args.objects, args.idle, args.baseline_src, args.tb_timeout,
-                       args.latency_ms)
+                       args.latency_ms, args.repeat, args.wait_load, args.wait_max)
     print(json.dumps(res, indent=2))
 
 

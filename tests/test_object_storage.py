@@ -4,6 +4,8 @@ uploaded grow linearly with the data (tensorboardX re-uploads the whole file on 
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
 import struct
 
@@ -156,10 +158,12 @@ def test_missing_store_package_names_the_extra():
         tbx.SummaryWriter("gs://bucket/run")
 
 
-def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, monkeypatch):
+def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, monkeypatch,
+                                                                            caplog):
     """A refresh of a logdir on S3: one listing, and every new object fetched by one
-    ``cat_ranges`` call (s3fs runs its requests concurrently), one request per object; an idle
-    provider with ``watch=True`` lists again only when its back-off says so."""
+    ``cat_ranges`` call (s3fs runs its requests concurrently), one request per object; the
+    counts are logged at DEBUG; an idle provider with ``watch=True`` lists again only when its
+    back-off says so."""
     from tbx.proto.event_pb2 import Event
     from tbx.reader import LogdirProvider, _watch
     from tbx.record import frame_records
@@ -184,9 +188,15 @@ def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, m
         return original(paths, *a, **kw)
 
     monkeypatch.setattr(store, "cat_ranges", spy)
-    p.refresh()
+    with caplog.at_level(logging.DEBUG, logger="tbx.reader"):
+        p.refresh()
     assert calls == [30]
-    assert req["reads"] == 30 and req["listings"] == 3  # exists + isdir at start, one find
+    assert req["reads"] == 30 and req["listings"] == 2  # info at start, one find
+    size = len(head) + sum(len(enc.encode("loss", 0.0, i, 10.0 + i)) + 16 for i in range(5))
+    assert req["bytes"] == 30 * size
+    assert [r.getMessage() for r in caplog.records if r.name == "tbx.reader"] == [
+        f"tbx: s3://{bucket}/logs: 30 runs listed again, 30 read; requests so far: "
+        f"2 listings, 30 reads, {30 * size} bytes"]
     assert p.runs() == [f"r{r:02d}" for r in range(30)]
     for r in (0, 17, 29):
         s = p.scalars(f"r{r:02d}", "loss")
@@ -195,8 +205,99 @@ def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, m
         assert s.value.tolist() == [r + i / 4 for i in range(5)]
     for _ in range(5):
         assert not p.refresh()  # within the back-off: no request at all
-    assert req["listings"] == 3 and req["reads"] == 30
+    assert req["listings"] == 2 and req["reads"] == 30
     clock[0] += _watch.POLL_MIN
     assert not p.refresh()  # due: one listing, nothing changed, nothing read
-    assert req["listings"] == 4 and req["reads"] == 30
+    assert req["listings"] == 3 and req["reads"] == 30
     assert p._reader._lister._due - clock[0] == 2 * _watch.POLL_MIN
+
+
+def test_s3_client_pool_is_sized_to_the_fetch_concurrency(s3, monkeypatch):
+    """botocore's connection pool (10 by default) would cap the requests in flight: the reader
+    sizes it to its concurrency (fsspec's ``gather_batch_size`` when set), unless fsspec's
+    config for s3 sets ``max_pool_connections`` itself; other client options are kept."""
+    from tbx.reader._fs import FETCH_CONCURRENCY, FsspecLogdir
+
+    _, bucket = s3
+    monkeypatch.setitem(fsspec.config.conf["s3"], "config_kwargs", {"read_timeout": 7})
+
+    def client(url):
+        store = FsspecLogdir(url).fs
+        store.connect()
+        return store.s3.meta.config
+
+    config = client(f"s3://{bucket}/a")
+    assert (config.max_pool_connections, config.read_timeout) == (FETCH_CONCURRENCY, 7)
+    monkeypatch.setitem(fsspec.config.conf, "gather_batch_size", 24)
+    assert client(f"s3://{bucket}/b").max_pool_connections == 24
+    monkeypatch.setitem(fsspec.config.conf["s3"], "config_kwargs", {"max_pool_connections": 5})
+    assert client(f"s3://{bucket}/c").max_pool_connections == 5
+
+
+READ_IN_A_FRESH_PROCESS = """
+import json, sys
+from tbx.reader import LogdirProvider
+p = LogdirProvider(sys.argv[1])
+p.refresh()
+print(json.dumps({run: p.scalars(run, "loss").value.tolist() for run in p.runs()}))
+"""
+
+
+@pytest.mark.parametrize("how", ["fsspec-env", "aws-env-profile", "none"])
+def test_documented_credentials_and_endpoint_options(s3, s3_endpoint, tmp_path, how):
+    """README's options, each in a fresh process with nothing else set: the endpoint from
+    ``FSSPEC_S3_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``, credentials from ``AWS_*`` variables or
+    a profile of a shared credentials file (``AWS_PROFILE``). The bucket is private: with no
+    credentials at all the server is never asked anonymously and the error says so."""
+    import os
+    import subprocess
+    import sys
+
+    fs, bucket = s3
+    with tbx.SummaryWriter(f"s3://{bucket}/opts/run1") as w:
+        for i in range(3):
+            w.add_scalar("loss", i / 2, i)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FSSPEC_"))}
+    env.update(AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=str(tmp_path / "none"),
+               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_DEFAULT_REGION="us-east-1")
+    if how == "fsspec-env":
+        env.update(FSSPEC_S3_ENDPOINT_URL=s3_endpoint, AWS_ACCESS_KEY_ID="testing",
+                   AWS_SECRET_ACCESS_KEY="testing")
+    elif how == "aws-env-profile":
+        creds = tmp_path / "credentials"
+        creds.write_text("[tbx]\naws_access_key_id = testing\naws_secret_access_key = t\n")
+        env.update(AWS_ENDPOINT_URL=s3_endpoint, AWS_SHARED_CREDENTIALS_FILE=str(creds),
+                   AWS_PROFILE="tbx")
+    else:
+        env.update(FSSPEC_S3_ENDPOINT_URL=s3_endpoint)
+    proc = subprocess.run([sys.executable, "-c", READ_IN_A_FRESH_PROCESS,
+                           f"s3://{bucket}/opts"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    if how == "none":
+        assert proc.returncode != 0
+        assert (f"PermissionError: logdir 's3://{bucket}/opts' cannot be listed: Unable to "
+                "locate credentials") in proc.stderr
+        serve = subprocess.run([sys.executable, "-m", "tbx.cli", "serve", f"s3://{bucket}/opts",
+                                "--port", "0"], env=env, capture_output=True, text=True,
+                               timeout=300)
+        assert serve.returncode == 2
+        assert serve.stderr.strip().splitlines()[-1] == (
+            f"tbx serve: error: logdir 's3://{bucket}/opts' cannot be listed: Unable to "
+            "locate credentials")
+    else:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert json.loads(proc.stdout) == {"run1": [0.0, 0.5, 1.0]}
+
+
+def test_logdir_on_s3_that_is_missing_or_an_object(s3):
+    """The check at start (one ``info``: a HEAD and a one-key listing) names the logdir."""
+    from tbx.reader import LogdirProvider
+
+    fs, bucket = s3
+    fs.pipe(f"{bucket}/file.txt", b"x")
+    with pytest.raises(FileNotFoundError, match=rf"^logdir 's3://{bucket}/nothing' does not "
+                                                 "exist$"):
+        LogdirProvider(f"s3://{bucket}/nothing")
+    with pytest.raises(NotADirectoryError, match=rf"^logdir 's3://{bucket}/file.txt' is not a "
+                                                  "folder$"):
+        LogdirProvider(f"s3://{bucket}/file.txt")

@@ -557,6 +557,53 @@ def test_fsspec_memory_logdir(impl):
     fs.rm(root, recursive=True)
 
 
+def test_object_store_fetches_the_next_batch_while_one_is_read(monkeypatch):
+    """An object store's runs are read in batches, each batch's objects fetched by one call
+    (one request per object, none again by the reads); the next batch's fetch is under way
+    while this thread reads the current batch."""
+    fsspec = pytest.importorskip("fsspec")
+    from tbx.reader import _core
+
+    fs = fsspec.filesystem("memory")
+    root = "/tbx-test-pipeline"
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
+    for r in range(10):
+        fs.pipe(f"{root}/r{r:02d}/events.out.tfevents.1", b"".join(
+            frame_record(e) for e in [header_event()] + [scalar_event("x", r + i / 4, i)
+                                                         for i in range(3)]))
+    monkeypatch.setattr(_core, "PREFETCH_FILES", 4)
+    p = LogdirProvider(f"memory://{root}")
+    store = p._reader._fs
+    calls, second = [], threading.Event()
+    fetch, read_run = store.fetch, p._reader._read_run
+
+    def spy_fetch(ranges):
+        calls.append([path.split("/")[-2] for path, _, _ in ranges])
+        if len(calls) == 2:
+            second.set()
+        return fetch(ranges)
+
+    waited = []
+
+    def spy_read_run(run, *args):
+        if run.name == "r00":  # the first batch: the second one is being fetched meanwhile
+            waited.append(second.wait(60))
+        return read_run(run, *args)
+
+    monkeypatch.setattr(store, "fetch", spy_fetch)
+    monkeypatch.setattr(p._reader, "_read_run", spy_read_run)
+    p.refresh()
+    assert waited == [True]
+    assert calls == [[f"r{r:02d}" for r in range(i, min(i + 4, 10))] for i in (0, 4, 8)]
+    assert store.requests["reads"] == 10
+    assert p.runs() == [f"r{r:02d}" for r in range(10)]
+    for r in range(10):
+        s = p.scalars(f"r{r:02d}", "x")
+        assert s.step.tolist() == [0, 1, 2] and s.value.tolist() == [r, r + 0.25, r + 0.5]
+    fs.rm(root, recursive=True)
+
+
 def test_v2_tensor_forms_of_every_kind(tmp_path, impl):
     """TensorBoard's v2 (tensor) summaries, as TF 2 writes them: metadata on the first Value
     of each tag only."""

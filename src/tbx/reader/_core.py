@@ -28,6 +28,7 @@ import logging
 import re
 import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -49,9 +50,10 @@ from tbx.reader._watch import Lister
 
 log = logging.getLogger("tbx.reader")
 
-#: Object stores: bytes and files fetched at once before reading them (see ``_batches``).
-PREFETCH_BYTES = 256 << 20
-PREFETCH_FILES = 1024
+#: Object stores: bytes and files fetched at once before reading them (see ``_batches``; the
+#: next batch is fetched while one is read, so about twice this is held at most).
+PREFETCH_BYTES = 128 << 20
+PREFETCH_FILES = 512
 
 #: The name tbparse_compat and frames import (the function lives in ``_series``).
 _decode_tensor_value = decode_tensor_value
@@ -202,11 +204,28 @@ class LogdirReader(Queries):
 
     def _batches(self, todo):
         """``todo`` in batches whose first blocks are fetched at once (object stores: many
-        requests in flight instead of one at a time)."""
-        prefetch = getattr(self._fs, "prefetch", None)
-        if prefetch is None:
+        requests in flight instead of one at a time), the next batch's fetch under way on a
+        worker thread while this thread reads the current one."""
+        fetch = getattr(self._fs, "fetch", None)
+        if fetch is None:
             yield todo
             return
+        with ThreadPoolExecutor(1, thread_name_prefix="tbx-fetch") as pool:
+            ahead = None
+            for batch, ranges in self._plan(todo):
+                future = pool.submit(fetch, ranges)
+                if ahead is not None:
+                    self._fs.serve(ahead[1].result())
+                    yield ahead[0]
+                ahead = (batch, future)
+            if ahead is not None:
+                self._fs.serve(ahead[1].result())
+                yield ahead[0]
+
+    @staticmethod
+    def _plan(todo):
+        """``(batch, ranges)``: ``todo`` cut where the first blocks of its new bytes reach
+        :data:`PREFETCH_BYTES` or :data:`PREFETCH_FILES`."""
         batch, ranges, size = [], [], 0
         for item in todo:
             run, entries, _ = item
@@ -219,12 +238,10 @@ class LogdirReader(Queries):
                     size += end - start
             batch.append(item)
             if size >= PREFETCH_BYTES or len(ranges) >= PREFETCH_FILES:
-                prefetch(ranges)
-                yield batch
+                yield batch, ranges
                 batch, ranges, size = [], [], 0
         if batch:
-            prefetch(ranges)
-            yield batch
+            yield batch, ranges
 
     def _read_run(self, run: _Run, entries, changes: Changes, resets: set, problems: list,
                   done) -> None:

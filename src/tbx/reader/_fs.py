@@ -333,6 +333,12 @@ def _why(exc: OSError) -> str:
     return f"[Errno {exc.errno}] {exc.strerror}" if exc.strerror else str(exc)
 
 
+#: Requests in flight when many objects are fetched at once (unless fsspec's
+#: ``gather_batch_size`` says otherwise). A remote store answers in a round trip each, so more in
+#: flight is sooner; a server on this machine is bound by its own CPU, which more in flight does
+#: not raise (``benchmarks/bench_scale.py s3``).
+FETCH_CONCURRENCY = 64
+
 #: fsspec ``info`` fields that change when an object is rewritten.
 _VERSION_FIELDS = ("mtime", "LastModified", "last_modified", "ETag", "etag", "created",
                    "updated", "generation", "md5Hash", "version_id")
@@ -342,22 +348,33 @@ class FsspecLogdir:
     """A logdir behind an fsspec URL (``s3://``, ``gs://``, ``memory://``, ...).
 
     One listing is one recursive ``find`` (S3 returns 1,000 keys a request); the existence
-    check costs requests only when the listing finds nothing. :meth:`prefetch` reads the new
-    bytes of many objects at once (``cat_ranges``: concurrent on fsspec's async file systems
-    such as s3fs and gcsfs, at most fsspec's ``gather_batch_size`` requests in flight: 128 by
-    default, ``fsspec.config.conf["gather_batch_size"] = n`` to change it); :meth:`read`
-    serves them from there. ``requests`` counts listings, reads and bytes (logged at DEBUG on
-    ``tbx.reader`` after each refresh)."""
+    check costs requests only when the listing finds nothing. :meth:`fetch` reads the new bytes
+    of many objects at once (``cat_ranges``: concurrent on fsspec's async file systems such as
+    s3fs and gcsfs, one ranged GET per object, at most :attr:`concurrency` requests in flight:
+    ``fsspec.config.conf["gather_batch_size"]`` when set, else :data:`FETCH_CONCURRENCY`; for
+    ``s3://`` the S3 client's connection pool is sized to match unless fsspec's config sets
+    ``config_kwargs["max_pool_connections"]``: botocore's default pool of 10 would cap it);
+    :meth:`serve` hands them to the :meth:`read` calls that ask for exactly them.
+    ``requests`` counts listings, reads and bytes (logged at DEBUG on ``tbx.reader`` after each
+    refresh)."""
 
     def __init__(self, url: str):
         try:
             import fsspec
+            import fsspec.asyn
         except ImportError as exc:
             raise ImportError(
                 f"logdir {url!r} is a URL: reading it needs fsspec (pip install 'tbx[fsspec]')"
             ) from exc
         self.url = url
-        self.fs, self.root = fsspec.core.url_to_fs(url)
+        self.concurrency = int(fsspec.config.conf.get("gather_batch_size", FETCH_CONCURRENCY))
+        options = {}
+        if url.startswith(("s3://", "s3a://")) and self.concurrency > 0:
+            client = dict(fsspec.config.conf.get("s3", {}).get("config_kwargs") or {})
+            client.setdefault("max_pool_connections", self.concurrency)
+            options["config_kwargs"] = client
+        self.fs, self.root = fsspec.core.url_to_fs(url, **options)
+        self._async = isinstance(self.fs, fsspec.asyn.AsyncFileSystem)
         self.root = self.root.rstrip("/")
         self.requests = {"listings": 0, "reads": 0, "bytes": 0}
         self._ready: dict[tuple[str, int], bytes] = {}
@@ -366,10 +383,20 @@ class FsspecLogdir:
     ONLY_LISTINGS = 64
 
     def check(self) -> None:
-        self.requests["listings"] += 2
-        if not self.fs.exists(self.root):
-            raise FileNotFoundError(f"logdir {self.url!r} does not exist")
-        if not self.fs.isdir(self.root):
+        """Raises FileNotFoundError / NotADirectoryError naming the logdir, or PermissionError
+        when the store refuses to answer without credentials (e.g. botocore's "Unable to
+        locate credentials"), naming the logdir and the store's own message. One ``info``
+        (on S3: a HEAD and a one-key listing; ``isdir`` would list every run folder)."""
+        self.requests["listings"] += 1
+        try:
+            kind = self.fs.info(self.root).get("type")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"logdir {self.url!r} does not exist") from None
+        except OSError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the store's own error types, as an OSError
+            raise PermissionError(f"logdir {self.url!r} cannot be listed: {exc}") from exc
+        if kind != "directory":
             raise NotADirectoryError(f"logdir {self.url!r} is not a folder")
 
     def list_runs(self, only: frozenset[str] | None = None) -> Listing:
@@ -412,23 +439,33 @@ class FsspecLogdir:
         return Listing({run: sorted(files, key=lambda f: file_order(f.path.rpartition("/")[2]))
                         for run, files in sorted(runs.items())}, [])
 
-    def prefetch(self, ranges: list[tuple[str, int, int]]) -> None:
-        """Fetch the byte ranges ``[(path, start, end)]`` concurrently and keep them for the
-        :meth:`read` calls that ask for exactly them (any other read goes to the store).
-        A range that fails is left to :meth:`read`, which raises its error."""
-        self._ready.clear()
+    def fetch(self, ranges: list[tuple[str, int, int]]) -> tuple[dict[tuple[str, int], bytes], int]:
+        """The byte ranges ``[(path, start, end)]``, fetched concurrently: ``({(path, start):
+        bytes}, requests made)``. A range that fails is left out (:meth:`read` then asks again
+        and raises its error). Safe to call from another thread than the one reading (it counts
+        nothing: :meth:`serve` does)."""
         if not ranges:
-            return
+            return {}, 0
         paths, starts, ends = (list(x) for x in zip(*ranges, strict=True))
+        extra = {"batch_size": self.concurrency} if self._async else {}
         try:
-            got = self.fs.cat_ranges(paths, starts, ends, on_error="return")
-        except Exception:  # noqa: BLE001 - e.g. a store without cat_ranges: read one by one
-            return
-        self.requests["reads"] += len(ranges)
-        for (path, start, _end), data in zip(ranges, got, strict=True):
-            if isinstance(data, bytes):
-                self.requests["bytes"] += len(data)
-                self._ready[(path, start)] = data
+            got = self.fs.cat_ranges(paths, starts, ends, on_error="return", **extra)
+        except Exception:  # noqa: BLE001 - e.g. a store without cat_ranges: one by one
+            return {}, 0
+        return {(path, start): data for (path, start, _end), data in zip(ranges, got,
+                                                                          strict=True)
+                if isinstance(data, bytes)}, len(ranges)
+
+    def serve(self, fetched: tuple[dict[tuple[str, int], bytes], int]) -> None:
+        """Keep what :meth:`fetch` returned for the :meth:`read` calls that ask for exactly
+        those ranges (what an earlier call left unread goes), and count its requests."""
+        self._ready, made = fetched
+        self.requests["reads"] += made
+        self.requests["bytes"] += sum(len(d) for d in self._ready.values())
+
+    def prefetch(self, ranges: list[tuple[str, int, int]]) -> None:
+        """:meth:`fetch` then :meth:`serve`, on the calling thread."""
+        self.serve(self.fetch(ranges))
 
     def read(self, path: str, offset: int, size: int) -> bytes:
         if size <= 0:
