@@ -503,3 +503,60 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_swallowed_ctrl_c_still_stops_training(tmp_path, capsys):
+    """Python drops a KeyboardInterrupt raised inside a weakref or garbage-collection callback
+    ("Exception ignored in ..."); the demo's signal handler also sets STOP, which the training
+    loop checks at every batch, so Ctrl-C is never lost."""
+    from tbx.demo import run as demo_run
+
+    cfg = DemoConfig(logdir=str(tmp_path), epochs=1, learning_rates=(0.01,), graph=False, pace=0)
+    demo_run.STOP.set()
+    try:
+        assert demo_run._train(cfg, None) == 130
+    finally:
+        demo_run.STOP.clear()
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_the_terminal_stops_demo_and_viewer_cleanly(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group: the demo and its viewer. Both end
+    (no viewer left behind), the viewer without a fatal error at shutdown, and the demo does
+    not claim to be still serving."""
+    import queue
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    pytest.importorskip("uvicorn")
+    cmd = [sys.executable, "-m", "tbx.demo", "--epochs", "200", "--no-graph", "--lr", "0.01",
+           "--port", "0", "--logdir", str(tmp_path / "runs")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines: queue.Queue = queue.Queue()
+    out: list[str] = []
+    threading.Thread(target=lambda: [(out.append(x), lines.put(x)) for x in proc.stdout],
+                     daemon=True).start()
+    try:
+        deadline = time.monotonic() + 180
+        while True:  # the viewer is up and training has logged its first epoch
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            if "epoch   1/" in line or "epoch  1/" in line or "epoch 1/" in line:
+                break
+        viewer = [int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == proc.pid]
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(60) == 130, "".join(out)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    deadline = time.monotonic() + 60
+    while any(_alive(v) for v in viewer) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    text = "".join(out)
+    assert not any(_alive(v) for v in viewer), text
+    assert "interrupted" in text and "Still serving" not in text, text
+    assert "Fatal Python error" not in text, text

@@ -512,7 +512,20 @@ def test_serve_command_bad_arguments(tmp_path, capsys):
     assert main(["serve", str(tmp_path / "missing")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["serve", str(tmp_path), "--reload-interval", "0"]) == 2
+    capsys.readouterr()
+    for huge in ("1e300", "inf", "1e10"):  # once: the refresh thread died of OverflowError
+        assert main(["serve", str(tmp_path), "--reload-interval", huge]) == 2
+        assert capsys.readouterr().err == (
+            f"tbx serve: error: --reload-interval must be a number of seconds in (0, 86400], "
+            f"got {float(huge)}\n")
     assert main(["serve", str(tmp_path), "--port", "70000"]) == 2
+
+
+def test_runset_body_nested_too_deep_is_400(client):
+    body = "[" * 100_000 + "]" * 100_000
+    r = client.post("/api/runsets", content=b'{"runs": ' + body.encode() + b"}",
+                    headers={"content-type": "application/json"})
+    assert _err(r, 400).startswith("the body must be JSON")
 
 
 def test_undecodable_points_are_skipped(provider, client):

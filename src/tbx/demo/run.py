@@ -38,6 +38,7 @@ import math
 import os
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -315,6 +316,8 @@ def train_run(
         ep_loss = ep_correct = 0.0
         grads: dict = {}
         for start in range(0, n, cfg.batch_size):
+            if STOP.is_set():  # Ctrl-C whose KeyboardInterrupt was swallowed on the way
+                raise KeyboardInterrupt
             idx = perm[start : start + cfg.batch_size]
             xb, yb = data.x_train[idx], data.y_train[idx]
             loss, probs, grads = mlp.loss_and_grads(xb, yb)
@@ -475,7 +478,8 @@ class ViewerProcess:
     _CODE = (
         "import os, signal, sys, threading\n"
         "def _parent_gone():\n"
-        "    sys.stdin.buffer.read()\n"
+        "    while os.read(0, 4096):\n"
+        "        pass\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
         "    threading.Timer(10, os._exit, (1,)).start()\n"
         "threading.Thread(target=_parent_gone, daemon=True).start()\n"
@@ -684,25 +688,37 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+#: Set by Ctrl-C or SIGTERM while the demo runs. A KeyboardInterrupt raised where Python cannot
+#: pass it on (a weakref or garbage-collection callback prints "Exception ignored" and goes on)
+#: would be lost; the training loop checks this at every batch and stops all the same.
+STOP = threading.Event()
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """Within the block, SIGTERM stops the demo like Ctrl-C (so the viewer process is stopped
-    too); the previous handler is restored afterwards."""
+    too), and both set :data:`STOP`; the previous handlers are restored afterwards. A SIGINT
+    that the demo was started to ignore (``nohup``, a shell's background job) stays ignored."""
     import signal
-    import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def interrupt(signum, frame):
+        STOP.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    STOP.clear()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig, before in previous.items():
+        if before is not signal.SIG_IGN:
+            signal.signal(sig, interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, before in previous.items():
+            signal.signal(sig, before)
 
 
 def demo_main(args) -> int:
@@ -735,7 +751,8 @@ def demo_main(args) -> int:
     os.makedirs(cfg.logdir, exist_ok=True)
 
     if args.no_serve:
-        return _train(cfg, None)
+        with _sigterm_as_interrupt():
+            return _train(cfg, None)
     with _sigterm_as_interrupt():
         try:
             viewer = ViewerProcess.start(cfg.logdir, port=args.port)
@@ -747,6 +764,10 @@ def demo_main(args) -> int:
         try:
             status = _train(cfg, viewer)
             if status == 0 and not args.exit:
+                if viewer.proc.poll() is not None:  # e.g. Ctrl-C reached its process too
+                    print(f"\nThe viewer has stopped (exit status {viewer.proc.returncode}); "
+                          f"view the runs with: tbx serve {cfg.logdir}", flush=True)
+                    return status
                 print(f"\nStill serving at {viewer.url} ; press Ctrl-C to stop.", flush=True)
                 viewer.wait()
         except KeyboardInterrupt:
@@ -768,6 +789,8 @@ def _train(cfg: DemoConfig, viewer) -> int:
         )
         results = run_sweep(cfg, log=lambda s: print(s, flush=True))
         elapsed = time.perf_counter() - t0
+        if STOP.is_set():  # a Ctrl-C whose KeyboardInterrupt was swallowed after the last batch
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130

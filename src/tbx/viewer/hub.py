@@ -105,6 +105,9 @@ class Hub:
     def __init__(self, provider, interval: float = 1.0):
         self.provider = provider
         self.interval = float(interval)
+        if not 0 < self.interval <= 86400:  # a longer wait overflows the clock (OverflowError)
+            raise ValueError(f"reload_interval must be a number of seconds in (0, 86400], "
+                             f"got {interval!r}")
         self.loaded = threading.Event()
         self.version = 0
         self._subs: set[Subscriber] = set()

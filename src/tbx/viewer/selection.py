@@ -95,7 +95,7 @@ class RunSets:
         """
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deep: not a run set
             raise SelectionError("the body must be JSON: {\"runs\": [name, ...], "
                                  "\"pinned\": [name, ...]}") from None
         if not isinstance(data, dict) or "runs" not in data:

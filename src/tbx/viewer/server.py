@@ -33,6 +33,8 @@ __all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security",
            "listen", "urls"]
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+# The longest pause between reads of new data (one day); longer waits overflow the clock.
+MAX_RELOAD_INTERVAL = 86400.0
 #: Points held in memory by ``tbx serve`` unless ``--memory-budget`` says otherwise.
 DEFAULT_MEMORY_BUDGET = "1G"
 
@@ -146,7 +148,8 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
                    help="port (default 6006; if it is in use, a free one is taken and printed; "
                         "0 = any free)")
     p.add_argument("--reload-interval", type=float, default=1.0, metavar="S",
-                   help="seconds between reads of new data (default 1)")
+                   help=f"seconds between reads of new data (default 1, at most "
+                        f"{MAX_RELOAD_INTERVAL:g})")
     p.add_argument("--follow-symlinks", action="store_true",
                    help="also read symbolic links that lead outside LOGDIR (by default they are "
                         "skipped and listed as problems)")
@@ -179,9 +182,9 @@ def serve_main(args) -> int:
     if not 0 <= args.port <= 65535:
         print(f"tbx serve: error: --port must be in 0..65535, got {args.port}", file=sys.stderr)
         return 2
-    if not args.reload_interval > 0:
-        print(f"tbx serve: error: --reload-interval must be > 0, got {args.reload_interval}",
-              file=sys.stderr)
+    if not 0 < args.reload_interval <= MAX_RELOAD_INTERVAL:
+        print(f"tbx serve: error: --reload-interval must be a number of seconds in "
+              f"(0, {MAX_RELOAD_INTERVAL:g}], got {args.reload_interval}", file=sys.stderr)
         return 2
     from tbx._cliutil import UsageError, check_path
 
@@ -261,8 +264,9 @@ def serve(logdir, *, host: str = "127.0.0.1", port: int = 6006, reload_interval:
         raise ImportError(msg) from e
     from tbx.reader.provider import LogdirProvider
 
-    if reload_interval <= 0:
-        raise ValueError("--reload-interval must be > 0")
+    if not 0 < reload_interval <= MAX_RELOAD_INTERVAL:
+        raise ValueError(f"reload_interval must be a number of seconds in "
+                         f"(0, {MAX_RELOAD_INTERVAL:g}], got {reload_interval}")
     provider = LogdirProvider(logdir, watch=True, memory_budget=memory_budget,
                               follow_symlinks=follow_symlinks)
     token, allowed = security(host, no_auth)
