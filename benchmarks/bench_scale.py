@@ -17,7 +17,9 @@ Usage::
 * ``points``: the logdir of ``bench_viewer.py``'s generator (R runs x T tags x S steps, one
   event file per run). tbx: time until run0/tag0 is served complete (``width=0``: every point),
   time until the first refresh ended (``loaded``), then every tag of every run opened in turn
-  (unsampled), and the server's peak RSS (VmHWM) over all of it. TensorBoard: time until its
+  (unsampled; ``--open sample``: every tag of the first 10 runs, then one tag of each other
+  run), and the server's peak RSS (VmHWM) over all of it, and its largest RSS seen between
+  two series. ``--skip-tensorboard``: tbx only. TensorBoard: time until its
   run0/tag0 sample holds the last step, time until every run's last tag does (whole logdir),
   peak RSS (python + data server).
 * ``s3``: N run objects on a moto S3 server (127.0.0.1, its own process, counting the HTTP
@@ -195,8 +197,18 @@ def bench_runs(n: int, idle: float, timeout: float, baseline: str | None,
 
 
 # ---------------------------------------------------------------------------------- points
+def opened(runs: int, tags: int, open_all: bool) -> list[tuple[str, str]]:
+    """The series the ``points`` benchmark opens in turn: every tag of every run, or (not
+    ``open_all``) every tag of the first 10 runs, then one tag of each other run (run r:
+    tag r % tags)."""
+    if open_all:
+        return [(f"run{r}", f"tag{t}") for r in range(runs) for t in range(tags)]
+    return ([(f"run{r}", f"tag{t}") for r in range(min(runs, 10)) for t in range(tags)]
+            + [(f"run{r}", f"tag{r % tags}") for r in range(10, runs)])
+
+
 def bench_points(logdir: Path, runs: int, tags: int, steps: int, timeout: float,
-                 budget: str, tensorboard: bool = True) -> dict:
+                 budget: str, tensorboard: bool = True, open_all: bool = True) -> dict:
     generate(logdir, runs, tags, steps)
     out = {}
     proc, base = start_tbx(logdir, extra=["--memory-budget", budget])
@@ -216,11 +228,19 @@ def bench_points(logdir: Path, runs: int, tags: int, steps: int, timeout: float,
         poll(lambda: bool((jget(base + "/api/runs") or {}).get("loaded")), timeout)
         r["whole_logdir_s"] = time.perf_counter() - t0
         r["rss_loaded_mb"] = status_mb(proc.pid, "VmRSS")
-        t = time.perf_counter()
-        for run in range(runs):
-            for tag in range(tags):
-                assert complete(f"run{run}", f"tag{tag}")
-        r["every_series_opened_s"] = time.perf_counter() - t
+        todo = opened(runs, tags, open_all)
+        r["series_opened"] = len(todo)
+        peak, t = 0.0, time.perf_counter()
+        for i, (run, tag) in enumerate(todo):
+            assert complete(run, tag), (run, tag)
+            peak = max(peak, status_mb(proc.pid, "VmRSS"))
+            if i % 100 == 99:
+                print(f"  {i + 1} series opened, {time.perf_counter() - t:.0f} s, RSS "
+                      f"{status_mb(proc.pid, 'VmRSS'):.0f} MB, peak "
+                      f"{status_mb(proc.pid, 'VmHWM'):.0f} MB, {load()}", file=sys.stderr,
+                      flush=True)
+        r["series_opened_s"] = time.perf_counter() - t
+        r["max_rss_between_series_mb"] = peak
         r["rss_end_mb"] = status_mb(proc.pid, "VmRSS")
         r["peak_rss_mb"] = status_mb(proc.pid, "VmHWM")
         r["load_at_end"] = load()
@@ -474,6 +494,9 @@ def main() -> None:
     b.add_argument("--budget", default="1G")
     b.add_argument("--timeout", type=float, default=3600.0)
     b.add_argument("--skip-tensorboard", action="store_true")
+    b.add_argument("--open", choices=("all", "sample"), default="all",
+                   help="series opened in turn after loading: every tag of every run, or "
+                        "every tag of the first 10 runs and one tag of each other run")
     c = sub.add_parser("s3")
     c.add_argument("--objects", type=int, default=10000)
     c.add_argument("--idle", type=float, default=120.0)
@@ -500,7 +523,7 @@ def main() -> None:
                              not args.skip_tensorboard) for n in args.runs}
     elif args.what == "points":
         res = bench_points(args.logdir, args.runs, args.tags, args.steps, args.timeout,
-                           args.budget, not args.skip_tensorboard)
+                           args.budget, not args.skip_tensorboard, args.open == "all")
     elif args.what == "read":
         if args.mixed and not args.logdir.exists():
             write_mixed(args.logdir, args.mixed)
