@@ -208,8 +208,9 @@ def opened(runs: int, tags: int, open_all: bool) -> list[tuple[str, str]]:
 
 
 def bench_points(logdir: Path, runs: int, tags: int, steps: int, timeout: float,
-                 budget: str, tensorboard: bool = True, open_all: bool = True) -> dict:
-    generate(logdir, runs, tags, steps)
+                 budget: str, tensorboard: bool = True, open_all: bool = True,
+                 distinct: int | None = None) -> dict:
+    generate(logdir, runs, tags, steps, distinct)
     out = {}
     proc, base = start_tbx(logdir, extra=["--memory-budget", budget])
     t0 = time.perf_counter()
@@ -497,6 +498,8 @@ def main() -> None:
     b.add_argument("--open", choices=("all", "sample"), default="all",
                    help="series opened in turn after loading: every tag of every run, or "
                         "every tag of the first 10 runs and one tag of each other run")
+    b.add_argument("--distinct-runs", type=int, default=None,
+                   help="generate only this many runs; the others are copies of their files")
     c = sub.add_parser("s3")
     c.add_argument("--objects", type=int, default=10000)
     c.add_argument("--idle", type=float, default=120.0)
@@ -523,7 +526,8 @@ def main() -> None:
                              not args.skip_tensorboard) for n in args.runs}
     elif args.what == "points":
         res = bench_points(args.logdir, args.runs, args.tags, args.steps, args.timeout,
-                           args.budget, not args.skip_tensorboard, args.open == "all")
+                           args.budget, not args.skip_tensorboard, args.open == "all",
+                           args.distinct_runs)
     elif args.what == "read":
         if args.mixed and not args.logdir.exists():
             write_mixed(args.logdir, args.mixed)

@@ -49,8 +49,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def generate(logdir: Path, runs: int, tags: int, steps: int) -> None:
-    """One event file per run; every step holds one value of every tag."""
+def generate(logdir: Path, runs: int, tags: int, steps: int,
+             distinct: int | None = None) -> None:
+    """One event file per run; every step holds one value of every tag. ``distinct``: only
+    the first ``distinct`` runs are generated, run r >= distinct is a copy of run
+    r % distinct's file (same records; generating is CPU-bound, copying is not). A run whose
+    file exists is kept (an interrupted generation goes on)."""
+    import shutil
+
     import numpy as np
 
     from tbx.record import frame_records
@@ -64,10 +70,19 @@ def generate(logdir: Path, runs: int, tags: int, steps: int) -> None:
         d = logdir / f"run{r}"
         d.mkdir(parents=True, exist_ok=True)
         path = d / f"events.out.tfevents.1700000000.bench.{r}.0"
+        if path.exists():
+            continue
+        if distinct and r >= distinct:
+            src = logdir / f"run{r % distinct}" / f"events.out.tfevents.1700000000.bench." \
+                f"{r % distinct}.0"
+            shutil.copyfile(src, d / "partial.tmp")
+            (d / "partial.tmp").rename(path)
+            print(f"  run{r}: a copy of run{r % distinct}", file=sys.stderr)
+            continue
         rng = np.random.default_rng(r)
         enc = ScalarEventEncoder()
         names = [f"tag{t}" for t in range(tags)]
-        with open(path, "wb") as f:
+        with open(d / "partial.tmp", "wb") as f:  # renamed once complete
             from tbx.proto.event_pb2 import Event
 
             f.write(frame_records([Event(wall_time=1.7e9, file_version="brain.Event:2")
@@ -84,8 +99,10 @@ def generate(logdir: Path, runs: int, tags: int, steps: int) -> None:
                     for t in range(tags):
                         payloads.append(enc.encode(names[t], row[t], step, wt))
                 f.write(frame_records(payloads))
+        (d / "partial.tmp").rename(path)
         print(f"  generated run{r} ({path.stat().st_size / 1e6:.0f} MB)", file=sys.stderr)
-    stamp.write_text(f"{runs}x{tags}x{steps}\n")
+    stamp.write_text(f"{runs}x{tags}x{steps}" + (f" ({distinct} distinct)" if distinct else "")
+                     + "\n")
     print(f"  logdir generated in {time.time() - t0:.0f} s", file=sys.stderr)
 
 
