@@ -226,9 +226,13 @@ def bench_points(logdir: Path, runs: int, tags: int, steps: int, timeout: float,
     try:
         r = {"first_complete_series_s": poll(lambda: complete("run0", "tag0"), timeout),
              "load_at_first": load()}
+        print("  tbx", json.dumps(r), file=sys.stderr, flush=True)
         poll(lambda: bool((jget(base + "/api/runs") or {}).get("loaded")), timeout)
         r["whole_logdir_s"] = time.perf_counter() - t0
         r["rss_loaded_mb"] = status_mb(proc.pid, "VmRSS")
+        r["peak_rss_loaded_mb"] = status_mb(proc.pid, "VmHWM")
+        r["load_at_loaded"] = load()
+        print("  tbx", json.dumps(r), file=sys.stderr, flush=True)
         todo = opened(runs, tags, open_all)
         r["series_opened"] = len(todo)
         peak, t = 0.0, time.perf_counter()

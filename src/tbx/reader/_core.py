@@ -55,6 +55,11 @@ log = logging.getLogger("tbx.reader")
 PREFETCH_BYTES = 128 << 20
 PREFETCH_FILES = 512
 
+#: Bytes read between two returns of freed heap to the OS during a long refresh (evicted
+#: series and read blocks are freed into malloc's arenas, which otherwise keep them until
+#: the refresh ends: a logdir of many GB would hold hundreds of MB more than its budget).
+TRIM_EVERY = 256 << 20
+
 #: The name tbparse_compat and frames import (the function lives in ``_series``).
 _decode_tensor_value = decode_tensor_value
 
@@ -168,7 +173,7 @@ class LogdirReader(Queries):
                 todo.append((_Run(name, self._budget), entries, run))
         total = sum(e.size - (run.files[e.path].seen if e.path in run.files else 0)
                     for run, entries, _ in todo for e in entries)
-        done = [0, max(total, 0), progress]
+        done = [0, max(total, 0), progress, 0]  # [read, to read, progress, untrimmed]
         resets: set = set()  # series changed otherwise than "cut at the end, then appended"
         retry = set()
         for batch in self._batches(todo):
@@ -259,8 +264,13 @@ class LogdirReader(Queries):
                         ingest(run, f, blk, changes, resets, self._report, self._new_slot,
                                self._materialize)
                         self._budget.trim()
-                    changes.bytes_read += len(blk.buf)
-                    done[0] += len(blk.buf)
+                    n = len(blk.buf)
+                    changes.bytes_read += n
+                    done[0] += n
+                    done[3] += n
+                    if done[3] >= TRIM_EVERY:
+                        _trim_heap()
+                        done[3] = 0
                     if done[2] is not None:
                         done[2](min(done[0], done[1]), done[1])
             except OSError as exc:
