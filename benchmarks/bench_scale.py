@@ -200,7 +200,9 @@ def bench_runs(n: int, idle: float, timeout: float, baseline: str | None,
 def opened(runs: int, tags: int, open_all: bool) -> list[tuple[str, str]]:
     """The series the ``points`` benchmark opens in turn: every tag of every run, or (not
     ``open_all``) every tag of the first 10 runs, then one tag of each other run (run r:
-    tag r % tags)."""
+    tag r % tags); none when ``open_all`` is None."""
+    if open_all is None:
+        return []
     if open_all:
         return [(f"run{r}", f"tag{t}") for r in range(runs) for t in range(tags)]
     return ([(f"run{r}", f"tag{t}") for r in range(min(runs, 10)) for t in range(tags)]
@@ -499,7 +501,7 @@ def main() -> None:
     b.add_argument("--budget", default="1G")
     b.add_argument("--timeout", type=float, default=3600.0)
     b.add_argument("--skip-tensorboard", action="store_true")
-    b.add_argument("--open", choices=("all", "sample"), default="all",
+    b.add_argument("--open", choices=("all", "sample", "none"), default="all",
                    help="series opened in turn after loading: every tag of every run, or "
                         "every tag of the first 10 runs and one tag of each other run")
     b.add_argument("--distinct-runs", type=int, default=None,
@@ -530,7 +532,8 @@ def main() -> None:
                              not args.skip_tensorboard) for n in args.runs}
     elif args.what == "points":
         res = bench_points(args.logdir, args.runs, args.tags, args.steps, args.timeout,
-                           args.budget, not args.skip_tensorboard, args.open == "all",
+                           args.budget, not args.skip_tensorboard,
+                           {"all": True, "sample": False}.get(args.open),
                            args.distinct_runs)
     elif args.what == "read":
         if args.mixed and not args.logdir.exists():

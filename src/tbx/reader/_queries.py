@@ -77,6 +77,7 @@ class Queries:
         if not wall:
             fresh.wall = np.empty(0, np.float64)
             fresh.has_wall = False
+        fresh.fit()  # read whole: no spare capacity held (up to half its columns)
         s.install(fresh)
 
     def _materialize(self, run: _Run, series, wall: bool = True) -> None:
@@ -153,6 +154,7 @@ class Queries:
             return self._done(s, read)
 
     def _done(self, s: _Series, read):
+        self._budget.trim(keep={s})  # within the budget before ``read`` makes its answer
         out = read(s)
         self._budget.trim(keep={s})
         return out
