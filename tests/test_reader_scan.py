@@ -167,3 +167,42 @@ def test_a_header_right_after_zeros_is_found(tmp_path, impl, monkeypatch):
             p.refresh()
             assert p.scalars("r", "x").step.tolist() == [0, 5], zeros
             assert [(c.offset, c.skipped) for c in p.corruptions()] == [(len(head), zeros)]
+
+
+class _Buf(bytearray):
+    """A read block that can be watched (weak references)."""
+
+
+def test_a_block_is_let_go_before_the_next_is_read(tmp_path, impl, monkeypatch):
+    """Refresh and read-back scan a file block by block: when the next block is read, no
+    earlier block is held any more (two blocks and their rows were held at once: 64 MiB + 42
+    MiB of rows more at the peak of a large logdir's refresh)."""
+    import weakref
+
+    from tbx.reader import _replay
+
+    monkeypatch.setattr(_scan, "BLOCK", 4096)
+    monkeypatch.setattr(_replay, "REPLAY_BLOCK", 4096)
+    os.makedirs(tmp_path / "r")
+    n = 3000
+    body = records(range(n), "a") + b"".join(
+        frame_record(scalar_event("b", -float(i), n + i)) for i in range(n))
+    (tmp_path / "r" / "events.out.tfevents.1").write_bytes(body)
+    p = LogdirProvider(tmp_path, memory_budget="1K")
+    fs = p._reader._fs
+    read, refs, held = fs.read, [], []
+
+    def watched(path, offset, size):
+        held.append(sum(r() is not None for r in refs))
+        buf = _Buf(read(path, offset, size))
+        refs.append(weakref.ref(buf))
+        return buf
+
+    monkeypatch.setattr(fs, "read", watched)
+    p.refresh()
+    first = len(held)
+    assert first > len(body) // 4096 and held == [0] * first
+    assert p.memory()["resident_series"] == 0  # a 1 KiB budget: both were evicted
+    assert p.scalars("r", "a").value.tolist() == [float(i) for i in range(n)]  # read back
+    assert p.scalars("r", "b").step.tolist() == list(range(n, 2 * n))
+    assert len(held) > 2 * first - 4 and held == [0] * len(held)
