@@ -141,6 +141,28 @@ def test_scalars_width_one_is_two_columns(client):
     assert cols["step"][0] == 0 and cols["step"][-1] == 99_999
 
 
+def test_scalars_whole_large_series_is_sent_in_pieces_exactly(provider, client):
+    """An unsampled answer of more than STREAM_VALUES values is streamed (no Content-Length,
+    never built as one more copy) and decodes to exactly the series."""
+    from tbx.viewer.plugins.scalars import STREAM_VALUES
+
+    n = STREAM_VALUES // 3 + 12_345
+    steps = np.arange(n) * 3
+    vals = np.cos(np.arange(n) / 7.0).astype(np.float32)
+    provider.add_scalars("big", "loss", steps, vals)
+    provider.refresh()
+    r = client.get(SERIES, params={"run": "big", "tag": "loss", "width": 0})
+    assert r.status_code == 200 and "content-length" not in r.headers
+    (d, cols), = S.unpack(r.content)
+    assert d["n"] == d["total"] == n and not d["downsampled"]
+    assert np.array_equal(cols["step"], steps)
+    assert np.array_equal(cols["value"], vals.astype(np.float64))
+    small = client.get(SERIES, params={"run": "train", "tag": "acc/top1", "width": 0})
+    assert int(small.headers["content-length"]) == len(small.content)
+    with pytest.raises(ValueError, match="column length"):
+        list(S.iter_pack([({"n": 3, "columns": ["step"]}, [np.zeros(2)])]))
+
+
 def test_scalars_zoom_returns_raw_points(client):
     r = client.get(SERIES, params={"run": "train", "tag": "loss", "width": 800,
                                             "xmin": 1000, "xmax": 2000})

@@ -128,10 +128,18 @@ def _limited(ctx, sel, prs, o):
     return shown, info
 
 
+#: Answers of more values than this (8 bytes each) are sent in pieces, not built whole.
+STREAM_VALUES = 1 << 20
+
+
 def _respond(out, info) -> Response:
-    return Response(S.pack(out), media_type="application/x-tbx-series", headers={
-        "Cache-Control": "no-store",
-        INFO_HEADER: json.dumps(V.json_safe(info), separators=(",", ":"), ensure_ascii=True)})
+    headers = {"Cache-Control": "no-store",
+               INFO_HEADER: json.dumps(V.json_safe(info), separators=(",", ":"),
+                                       ensure_ascii=True)}
+    if S.packed_values(out) > STREAM_VALUES:
+        return StreamingResponse(S.iter_pack(out), media_type="application/x-tbx-series",
+                                 headers=headers)
+    return Response(S.pack(out), media_type="application/x-tbx-series", headers=headers)
 
 
 def series_route(ctx, req):
@@ -163,10 +171,13 @@ def series_route(ctx, req):
         idx = np.arange(len(vs)) if width == 0 else M.downsample_indices(xs, vs, width)
         if sm is not None and width and len(idx) < len(vs):
             idx = np.union1d(idx, M.downsample_indices(xs, sm[sel_], width))
-        cols = [s.step[sel_][idx], s.wall_time[sel_][idx], vs[idx]]
+        if len(idx) == len(vs):  # every point: views, not copies (a whole 10M-point series)
+            cols = [s.step[sel_], s.wall_time[sel_], vs]
+        else:
+            cols = [s.step[sel_][idx], s.wall_time[sel_][idx], vs[idx]]
         names = ["step", "wall_time", "value"]
         if sm is not None:
-            cols.append(sm[sel_][idx])
+            cols.append(sm[sel_] if len(idx) == len(vs) else sm[sel_][idx])
             names.append("smoothed")
         desc = {"run": run, "tag": tag, "n": int(len(idx)), "total": total,
                 "downsampled": bool(len(idx) < len(vs)), "columns": names,

@@ -47,18 +47,38 @@ def pack(series: list[tuple[dict, list[np.ndarray]]]) -> bytes:
     """Encode ``[(descriptor, columns), ...]`` in the binary transport (module docstring).
 
     Each ``columns`` list holds the arrays named by ``descriptor["columns"]``, all of length
-    ``descriptor["n"]``; they are converted to little-endian float64."""
+    ``descriptor["n"]``; they are converted to little-endian float64.
+
+    Raises:
+        ValueError: a column's length differs from its descriptor's ``n``.
+    """
+    return b"".join(iter_pack(series))
+
+
+def packed_values(series: list[tuple[dict, list[np.ndarray]]]) -> int:
+    """How many float64 values :func:`pack` writes for ``series`` (8 bytes each)."""
+    return sum(int(d["n"]) * len(cols) for d, cols in series)
+
+
+def iter_pack(series: list[tuple[dict, list[np.ndarray]]], chunk: int = 1 << 20):
+    """:func:`pack`'s bytes in pieces of at most ``chunk`` values (8 MiB by default), so that
+    a large answer (a 10M-point series sent whole) is never held as one more copy.
+
+    Raises:
+        ValueError: (before the first piece) a column's length differs from its
+            descriptor's ``n``.
+    """
+    for desc, cols in series:
+        if any(len(c) != desc["n"] for c in cols):
+            raise ValueError("column length differs from descriptor's n")
     header = json.dumps(json_safe([d for d, _ in series]), allow_nan=False,
                         separators=(",", ":")).encode()
     pad = (-(_HEADER.size + len(header))) % 8
-    chunks = [_HEADER.pack(MAGIC, VERSION, len(series), len(header) + pad), header, b" " * pad]
-    for desc, cols in series:
+    yield _HEADER.pack(MAGIC, VERSION, len(series), len(header) + pad) + header + b" " * pad
+    for _, cols in series:
         for c in cols:
-            a = np.ascontiguousarray(c, dtype="<f8")
-            if a.size != desc["n"]:
-                raise ValueError("column length differs from descriptor's n")
-            chunks.append(a.tobytes())
-    return b"".join(chunks)
+            for i in range(0, len(c), chunk):
+                yield np.ascontiguousarray(c[i : i + chunk], dtype="<f8").tobytes()
 
 
 def unpack(data: bytes) -> list[tuple[dict, dict[str, np.ndarray]]]:
