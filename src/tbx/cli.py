@@ -5,9 +5,11 @@ sets ``func`` (called with the parsed arguments, returns the exit status); :data
 lists them. Adding a subcommand is adding a function to that list.
 
 Exit status: 0 on success, 1 when ``inspect`` found corruption or something it could not read,
-2 on bad arguments or a missing path, 3 (:data:`~tbx._cliutil.NOTHING_MATCHED`) when a run or
-tag filter matched nothing. Every user error is one line on stderr, ``tbx <command>: error:
-<message>``, naming the argument and what is accepted (never a traceback).
+or writing an output failed for a reason other than its path (:class:`~tbx._cliutil.
+OutputFailed`), 2 on bad arguments or a bad path, 3 (:data:`~tbx._cliutil.NOTHING_MATCHED`)
+when a run or tag filter matched nothing or ``export`` found no data of its ``--kind``. Every
+user error is one line on stderr, ``tbx <command>: error: <message>``, naming the argument and
+what is accepted (never a traceback); argparse's errors too (:class:`~tbx._cliutil.Parser`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from datetime import datetime, timezone
 from tbx._cliutil import (
     NOTHING_MATCHED,
     NothingMatched,
+    OutputFailed,
+    Parser,
     UsageError,
     check_matched,
     check_path,
@@ -201,7 +205,7 @@ SUBCOMMANDS = [add_export_parser, add_inspect_parser, add_serve_parser, add_demo
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``tbx`` parser with every subcommand of :data:`SUBCOMMANDS`."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tbx",
         description="tbx: TensorBoard event files — write, read back, export, inspect, view.",
     )
@@ -227,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         return error(args.command, str(exc))
     except NothingMatched as exc:
         return error(args.command, str(exc), NOTHING_MATCHED)
+    except OutputFailed as exc:
+        return error(args.command, str(exc), exc.status)
     except BrokenPipeError:
         return 0
     except OSError as exc:  # a missing logdir, an output path in a missing folder, ...

@@ -28,7 +28,16 @@ import os
 import sys
 from urllib.parse import quote
 
-from tbx._cliutil import UsageError, check_matched, check_path, check_regex, want_progress
+from tbx._cliutil import (
+    NothingMatched,
+    UsageError,
+    check_matched,
+    check_output,
+    check_path,
+    check_regex,
+    output_failed,
+    want_progress,
+)
 
 __all__ = ["add_export_parser", "run_export", "TABLE_KINDS", "FILE_KINDS", "KNOWN_PLUGINS",
            "export_files", "export_dataset", "partition_name", "PARTITION_BY"]
@@ -176,8 +185,29 @@ def _write_table(df, args, fmt: str) -> None:
     elif args.output == "-":
         _write_json(df, sys.stdout)
     else:
-        with open(args.output, "w", encoding="utf-8") as f:
-            _write_json(df, f)
+        from tbx.reader._fs import is_url
+
+        if is_url(args.output):
+            import fsspec
+
+            with fsspec.open(args.output, "w", encoding="utf-8") as f:
+                _write_json(df, f)
+        else:
+            with open(args.output, "w", encoding="utf-8") as f:
+                _write_json(df, f)
+
+
+def _check_out(args) -> None:
+    """The checks of -o made before anything is read (:func:`tbx._cliutil.check_output`)."""
+    if args.output == "-":
+        return
+    if args.partition_by is not None:
+        check_output(args.output, folder="--partition-by run")
+    elif args.kind in FILE_KINDS:
+        check_output(args.output, folder=f"--kind {args.kind}",
+                     url=f"--kind {args.kind} writes a local folder")
+    else:
+        check_output(args.output)
 
 
 def run_export(args) -> int:
@@ -187,12 +217,13 @@ def run_export(args) -> int:
     check_regex(args.tag, "--tag")
     if fmt == "parquet" and args.output == "-":
         raise UsageError("-o - (standard output) works for csv and json only, not parquet")
+    _check_out(args)
     import warnings
 
     from tbx.reader.frames import read
 
     if args.partition_by is not None:
-        _check_empty(args.output)
+        _writing(args, _check_empty, args.output)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         data = read(args.logdir, run=args.run, tag=args.tag, progress=want_progress(args))
@@ -204,21 +235,103 @@ def run_export(args) -> int:
     p = data.provider
     check_matched(p.all_names(), data.runs, any(p.series(r) for r in data.runs),
                   run_filter=args.run, tag_filter=args.tag)  # else NothingMatched: exit 3
+    _check_kind(args, data)  # else NothingMatched: exit 3
     if args.partition_by is not None:
-        files, rows = export_dataset(data, args.kind, args.output)
+        files, rows = _writing(args, export_dataset, data, args.kind, args.output)
         what, target = f"{rows} rows of {args.kind} in {files} files", args.output
     elif args.kind in FILE_KINDS:
-        n = export_files(data, args.kind, args.output)
+        n = _writing(args, export_files, data, args.kind, args.output)
         what = f"{n} files of {args.kind}"
         target = os.path.join(args.output, "index.csv")
     else:
         df = getattr(data, args.kind)
-        _write_table(df, args, fmt)
+        _writing(args, _write_table, df, args, fmt)
         what, target = f"{len(df)} rows of {args.kind}", args.output
     if args.output != "-" and not args.quiet:
         print(f"tbx export: {what} from {len(data.runs)} runs -> {target} ({fmt})",
               file=sys.stderr)
     return 0
+
+
+def _writing(args, func, *a):
+    """``func(*a)``, its errors from writing -o raised as :class:`tbx._cliutil.OutputFailed`:
+    OSError always, any error of the store when -o is a URL (botocore's, ...)."""
+    from tbx.reader._fs import is_url
+
+    if args.output == "-":  # standard output: a closed pipe is the caller's
+        return func(*a)
+    try:
+        return func(*a)
+    except (UsageError, NothingMatched):
+        raise
+    except OSError as exc:
+        raise output_failed(exc, args.output) from None
+    except Exception as exc:  # noqa: BLE001 - a store's own errors, said in one line
+        if not is_url(args.output):
+            raise
+        raise output_failed(exc, args.output) from None
+
+
+# ------------------------------------------------------------------------------------ kinds
+
+#: The tags of each --kind in messages: ``noun`` + "s" when several.
+KIND_NOUN = {"scalars": "scalar tag", "histograms": "histogram tag", "text": "text tag",
+             "hparams": "hparams tag", "images": "image tag", "audio": "audio tag",
+             "plugins": "unknown-plugin tag"}
+
+
+def _of_kind(kind: str, plugin: str, tag: str, info) -> bool:
+    """Whether the series ``(tag, plugin, info)`` holds data that ``--kind kind`` exports."""
+    from tbx.reader.provider import BLOB, SCALAR, TENSOR
+
+    if kind == "scalars":
+        return info.data_class == SCALAR
+    if kind in ("histograms", "text"):
+        return info.data_class == TENSOR and info.plugin_name == kind
+    if kind == "hparams":
+        return plugin == "hparams" and tag == "_hparams_/session_start_info"
+    if kind == "images":
+        return info.data_class == BLOB and plugin in ("images", "video")
+    if kind == "audio":
+        return info.data_class == BLOB and plugin == "audio"
+    return info.data_class == TENSOR and plugin not in KNOWN_PLUGINS  # plugins
+
+
+def _kind_names(provider, runs, kind: str) -> dict[str, list[str]]:
+    """run -> its tags holding ``kind`` data (first seen first)."""
+    return {r: list(dict.fromkeys(t for t, plugin, info in provider.series(r)
+                                  if _of_kind(kind, plugin, t, info))) for r in runs}
+
+
+def _check_kind(args, data) -> None:
+    """Raise NothingMatched (exit 3, nothing written) when no series read holds ``--kind`` data:
+    with ``--tag``, listing the tags of that kind of the runs read (read again without the tag
+    filter, which left their kinds unknown); with ``--run`` only, the kinds those runs hold;
+    with no filter, the kinds the logdir holds."""
+    kind, p = args.kind, data.provider
+    if any(_kind_names(p, data.runs, kind).values()):
+        return
+    noun = KIND_NOUN[kind]
+    if args.tag is not None:
+        import warnings
+
+        from tbx.reader.frames import read
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # said by the first read
+            every = read(args.logdir, run=args.run)
+        names = _kind_names(every.provider, data.runs, kind)
+        check_matched(names, data.runs, False, tag_filter=args.tag, noun=noun)
+    held = [k for k in KIND_NOUN if any(_kind_names(p, data.runs, k).values())]
+    holds = ", ".join(held) if held else "nothing tbx exports"
+    n = len(data.runs)
+    where = f"run {data.runs[0]!r} holds" if n == 1 else f"the {n} runs read hold"
+    if args.run is not None:
+        raise NothingMatched("run", args.run, f"{where} {holds}", "--run", f"run with {kind}")
+    have = (f"its {n} run{'s' if n > 1 else ''} {'hold' if n > 1 else 'holds'} {holds}" if n
+            else "it holds no event files")
+    raise NothingMatched("kind", kind, have, "--kind", kind,
+                         message=f"LOGDIR {args.logdir!r} holds no {kind}; {have}")
 
 
 # ------------------------------------------------------------------------------------ files
