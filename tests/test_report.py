@@ -249,8 +249,10 @@ def test_cli(logs, stub_bundle, tmp_path, capsys):
     assert "(M4 to 50 px per chart)" in msg
     assert main(["report", str(tmp_path / "nope"), "-o", str(out)]) == 2
     assert "LOGDIR" in capsys.readouterr().err
-    assert main(["report", str(root), "-o", str(tmp_path / "no" / "x.html")]) == 2
-    assert "folder of OUT" in capsys.readouterr().err
+    missing = tmp_path / "no"
+    assert main(["report", str(root), "-o", str(missing / "x.html")]) == 2
+    assert capsys.readouterr().err == (f"tbx report: error: -o {str(missing / 'x.html')!r}: "
+                                       f"the folder {str(missing)!r} does not exist\n")
     assert main(["report", str(root), "-o", str(out), "--runs", "("]) == 2
     assert "--runs" in capsys.readouterr().err
     assert main(["report", str(root), "-o", str(out), "--width", "0"]) == 2

@@ -66,15 +66,18 @@ def add_export_parser(subparsers) -> None:
             "Unix epoch), value. Floats are written exactly (shortest round-trip form). With "
             "--kind images, audio or plugins, OUT is a folder: each point's data becomes a file "
             "OUT/<run>/<tag>/<step>_<n>.<ext> (run and tag percent-encoded), listed in "
-            "OUT/index.csv with the columns run, tag, step, wall_time, path. Exit status 2 "
-            "for a bad argument, 3 when --run or --tag matched nothing (nothing is written)."
+            "OUT/index.csv with the columns run, tag, step, wall_time, path. Exit status 1 "
+            "when writing OUT failed (a store that cannot be reached, ...), 2 for a bad "
+            "argument or path (checked before reading), 3 when --run or --tag matched nothing "
+            "or there is no data of --kind (nothing is written)."
         ),
     )
     p.add_argument("logdir", metavar="LOGDIR",
                    help="folder of runs (or an fsspec URL such as s3://bucket/logs)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output file ('-' writes CSV or JSON to standard output); a folder for "
-                        "--kind images, audio, plugins")
+                   help="output file, or an fsspec URL such as s3://bucket/x.csv ('-' writes CSV or "
+                        "JSON to standard output); a local folder for --kind images, audio, "
+                        "plugins")
     p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
                    help="output format; default: from OUT's extension (.csv, .parquet, .json)")
     p.add_argument("--kind", choices=TABLE_KINDS + FILE_KINDS, default="scalars",
@@ -164,37 +167,46 @@ def _write_json(df, out) -> None:
     out.write("\n]\n")
 
 
+def _opened(out: str, binary: bool):
+    """A file open for writing ``out``: standard output for ``-`` (left open), fsspec's file for
+    a URL, else a local file (text: UTF-8, newlines written as given)."""
+    import contextlib
+
+    from tbx.reader._fs import is_url
+
+    text = {} if binary else {"encoding": "utf-8", "newline": ""}
+    mode = "wb" if binary else "w"
+    if out == "-":
+        return contextlib.nullcontext(sys.stdout)
+    if is_url(out):
+        import fsspec
+
+        return fsspec.open(out, mode, **text)
+    return open(out, mode, **text)
+
+
 def _write_table(df, args, fmt: str) -> None:
     if args.kind == "histograms":
         for c in ("bucket_limits", "bucket_counts"):
             df[c] = [a.tolist() for a in df[c]]
     if fmt == "parquet":
         try:
-            df.to_parquet(args.output, index=False)
+            import pyarrow  # noqa: F401
         except ImportError as exc:
             raise UsageError(f"--format parquet needs pyarrow (pip install 'tbx[parquet]'): "
                              f"{exc}") from None
-    elif fmt == "csv":
-        if args.kind == "histograms":
-            import json
+    elif fmt == "csv" and args.kind == "histograms":
+        import json
 
-            for c in ("bucket_limits", "bucket_counts"):
-                df[c] = [json.dumps(a) for a in df[c]]
-        target = sys.stdout if args.output == "-" else args.output
-        df.to_csv(target, index=False, float_format=None, lineterminator="\n")
-    elif args.output == "-":
-        _write_json(df, sys.stdout)
-    else:
-        from tbx.reader._fs import is_url
-
-        if is_url(args.output):
-            import fsspec
-
-            with fsspec.open(args.output, "w", encoding="utf-8") as f:
-                _write_json(df, f)
+        for c in ("bucket_limits", "bucket_counts"):
+            df[c] = [json.dumps(a) for a in df[c]]
+    with _opened(args.output, binary=fmt == "parquet") as f:
+        if fmt == "parquet":
+            df.to_parquet(f, index=False)
+        elif fmt == "csv":
+            df.to_csv(f, index=False, float_format=None, lineterminator="\n")
         else:
-            with open(args.output, "w", encoding="utf-8") as f:
-                _write_json(df, f)
+            _write_json(df, f)
 
 
 def _check_out(args) -> None:

@@ -640,7 +640,9 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
             "as they grow."
         ),
     )
-    p.add_argument("--logdir", default=d.logdir, help=f"folder for the runs (default {d.logdir})")
+    p.add_argument("--logdir", default=d.logdir,
+                   help=f"local folder for the runs, made when missing (default {d.logdir}; "
+                        "not a URL)")
     p.add_argument("--no-serve", action="store_true", help="only train; do not start the viewer")
     p.add_argument(
         "--epochs",
@@ -723,6 +725,16 @@ def _sigterm_as_interrupt():
 
 def demo_main(args) -> int:
     """Run ``tbx demo`` from parsed arguments; returns the exit status."""
+    from tbx.reader._fs import is_url
+
+    if is_url(args.logdir):
+        print(f"tbx demo: error: --logdir {args.logdir!r} is a URL; the demo writes a local "
+              f"folder (tbx serve and SummaryWriter take URLs)", file=sys.stderr)
+        return 2
+    if os.path.exists(args.logdir) and not os.path.isdir(args.logdir):
+        print(f"tbx demo: error: --logdir {args.logdir!r} is a file; expected a folder (it is "
+              f"made when missing)", file=sys.stderr)
+        return 2
     cfg = DemoConfig(
         logdir=args.logdir,
         epochs=args.epochs,
@@ -748,7 +760,12 @@ def demo_main(args) -> int:
             return 2
         for name in existing:
             shutil.rmtree(os.path.join(cfg.logdir, name))
-    os.makedirs(cfg.logdir, exist_ok=True)
+    try:
+        os.makedirs(cfg.logdir, exist_ok=True)
+    except OSError as exc:
+        print(f"tbx demo: error: --logdir {cfg.logdir!r} cannot be made: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
     if args.no_serve:
         with _sigterm_as_interrupt():
@@ -804,7 +821,9 @@ def _train(cfg: DemoConfig, viewer) -> int:
 
 def main(argv=None) -> int:
     """``python -m tbx.demo [options]``: the ``tbx demo`` command on its own."""
-    parser = argparse.ArgumentParser(prog="tbx")
+    from tbx._cliutil import Parser
+
+    parser = Parser(prog="tbx")
     sub = parser.add_subparsers(dest="command", required=True)
     add_demo_parser(sub)
     args = parser.parse_args(["demo", *(sys.argv[1:] if argv is None else argv)])

@@ -4,11 +4,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 
-from tbx._cliutil import NOTHING_MATCHED, NothingMatched, UsageError, check_path, error
+from tbx._cliutil import (
+    NOTHING_MATCHED,
+    NothingMatched,
+    UsageError,
+    check_output,
+    check_path,
+    error,
+    output_failed,
+)
 
 __all__ = ["add_report_parser", "report_main"]
 
@@ -85,9 +92,10 @@ def report_main(args) -> int:
     max_size = round(args.max_size * 1e6) or None
     if max_size is None and args.max_size > 0:
         return _fail(f"--max-size {args.max_size} MB is less than a byte")
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        return _fail(f"the folder of OUT {args.output!r} does not exist")
+    try:
+        check_output(args.output, url="tbx report writes a local file (copy it afterwards)")
+    except UsageError as exc:
+        return _fail(str(exc))
     try:
         from tbx.report.build import build_report
     except ImportError as exc:
@@ -104,8 +112,11 @@ def report_main(args) -> int:
             info = build_report(args.logdir, args.output, **kw)
     except ImportError as exc:
         return _fail(f"tbx report needs the viewer extra (pip install 'tbx[viewer]'): {exc}")
-    except FileNotFoundError as exc:
-        return _fail(str(exc))
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and exc.strerror is None:
+            return _fail(str(exc))  # tbx's own: the logdir vanished, the page is not built
+        failed = output_failed(exc, args.output)
+        return _fail(str(failed), failed.status)
     except NothingMatched as exc:
         return _fail(exc.said_as("--runs" if exc.what == "run" else "--tags"), NOTHING_MATCHED)
     if not args.quiet:
