@@ -119,10 +119,11 @@ def test_user_errors_are_one_line_with_the_command(logdir, tmp_path, capsys):
     for argv, want in cases:
         code, out, err = run(argv, capsys)
         assert (code, out, err) == (2, "", want + "\n"), argv
-    # argparse's own errors: its usage, then a line of the same form
+    # argparse's own errors: one line of the same form, no usage block
     code, out, err = run(["export", logdir, "-o", "x.csv", "--kind", "nope"], capsys)
-    assert code == 2 and out == "" and "Traceback" not in err
-    assert err.splitlines()[-1].startswith("tbx export: error: argument --kind: invalid choice")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("tbx export: error: argument --kind: invalid choice")
+    assert err.endswith(" (see tbx export --help)\n")
 
 
 # ---------------------------------------------------------------------- nothing matched

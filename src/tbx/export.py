@@ -75,9 +75,9 @@ def add_export_parser(subparsers) -> None:
     p.add_argument("logdir", metavar="LOGDIR",
                    help="folder of runs (or an fsspec URL such as s3://bucket/logs)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output file, or an fsspec URL such as s3://bucket/x.csv ('-' writes CSV or "
-                        "JSON to standard output); a local folder for --kind images, audio, "
-                        "plugins")
+                   help="output file, or an fsspec URL such as s3://bucket/x.csv ('-' writes "
+                        "CSV or JSON to standard output); a local folder for --kind images, "
+                        "audio, plugins")
     p.add_argument("--format", choices=EXPORT_FORMATS, default=None,
                    help="output format; default: from OUT's extension (.csv, .parquet, .json)")
     p.add_argument("--kind", choices=TABLE_KINDS + FILE_KINDS, default="scalars",

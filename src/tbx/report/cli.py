@@ -37,8 +37,10 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
             "series is downsampled with M4 to --width pixel columns (at most 4 points a "
             "column, spikes kept; the points kept are stored exactly), lowered until the "
             "file fits in --max-size, unless --full. Prints the width used and the file's "
-            "size. Needs pip install 'tbx[viewer]'. Exit status 2 for a bad argument, 3 when "
-            "--runs or --tags matched nothing (nothing is written)."
+            "size. Needs pip install 'tbx[viewer]'. Exit status 1 when OUT could not be "
+            "written (a full disk, ...), 2 for a bad argument or path (OUT is a local file "
+            "whose folder exists, checked before reading), 3 when --runs or --tags matched "
+            "nothing (nothing is written)."
         ),
     )
     p.add_argument("logdir", metavar="LOGDIR",
@@ -72,8 +74,9 @@ def _mb(n: int) -> str:
 
 
 def report_main(args) -> int:
-    """Run ``tbx report`` from parsed arguments; exit status 0, 2 with a message naming the
-    argument, or 3 when ``--runs``/``--tags`` matched nothing (nothing is written)."""
+    """Run ``tbx report`` from parsed arguments; exit status 0, 1 when OUT could not be written
+    for a reason other than its path, 2 with a message naming the argument, or 3 when
+    ``--runs``/``--tags`` matched nothing (nothing is written)."""
     try:
         check_path(args.logdir, "LOGDIR", folder=True)
     except UsageError as exc:
