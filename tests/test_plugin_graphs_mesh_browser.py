@@ -114,8 +114,11 @@ def test_node_details_show_shape_op_and_linked_inputs(graphs):
     assert "1x3" in panel.inner_text() and "aten::linear" in panel.inner_text()
     # an output is a link that reveals that node (inside a collapsed group)
     graphs.click('.tbx-g-outs a[data-node="Net/Sequential[seq]/ReLU[0]/input.3"]')
+    # the details come with the node's answer, the expanded groups with the new layout (a
+    # worker): wait for both
     g = graphs_state(graphs, "g.details && g.details.name === "
-                             "'Net/Sequential[seq]/ReLU[0]/input.3'")
+                             "'Net/Sequential[seq]/ReLU[0]/input.3' && "
+                             "g.expanded.includes('Net/Sequential[seq]/ReLU[0]')")
     assert "Net/Sequential[seq]/ReLU[0]" in g["expanded"]
     assert g["details"]["shape"] == "1x3"
 
