@@ -118,3 +118,30 @@ def test_search_and_neighbors(served):
     d = np.linalg.norm(x - x[4], axis=1)
     d[4] = np.inf
     assert [n["index"] for n in r["neighbors"]] == np.argsort(d)[:3].tolist()
+
+
+@pytest.mark.parametrize("value, count", [("1", 10), ("true", 10), ("TRUE", 10), ("0", 0),
+                                          ("false", 0), ("", 0)])
+def test_regex_takes_only_boolean_values(served, value, count):
+    c, _ = served
+    r = get(c, "search", run="demo", name="demo:00003", query="^p8\\d$", column="name",
+            regex=value).json()
+    assert r["count"] == count
+
+
+@pytest.mark.parametrize("value", ["nan", "\x00", "yes", "2", "on"])
+def test_boolean_parameters_refuse_other_values(served, value):
+    c, _ = served
+    echo = repr(value)
+    err = get(c, "search", 400, run="demo", name="demo:00003", query="p8", regex=value).json()
+    assert err["error"] == f"regex must be 0, 1, true or false, got {echo}"
+    err = get(c, "project", 400, run="demo", name="demo:00000", method="pca",
+              subset_query="p8", subset_regex=value).json()
+    assert err["error"] == f"subset_regex must be 0, 1, true or false, got {echo}"
+    err = get(c, "project", 400, run="demo", name="demo:00000", method="custom", x="p1",
+              regex=value).json()
+    assert err["error"] == f"regex must be 0, 1, true or false, got {echo}"
+    job = get(c, "project", run="demo", name="demo:00000", method="pca", wait=5).json()
+    assert job["state"] == "done"
+    err = get(c, "coords", 400, job=job["job"], partial=value).json()
+    assert err["error"] == f"partial must be 0, 1, true or false, got {echo}"

@@ -187,3 +187,80 @@ def test_follow_symlinks(tmp_path):
         assert tbx.read(logdir).runs == []
     data = tbx.read(logdir, follow_symlinks=True)
     assert data.runs == ["linked"] and data.scalars.value.tolist() == [3.0]
+
+
+def test_runs_that_do_not_exist_are_named_in_one_warning(logdir):
+    with pytest.warns(UserWarning) as caught:
+        data = tbx.read(logdir, runs=["a", "typo"])
+    assert [str(w.message) for w in caught] == [
+        f"tbx.read: no run named 'typo' in {logdir} (it has 2 runs; see "
+        "tbx.read(logdir).runs); read the others"]
+    assert caught[0].filename == __file__
+    assert data.runs == ["a"] and len(data.scalars) == 20
+    with pytest.warns(UserWarning) as caught:
+        assert tbx.read(logdir, runs=["zz"]).runs == []
+    assert len(caught) == 1 and "no run named 'zz' in" in str(caught[0].message)
+    with pytest.warns(UserWarning) as caught:
+        tbx.read(logdir, runs=[f"x{i}" for i in range(7)] + ["b/c"])
+    assert len(caught) == 1
+    assert str(caught[0].message).startswith(
+        "tbx.read: no runs named 'x0', 'x1', 'x2', 'x3', 'x4' and 2 more in ")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tbx.read(logdir, runs=["a", "b/c"]).runs == ["a", "b/c"]
+        assert tbx.read(logdir, runs=[]).runs == []
+
+
+def _every_kind(folder):
+    w = tbx.SummaryWriter(folder / "full")
+    w.add_scalar("loss", 1.0, 0)
+    w.add_histogram("h", np.arange(100.0), 2)
+    w.add_images("imgs", np.zeros((2, 3, 4, 5)), 3)
+    w.add_text("note", "hello", 4)
+    w.add_pr_curve("pr", np.array([0, 1, 1, 0]), np.array([0.1, 0.9, 0.6, 0.4]), 5,
+                   num_thresholds=11)
+    w.add_audio("snd", np.zeros(16), 6, sample_rate=100)
+    w.add_mesh("m", np.zeros((1, 3, 3)), global_step=1)
+    w.add_hparams({"lr": 0.1, "opt": "sgd"}, {"hp/loss": 1.0})
+    w.close()
+    (folder / "empty").mkdir()
+    tbx.SummaryWriter(folder / "empty").close()  # an event file with no summary
+
+
+@pytest.mark.parametrize("kind", ["scalars", "histograms", "images", "audio", "text",
+                                  "tensors", "pr_curves", "hparams"])
+def test_empty_frames_have_the_dtypes_of_frames_with_rows(tmp_path, kind):
+    _every_kind(tmp_path)
+    full = getattr(tbx.read(tmp_path, runs=["full"]), kind)
+    empty = getattr(tbx.read(tmp_path, runs=["empty"]), kind)
+    assert len(full) >= 1 and len(empty) == 0
+    shared = [c for c in full.columns if c in ("run", "tag", "step", "wall_time")
+              or kind != "hparams"]
+    assert list(empty.columns) == shared
+    want = {c: str(full[c].dtype) for c in shared}
+    assert {c: str(empty[c].dtype) for c in shared} == want
+    expected = {"run": "category", "tag": "category", "step": "int64", "wall_time": "float64"}
+    str_dtype = str(__import__("pandas").Series(["x"]).dtype)
+    expected.update({
+        "scalars": {"value": "float64"},
+        "histograms": {"min": "float64", "max": "float64", "num": "float64", "sum": "float64",
+                       "sum_squares": "float64", "bucket_limits": "object",
+                       "bucket_counts": "object"},
+        "images": {"index": "int64", "width": "int64", "height": "int64", "image": "object"},
+        "audio": {"index": "int64", "audio": "object", "label": str_dtype},
+        "text": {"text": str_dtype},
+        "tensors": {"plugin": str_dtype, "value": "object"},
+        "pr_curves": dict.fromkeys(["thresholds", "precision", "recall", "true_positives",
+                                    "false_positives", "true_negatives", "false_negatives"],
+                                   "object"),
+    }.get(kind, {}))
+    if kind == "hparams":
+        expected = {"run": str_dtype}
+        assert {c: str(full[c].dtype) for c in full.columns} == {
+            "run": str_dtype, "lr": "float64", "opt": str_dtype, "hp/loss": "float64"}
+    assert want == expected
+    for c in ("run", "tag"):
+        if c in shared and kind != "hparams":
+            assert str(empty[c].cat.categories.dtype) == str(full[c].cat.categories.dtype)

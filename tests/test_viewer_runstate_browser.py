@@ -3,7 +3,8 @@ Chromium): on a generated 2,000-run sweep the same runs are selected, pinned and
 reload and the scalar chart shows the same runs with the same notice; the stored state stays
 small; it belongs to one logdir of one server (a server on another logdir at the same address
 starts afresh, and the first logdir's state comes back with it), and names of runs that no
-longer exist are ignored."""
+longer exist are ignored. The run filter, grouping and runs per chart survive a reload the same
+way (same chart notice). The run table's metric headers say which column is last, min, max."""
 
 from __future__ import annotations
 
@@ -174,16 +175,20 @@ def test_state_belongs_to_one_logdir_of_one_server(browser, tmp_path):  # noqa: 
             api.hide(a); api.pin(b); api.select(c, false); }""", names[:3])
         mine = {"deselected": [names[2]], "pinned": [names[1]], "hidden": [names[0]]}
         assert run_state(pg) == mine
+        pg.fill("#run-filter", "s0000")  # the view settings are kept the same way
         reload(pg, 6)
         assert run_state(pg) == mine
+        assert view(pg)["runRe"] == "s0000"
     with serve(two, port) as (url2, _):  # another logdir at the same address
         assert url2 == url
         open_at(url2)
         assert run_state(pg) == empty
+        assert view(pg)["runRe"] == ""
         pg.evaluate("(r) => window.__tbx.host.mounted.api.pin(r)", names[5])
     with serve(one) as (url3, _):  # the first logdir on another port: another server
         open_at(url3)
         assert run_state(pg) == empty
+        assert view(pg)["runRe"] == ""
     shutil.rmtree(one / names[2])  # a run that no longer exists: its stored state is ignored
     with serve(one, port) as (url4, _):
         pg.goto("about:blank")
@@ -192,9 +197,98 @@ def test_state_belongs_to_one_logdir_of_one_server(browser, tmp_path):  # noqa: 
         pg.wait_for_function("() => window.__tbx.state.runs.length === 5", timeout=60_000)
         assert url4 == url
         assert run_state(pg) == {"deselected": [], "pinned": [names[1]], "hidden": [names[0]]}
+        assert view(pg)["runRe"] == "s0000"
         pg.evaluate("(r) => window.__tbx.host.mounted.api.pin(r)", names[3])
         saved = json.loads(stored(pg))  # the stale name is dropped at the next save
         assert {k: names_of(saved[k]) for k in ("runs", "pinned", "hidden")} == {
             "runs": [], "pinned": [names[1], names[3]], "hidden": [names[0]]}
     ctx.close()
     assert not errors, errors
+
+
+def view(pg) -> dict:
+    """The page's view settings and the sidebar controls showing them."""
+    return pg.evaluate("""() => { const s = window.__tbx.state, v = (id) =>
+        document.getElementById(id).value;
+        return {runRe: s.runRe, limit: s.limit, group: {...s.group},
+                controls: [v('run-filter'), v('limit'), v('group-by'), v('group-key'),
+                           v('group-agg'), v('group-band')]}; }""")
+
+
+def wait_groups(pg, groups: int) -> dict:
+    """The loss chart once it holds ``groups`` groups: its notice, groups and selected runs."""
+    pg.wait_for_function(
+        """([n]) => { const c = document.querySelector('.chart-card[data-title="loss"]');
+                 return c && c.__chart.groups.length === n && !c.__chart.abort
+                   && !c.__chart.stale; }""", arg=[groups], timeout=60_000)
+    return pg.evaluate("""() => { const c = document.querySelector(
+        '.chart-card[data-title="loss"]'); return {notice: c.dataset.notice,
+        selected: c.dataset.selected, groups: c.__chart.groups.map(g => g.group).sort()}; }""")
+
+
+def test_filter_grouping_and_runs_per_chart_survive_a_reload(browser, tmp_path):  # noqa: F811
+    D.write_sweep(tmp_path / "sweep", 20, 3)
+    with serve(tmp_path / "sweep") as (url, _), page_at(browser, url) as pg:
+        pg.wait_for_function("() => window.__tbx.state.runs.length === 20", timeout=60_000)
+        pg.fill("#run-filter", r"lr0\.0")  # 16 runs: not those of lr 0.1
+        pg.select_option("#group-by", "regex")
+        pg.fill("#group-key", r"^(\w+)-")
+        pg.select_option("#group-agg", "median")
+        pg.select_option("#group-band", "std")
+        pg.fill("#limit", "1")
+        pg.locator("#limit").dispatch_event("change")
+        chart = wait_groups(pg, 1)
+        assert chart == {"notice": "showing 1 of 2 groups: the 1 with the lowest last value",
+                         "selected": "2", "groups": ["adam"]}  # 2 groups selected
+        want = {"runRe": r"lr0\.0", "limit": 1,
+                "group": {"by": "regex", "key": r"^(\w+)-", "agg": "median", "band": "std"},
+                "controls": [r"lr0\.0", "1", "regex", r"^(\w+)-", "median", "std"]}
+        assert view(pg) == want
+        key = pg.evaluate("() => 'tbx.view:' + window.__tbx.state.logdir")
+        assert key == f"tbx.view:{tmp_path / 'sweep'}"
+        assert pg.locator("#run-count").inner_text() == "16 listed, 20 selected"
+        reload(pg, 20)
+        assert view(pg) == want
+        assert wait_groups(pg, 1) == chart
+        assert pg.locator("#run-count").inner_text() == "16 listed, 20 selected"
+        # back to the defaults: nothing stored, and a reload starts from the defaults
+        pg.fill("#run-filter", "")
+        pg.select_option("#group-by", "none")
+        pg.fill("#limit", "500")
+        pg.locator("#limit").dispatch_event("change")
+        pg.select_option("#group-agg", "mean")
+        pg.select_option("#group-band", "minmax")
+        pg.evaluate("() => { const s = window.__tbx.state; s.group.key = ''; "
+                    "window.__tbx.host.mounted.api.setGrouping({key: ''}); }")
+        assert pg.evaluate(f"() => localStorage.getItem({key!r})") is None
+        reload(pg, 20)
+        assert view(pg) == {"runRe": "", "limit": 500, "group": {
+            "by": "none", "key": "", "agg": "mean", "band": "minmax"},
+            "controls": ["", "500", "none", "", "mean", "minmax"]}
+
+
+def test_metric_headers_say_last_min_and_max(browser, tmp_path):  # noqa: F811
+    import tbx
+
+    metric = "hparam/final_validation_accuracy"
+    for i, lr in enumerate((0.1, 0.01)):
+        with tbx.SummaryWriter(tmp_path / f"run{i}") as w:
+            w.add_hparams({"lr": lr}, {metric: 0.5 + i})
+    with serve(tmp_path) as (url, _), page_at(browser, url) as pg:
+        pg.evaluate("location.hash = '#runs'")
+        pg.wait_for_selector(".runs-dash[data-total='2']", timeout=60_000)
+        cells = pg.locator(".runs-row.head [data-key^='m:']")
+        got = cells.evaluate_all("""cs => cs.map(c => ({key: c.dataset.key, title: c.title,
+            name: c.querySelector('.col-name').textContent,
+            stat: c.querySelector('.col-stat').textContent,
+            statFits: c.querySelector('.col-stat').scrollWidth
+              <= c.querySelector('.col-stat').clientWidth,
+            nameCut: c.querySelector('.col-name').scrollWidth
+              > c.querySelector('.col-name').clientWidth}))""")
+        words = {"last": "last value", "min": "minimum", "max": "maximum"}
+        assert got == [{"key": f"m:{metric}:{s}", "title": f"sort by {metric} ({words[s]})",
+                        "name": metric, "stat": s, "statFits": True, "nameCut": True}
+                       for s in ("last", "min", "max")]
+        assert cells.all_inner_texts() == [f"{metric}\n{s}" for s in ("last", "min", "max")]
+        cells.nth(1).click()  # sorted by min: the arrow is on the statistic's line
+        assert cells.nth(1).locator(".col-stat").inner_text() == "min ▲"

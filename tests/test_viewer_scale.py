@@ -349,6 +349,14 @@ def test_group_since_computes_only_the_new_rows(client, provider):
     assert all(d["n"] == 0 and d["from"] is None for d, _ in out)
     r = client.get(SERIES, params={**q, "since": 5, "smoothing": 0.5})
     assert r.status_code == 400 and "since" in r.json()["error"]
+    # since without group is refused, not ignored
+    plain = {k: v for k, v in q.items() if k not in ("group", "group_by", "expand")}
+    r = client.get(SERIES, params={**plain, "since": 5})
+    assert r.status_code == 400
+    assert r.json()["error"] == ("since applies to grouped charts only (group=regex or "
+                                 "group=hparam): without group, ask for xmin instead")
+    r = client.get(SERIES, params={**plain, "since": 5, "group": "none"})
+    assert r.status_code == 400
 
 
 def test_aggregate_unit():

@@ -321,6 +321,7 @@ export class ScalarChart {
         const sel = await this.selection();
         if (!sel) return;
         if (gen !== this.gen) continue; // loaded meanwhile: only later points remain to ask for
+        if (!this.grouped()) return; // grouping turned off: the reload that follows covers these
         this.appends += 1;
         this.el.dataset.appends = String(this.appends);
         const list = await getSeries({ ...this.params(sel), since });

@@ -9,7 +9,7 @@ import uPlot from 'uplot';
 import { numAxis, valueRange } from './axes.js';
 import * as format from './format.js';
 import { makeApi } from './pageapi.js';
-import { applyRunState, restoreRunState, saveRunState } from './persist.js';
+import { applyRunState, restoreRunState, restoreView, saveRunState, saveView } from './persist.js';
 import { assignColors, el, live, noEventFiles, runColor, safeRegex, selectionChanged, state } from './state.js';
 import { VirtualList } from './virtual.js';
 
@@ -124,6 +124,7 @@ function setRunFilter(v) {
   state.runRe = v;
   $('run-filter').value = v;
   selectionChanged();
+  saveView(); // kept across reloads (persist.js)
   renderRuns();
   notify({ kind: 'filter', what: 'run' });
 }
@@ -139,6 +140,7 @@ function changedSelection(what) {
 // A page-wide setting changed from a plugin or a chart: sidebar controls, then the dashboard.
 function changedSettings(key) {
   showGroupControls();
+  if (key === 'group' || key === 'limit') saveView(); // kept across reloads (persist.js)
   notify({ kind: 'settings', key });
 }
 
@@ -243,6 +245,11 @@ async function loadRuns() {
   if (!restored) { // this logdir's stored selection, pins and hides (persist.js)
     state.logdir = runs.logdir;
     restoreRunState();
+    if (restoreView()) { // run filter, grouping, runs per chart: before the first dashboard
+      $('run-filter').value = state.runRe;
+      showGroupControls();
+      changed = true;
+    }
     restored = true;
   }
   if (before && applyRunState(state.runs.filter((r) => !before.has(r)))) changed = true;

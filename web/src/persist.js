@@ -1,7 +1,8 @@
 // The run table's choices kept across reloads: which runs are selected, pinned and hidden, in
 // the browser's storage (localStorage), one entry per logdir of this server (the storage is
 // per origin, i.e. per host and port; the key names the logdir), so two servers or two logdirs
-// never share them. Small with thousands of runs: the selection is stored as the deselected runs
+// never share them. The view settings (run filter, grouping, runs per chart) are kept the same
+// way in an entry of their own (saveView, restoreView). Small with thousands of runs: the selection is stored as the deselected runs
 // or, when most are deselected, as the selected ones ("only these"), and every list is sorted
 // and front-coded (each name as the length of the prefix it shares with the previous one and
 // the rest). Names of runs that no longer exist are ignored, and dropped at the next save.
@@ -94,4 +95,38 @@ export function saveRunState() {
     if (!off.length && !pinned.length && !hidden.length && !pending) localStorage.removeItem(key());
     else localStorage.setItem(key(), JSON.stringify(data));
   } catch (_) { /* storage full or unavailable: the choices last for this page */ }
+}
+
+// View settings: the run filter, the grouping of chart lines and the runs per chart, as the
+// sidebar sets them. Stored only when they differ from the page's defaults.
+const VIEW_PREFIX = 'tbx.view:';
+const viewKey = () => VIEW_PREFIX + state.logdir;
+const viewOf = () => ({ runRe: state.runRe, limit: state.limit, group: { ...state.group } });
+const DEFAULT_VIEW = JSON.stringify(viewOf()); // state as the page starts (read at import)
+const CHOICES = { by: ['none', 'regex', 'hparam'], agg: ['mean', 'median'], band: ['minmax', 'std', 'none'] };
+
+// Store the view settings (after the run filter, grouping or runs per chart changed).
+export function saveView() {
+  if (!state.logdir) return;
+  const view = JSON.stringify(viewOf());
+  try {
+    if (view === DEFAULT_VIEW) localStorage.removeItem(viewKey());
+    else localStorage.setItem(viewKey(), JSON.stringify({ v: VERSION, ...viewOf() }));
+  } catch (_) { /* storage full or unavailable: the settings last for this page */ }
+}
+
+// Put this logdir's stored view settings into state (call once state.logdir is known); values
+// of the wrong type or out of range are left at their defaults. Returns whether any was stored.
+export function restoreView() {
+  let data;
+  try {
+    data = JSON.parse(localStorage.getItem(viewKey()) || 'null');
+  } catch (_) { return false; }
+  if (!data || data.v !== VERSION) return false;
+  if (typeof data.runRe === 'string') state.runRe = data.runRe;
+  if (Number.isInteger(data.limit) && data.limit >= 1 && data.limit <= 5000) state.limit = data.limit;
+  const g = data.group || {};
+  for (const [k, ok] of Object.entries(CHOICES)) if (ok.includes(g[k])) state.group[k] = g[k];
+  if (typeof g.key === 'string') state.group.key = g.key;
+  return true;
 }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 
 import numpy as np
 
@@ -87,6 +88,8 @@ def read(
         tag: optional regular expression; only tags it matches are kept, and only those are
             decoded.
         runs: optional run names (an iterable of ``str``, exact names); only these are read.
+            Names that are no run of ``logdir`` are left out with one ``UserWarning`` naming
+            them.
         tags: optional tag names (an iterable of ``str``, exact names); only these are kept.
         progress: show a progress bar (needs ``rich``) while reading.
         follow_symlinks: follow symbolic links that lead out of a local ``logdir`` (by
@@ -106,7 +109,28 @@ def read(
     out = Logdir(logdir, run=run, tag=tag, runs=runs, tags=tags,
                  follow_symlinks=follow_symlinks)
     out.refresh(progress=progress)
+    if runs is not None:
+        _warn_missing_runs(out.provider)
     return out
+
+
+def _warn_missing_runs(provider) -> None:
+    """One ``UserWarning`` naming the names of ``runs=`` that are no run of the logdir (the
+    first 5, then how many more) and how many runs it has; nothing when every name is one."""
+    reader = provider._reader
+    listed = provider.all_names()
+    missing = sorted(n for n in reader._run_names if n not in listed)
+    if not missing:
+        return
+    # only the asked runs' folders were listed: list the whole logdir to say what is there
+    there = len(reader._fs.list_runs().runs)
+    shown = ", ".join(repr(n) for n in missing[:5])
+    if len(missing) > 5:
+        shown += f" and {len(missing) - 5} more"
+    noun = "run" if len(missing) == 1 else "runs"
+    has = f"{there} run" + ("" if there == 1 else "s")
+    warnings.warn(f"tbx.read: no {noun} named {shown} in {provider.logdir} (it has {has}; "
+                  "see tbx.read(logdir).runs); read the others", UserWarning, stacklevel=3)
 
 
 class Logdir:
@@ -220,11 +244,19 @@ class Logdir:
                     rows.append({"run": r, "tag": t, "step": s, "wall_time": w, **extra})
         return rows
 
-    def _rows_frame(self, rows, columns):
+    def _rows_frame(self, rows, columns: dict):
+        """The frame of ``rows`` with ``run, tag, step, wall_time`` then ``columns`` (name ->
+        dtype: a numpy dtype, ``STR`` for strings, ``None`` for Python objects): numeric columns
+        get their dtype and an empty frame gets every column's dtype, as a frame with rows."""
         pd = _pandas()
-        df = pd.DataFrame(rows, columns=["run", "tag", "step", "wall_time", *columns])
-        df["step"] = df["step"].astype(np.int64)
-        df["wall_time"] = df["wall_time"].astype(np.float64)
+        names = ["run", "tag", "step", "wall_time", *columns]
+        if not rows:
+            return _empty_frame(pd, {"step": np.int64, "wall_time": np.float64, **columns},
+                                names)
+        df = pd.DataFrame(rows, columns=names)
+        for c, dtype in {"step": np.int64, "wall_time": np.float64, **columns}.items():
+            if dtype is not None and dtype is not STR:
+                df[c] = df[c].astype(dtype)
         for c in ("run", "tag"):
             df[c] = df[c].astype("category")
         return df
@@ -235,7 +267,8 @@ class Logdir:
         bucket_limits, bucket_counts``: one row per histogram; ``bucket_limits`` (right edges)
         and ``bucket_counts`` are float64 arrays. v2 (tensor) histograms have NaN ``sum`` and
         ``sum_squares``."""
-        cols = ["min", "max", "num", "sum", "sum_squares", "bucket_limits", "bucket_counts"]
+        cols = dict.fromkeys(["min", "max", "num", "sum", "sum_squares"], np.float64)
+        cols.update(bucket_limits=None, bucket_counts=None)
 
         def convert(h, value):
             if h is None:
@@ -274,7 +307,8 @@ class Logdir:
                         rows.append({"run": r, "tag": t, "step": st, "wall_time": w,
                                      "index": k, "width": width, "height": height,
                                      "image": bytes(img)})
-            return self._rows_frame(rows, ["index", "width", "height", "image"])
+            return self._rows_frame(rows, {"index": np.int64, "width": np.int64,
+                                           "height": np.int64, "image": None})
 
         return self._frame("images", build)
 
@@ -294,7 +328,7 @@ class Logdir:
                         rows.append({"run": r, "tag": t, "step": st, "wall_time": w,
                                      "index": k // 2, "audio": bytes(blobs[k]),
                                      "label": label.decode("utf-8", errors="replace")})
-            return self._rows_frame(rows, ["index", "audio", "label"])
+            return self._rows_frame(rows, {"index": np.int64, "audio": None, "label": STR})
 
         return self._frame("audio", build)
 
@@ -309,7 +343,7 @@ class Logdir:
             return [{"text": decoded}]
 
         return self._frame("text", lambda: self._rows_frame(self._decoded_rows(
-            TENSOR, lambda i: i.plugin_name == "text", convert), ["text"]))
+            TENSOR, lambda i: i.plugin_name == "text", convert), {"text": STR}))
 
     @property
     def tensors(self):
@@ -325,7 +359,7 @@ class Logdir:
                                     strict=True):
                     rows.append({"run": r, "tag": t, "step": st, "wall_time": w,
                                  "plugin": info.plugin_name, "value": v})
-            return self._rows_frame(rows, ["plugin", "value"])
+            return self._rows_frame(rows, {"plugin": STR, "value": None})
 
         return self._frame("tensors", build)
 
@@ -351,7 +385,7 @@ class Logdir:
             row["thresholds"] = np.linspace(0.0, 1.0, len(arrs[0]))
             return [row]
 
-        cols = ["thresholds", "precision", "recall", *names[:4]]
+        cols = dict.fromkeys(["thresholds", "precision", "recall", *names[:4]])
         return self._frame("pr_curves", lambda: self._rows_frame(self._decoded_rows(
             TENSOR, lambda i: i.plugin_name == "pr_curves", convert), cols))
 
@@ -404,6 +438,8 @@ class Logdir:
                 else:
                     row[m] = np.nan
             records.append(row)
+        if not records:
+            return _empty_frame(pd, {"run": STR}, ["run"])
         return pd.DataFrame(records)
 
     def corruptions(self):
@@ -419,6 +455,29 @@ def _int(b: bytes) -> int:
         return int(b)
     except (TypeError, ValueError):
         return 0
+
+
+#: Marks a column of strings: the dtype pandas gives a column of ``str`` (``str`` from pandas 3,
+#: ``object`` before), so that an empty frame has the dtype of one with rows.
+STR = object()
+
+
+def _str_dtype(pd):
+    return pd.Series(["x"]).dtype
+
+
+def _empty_frame(pd, dtypes: dict, names: list[str]):
+    """A frame with no rows and the columns ``names``: ``run`` and ``tag`` categorical over
+    string categories, the others of ``dtypes`` (see :meth:`Logdir._rows_frame`)."""
+    text = _str_dtype(pd)
+    data = {}
+    for c in names:
+        if c in ("run", "tag") and c not in dtypes:
+            data[c] = pd.Categorical([], categories=pd.Index([], dtype=text))
+        else:
+            dtype = dtypes.get(c)
+            data[c] = pd.Series([], dtype=text if dtype is STR else dtype or object)
+    return pd.DataFrame(data, columns=names)
 
 
 def _code_dtype(categories) -> type:
@@ -460,9 +519,10 @@ def _long_frame(pd, items, get):
     lengths = np.asarray(lengths, np.int64)
     rc = np.repeat(np.array([run_code[k[0]] for k in items], _code_dtype(runs)), lengths)
     tc = np.repeat(np.array([tag_code[k[1]] for k in items], _code_dtype(tags)), lengths)
+    text = _str_dtype(pd)
     data = {
-        "run": pd.Categorical.from_codes(rc, categories=runs),
-        "tag": pd.Categorical.from_codes(tc, categories=tags),
+        "run": pd.Categorical.from_codes(rc, categories=pd.Index(runs, dtype=text)),
+        "tag": pd.Categorical.from_codes(tc, categories=pd.Index(tags, dtype=text)),
         "step": step,
         "wall_time": wall,
         "value": value,

@@ -198,6 +198,10 @@ def tag_info_json(info) -> dict:
             "first_wall_time": info.first_wall_time, "last_wall_time": info.last_wall_time}
 
 
+#: The values a boolean query parameter accepts (compared in lower case).
+BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+
+
 class PluginRequest:
     """One request to a plugin route: checked access to its query parameters.
 
@@ -266,6 +270,17 @@ class PluginRequest:
             raise PluginError(f"{name} must be {float_range_words(lo, hi, hi_open)}, got "
                               f"{echo_value(v)}")
         return x
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        """Boolean parameter: ``1``/``true`` or ``0``/``false`` (any case); ``default`` when
+        absent or empty. Error: any other value ("regex must be 0, 1, true or false")."""
+        v = self.one(name, required=False)
+        if v is None or v == "":
+            return default
+        b = BOOLEANS.get(v.lower())
+        if b is None:
+            raise PluginError(f"{name} must be 0, 1, true or false, got {echo_value(v)}")
+        return b
 
     def choice(self, name: str, default: str, choices) -> str:
         """String parameter among ``choices``; ``default`` when absent."""

@@ -129,7 +129,7 @@ def _directions(ctx, req, emb) -> np.ndarray:
     by commas) or the metadata query ``<axis>`` (minus ``<axis>_left``), in ``column``."""
     store = store_of(ctx)
     col = req.one("column", required=False) or None
-    regex = req.one("regex", required=False) == "1"
+    regex = req.bool("regex")
     out = []
     for axis in ("x", "y", "z"):
         vec = req.one(f"{axis}_vector", required=False)
@@ -207,7 +207,7 @@ def coords(ctx, req):
     """``coords?job&partial&columns``: float32 (little-endian) coordinates, row-major
     ``(N, len(columns))``; NaN for points not projected."""
     j = _job(ctx, req)
-    data = j.partial if req.one("partial", required=False) == "1" else j.result
+    data = j.partial if req.bool("partial") else j.result
     if data is None:
         raise PluginError(f"job {j.id} has no coordinates yet ({j.state})", 409)
     cols = req.one("columns", required=False)
@@ -225,7 +225,7 @@ def coords(ctx, req):
 
 def _search(ctx, req, emb, query, prefix=""):
     col = req.one(prefix + "column", required=False) or None
-    regex = req.one(prefix + "regex", required=False) == "1"
+    regex = req.bool(prefix + "regex")
     try:
         rows = store_of(ctx).search(emb, query, col, regex)
     except ValueError as e:

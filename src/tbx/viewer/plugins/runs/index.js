@@ -6,6 +6,7 @@ export default function render(root, api) {
   const { el } = api;
   const { VirtualList, fmtNum } = api.charts;
   const ROW = 24;
+  const STAT_WORDS = { last: 'last value', min: 'minimum', max: 'maximum' };
   const W = { icon: 26, swatch: 14, run: 260, hp: 110, stat: 100 };
   let data = null;        // the table route's answer
   let metrics = null;     // chosen metric tags (null: the server's default)
@@ -60,7 +61,7 @@ export default function render(root, api) {
   function columns() {
     const cols = [];
     for (const h of data.hparams) cols.push([`h:${h}`, h, 'hp']);
-    for (const m of data.metrics) for (const s of ['last', 'min', 'max']) cols.push([`m:${m}:${s}`, `${m} ${s}`, 'stat']);
+    for (const m of data.metrics) for (const s of ['last', 'min', 'max']) cols.push([`m:${m}:${s}`, m, 'stat', s]);
     return cols;
   }
 
@@ -107,14 +108,21 @@ export default function render(root, api) {
     width = W.icon * 3 + W.swatch + W.run + cols.reduce((a, [, , k]) => a + W[k], 0) + 12;
     const all = el('input', { type: 'checkbox', title: 'select or deselect every listed run' });
     all.addEventListener('change', () => api.select(listedRuns(), all.checked));
-    const cell = (key, text, cls) => {
-      const c = el('span', { class: `sortable ${cls}`, text: text + (sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''), title: `sort by ${text}`, 'data-key': key });
+    // A metric's three columns: its name on the first line (cut to fit, whole in the tooltip)
+    // and which statistic on a second line of its own, so they can be told apart.
+    const cell = (key, text, cls, stat) => {
+      const arrow = sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : '';
+      const title = `sort by ${text}${stat ? ` (${STAT_WORDS[stat]})` : ''}`;
+      const c = stat
+        ? el('span', { class: `sortable ${cls}`, title, 'data-key': key },
+          el('span', { class: 'col-name', text }), el('span', { class: 'col-stat', text: stat + arrow }))
+        : el('span', { class: `sortable ${cls}`, text: text + arrow, title, 'data-key': key });
       c.addEventListener('click', () => { sort = { key, dir: sort.key === key ? -sort.dir : 1 }; header(); compute(); });
       return c;
     };
     head.replaceChildren(all, el('span', { text: '★', title: 'pinned runs are always shown' }),
       el('span', { text: '×', title: 'hidden runs are in no dashboard' }), el('span'),
-      cell('run', 'run', 'run'), ...cols.map(([k, t, kind]) => cell(k, t, kind === 'stat' ? 'metric num' : 'hp')));
+      cell('run', 'run', 'run'), ...cols.map(([k, t, kind, stat]) => cell(k, t, kind === 'stat' ? 'metric num' : 'hp', stat)));
     for (const n of [head, list.inner]) { n.style.width = `${width}px`; }
     head.style.gridTemplateColumns = template;
   }

@@ -150,6 +150,9 @@ def series_route(ctx, req):
     group = req.choice("group", "none", ("none", "regex", "hparam"))
     if group != "none":
         return _grouped(ctx, req, sel, prs, o, group)
+    if req.one("since", required=False):
+        raise PluginError("since applies to grouped charts only (group=regex or group=hparam): "
+                          "without group, ask for xmin instead")
     shown, info = _limited(ctx, sel, prs, o)
     width = o["width"]
     if width and len(shown):  # many series: fewer columns each, about the same total points
