@@ -125,7 +125,7 @@ def test_export_file_kinds_bad_arguments(logdir, tmp_path, capsys):
 
 
 def test_folder_names_cannot_escape():
-    from tbx.export import _component
+    from tbx.export.files import _component
 
     assert _component("..") == "%2E%2E" and _component(".") == "%2E"
     assert _component("a/../b") == "a%2F..%2Fb" and _component("é x") == "%C3%A9%20x"
