@@ -216,7 +216,7 @@ def test_s3_client_pool_is_sized_to_the_fetch_concurrency(s3, monkeypatch):
     """botocore's connection pool (10 by default) would cap the requests in flight: the reader
     sizes it to its concurrency (fsspec's ``gather_batch_size`` when set), unless fsspec's
     config for s3 sets ``max_pool_connections`` itself; other client options are kept."""
-    from tbx.reader._fs import FETCH_CONCURRENCY, FsspecLogdir
+    from tbx.reader._store import FETCH_CONCURRENCY, FsspecLogdir
 
     _, bucket = s3
     monkeypatch.setitem(fsspec.config.conf["s3"], "config_kwargs", {"read_timeout": 7})

@@ -22,7 +22,8 @@ import pytest
 import tbx
 from tbx.cli import main
 from tbx.reader import LogdirProvider
-from tbx.reader._fs import display_name, pseudo_devices
+from tbx.reader._fs import pseudo_devices
+from tbx.reader._names import display_name
 
 NOBODY = 65534
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # skipped paths warn

@@ -112,7 +112,7 @@ def check_path(path: str, name: str, folder: bool = False) -> None:
     """Raises UsageError when the local ``path`` does not exist (or, with ``folder``, is not a
     folder), or when the URL ``path``'s protocol is unknown to fsspec or its package is not
     installed (the URL itself is checked when read)."""
-    from tbx.reader._fs import is_url
+    from tbx.reader._names import is_url
 
     if is_url(path):
         _check_protocol(path, name)
@@ -159,7 +159,7 @@ def check_output(path: str, name: str = "-o", *, folder: str | None = None,
             exist; a folder output that is a file or looks like a file name (its suffix is in
             :data:`FILE_SUFFIXES`).
     """
-    from tbx.reader._fs import is_url
+    from tbx.reader._names import is_url
 
     if is_url(path):
         if url is not None:

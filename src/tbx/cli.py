@@ -89,7 +89,7 @@ def run_inspect(args) -> int:
     import warnings
 
     from tbx.reader._core import LogdirReader
-    from tbx.reader._fs import is_url
+    from tbx.reader._names import is_url
 
     path = args.path
     if not is_url(path) and not os.path.isdir(path):
@@ -111,7 +111,7 @@ def run_inspect(args) -> int:
                 reader.refresh(progress=update)
         else:
             reader.refresh()
-    from tbx.reader._fs import display_name as shown  # paths may hold non-UTF-8 bytes
+    from tbx.reader._names import display_name as shown  # paths may hold non-UTF-8 bytes
 
     out = sys.stdout
     runs = reader.runs()

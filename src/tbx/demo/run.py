@@ -725,7 +725,7 @@ def _sigterm_as_interrupt():
 
 def demo_main(args) -> int:
     """Run ``tbx demo`` from parsed arguments; returns the exit status."""
-    from tbx.reader._fs import is_url
+    from tbx.reader._names import is_url
 
     if is_url(args.logdir):
         print(f"tbx demo: error: --logdir {args.logdir!r} is a URL; the demo writes a local "

@@ -164,7 +164,7 @@ def run_export(args) -> int:
 def _writing(args, func, *a):
     """``func(*a)``, its errors from writing -o raised as :class:`tbx._cliutil.OutputFailed`:
     OSError always, any error of the store when -o is a URL (botocore's, ...)."""
-    from tbx.reader._fs import is_url
+    from tbx.reader._names import is_url
 
     if args.output == "-":  # standard output: a closed pipe is the caller's
         return func(*a)

@@ -20,7 +20,7 @@ def partition_name(run: str) -> str:
 
 def _fs(out: str):
     """``(filesystem, root path)``: fsspec's for a URL, else the local one (no fsspec needed)."""
-    from tbx.reader._fs import is_url
+    from tbx.reader._names import is_url
 
     if is_url(out):
         import fsspec

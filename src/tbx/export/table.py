@@ -52,7 +52,7 @@ def _opened(out: str, binary: bool):
     a URL, else a local file (text: UTF-8, newlines written as given)."""
     import contextlib
 
-    from tbx.reader._fs import is_url
+    from tbx.reader._names import is_url
 
     text = {} if binary else {"encoding": "utf-8", "newline": ""}
     mode = "wb" if binary else "w"

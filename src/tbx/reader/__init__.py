@@ -13,13 +13,16 @@ Three layers over one core:
 The hot loop (framing, CRC32C, scalar Event decoding) is the C module ``tbx._speedups`` when it is
 built, pure Python otherwise (see :mod:`tbx.record`).
 
-Modules, lowest first (each imports only those before it): ``_types`` (the values handed out),
-``_fs`` (file discovery: local folders, fsspec stores), ``_events_py`` (the pure-Python Event
-scan), ``_prefix`` (the tag of a long record from its first bytes), ``_scan`` (record scanning,
-block by block), ``_series`` (series storage and decoding), ``_tracking`` (what changed since
-the last refresh), ``_ingest`` (scanned rows into series, purges), ``_core`` (one refresh; queries),
-``provider`` (the public contract), then ``frames`` and the tbparse layer (``_tbparse_*``,
-``tbparse_compat``) over it.
+Modules, lowest first (each imports only those before it; ``tests/test_import.py`` holds the
+full order): ``_types`` (the values handed out, and the listing's file entries), ``_names``
+(which files are event files, URLs, file order, names shown), ``_store`` (an fsspec logdir:
+one recursive listing, concurrent ranged reads), ``_fs`` (local file discovery: links, pseudo
+file systems; ``open_logdir`` picks local or store), ``_watch`` (when to list again),
+``_events_py`` (the pure-Python Event scan), ``_prefix`` (the tag of a long record from its
+first bytes), ``_scan`` (record scanning, block by block), ``_series`` (series storage and
+decoding), ``_tracking`` (what changed since the last refresh), ``_ingest`` (scanned rows into
+series, purges), ``_core`` (one refresh; queries), ``provider`` (the public contract), then
+``frames`` and the tbparse layer (``_tbparse_*``, ``tbparse_compat``) over it.
 """
 
 from tbx.reader.provider import (

@@ -34,7 +34,7 @@ import numpy as np
 
 from tbx.reader import _scan
 from tbx.reader._budget import Budget, parse_size
-from tbx.reader._fs import Listing, open_logdir
+from tbx.reader._fs import open_logdir
 from tbx.reader._ingest import ingest
 from tbx.reader._queries import Queries, _trim_heap
 from tbx.reader._run import _Run, _Tag, legacy
@@ -44,6 +44,7 @@ from tbx.reader._types import (
     MIN_STEP,
     Changes,
     Corruption,
+    Listing,
     Problem,
 )
 from tbx.reader._watch import Lister

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tbx.reader._fs import file_order
+from tbx.reader._names import file_order
 from tbx.reader._replay import Stale, plan, replay
 from tbx.reader._run import _Run
 from tbx.reader._series import (

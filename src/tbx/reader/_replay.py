@@ -11,12 +11,11 @@ the series as it stands, point for point.
 
 from __future__ import annotations
 
-from tbx.reader._fs import FileEntry
 from tbx.reader._ingest import ingest
 from tbx.reader._run import _Run, _Tag
 from tbx.reader._scan import scan_file
 from tbx.reader._tracking import FileState
-from tbx.reader._types import Changes
+from tbx.reader._types import Changes, FileEntry
 
 __all__ = ["plan", "replay", "Stale", "REPLAY_BLOCK"]
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import struct
 
 from tbx import record
-from tbx.reader._fs import FileEntry
+from tbx.reader._types import FileEntry
 
 __all__ = ["FileState", "HEAD_BYTES", "why_reread"]
 
@@ -34,7 +34,7 @@ HEAD_BYTES = 64
 class FileState:
     """What is known of one event file: ``path``; ``index`` in its run (for per-point file ids);
     ``size``, ``ident`` and ``stamp`` at the last listing (see
-    :class:`~tbx.reader._fs.FileEntry`); ``offset`` where reading resumes (the end of the last
+    :class:`~tbx.reader._types.FileEntry`); ``offset`` where reading resumes (the end of the last
     complete record, or of skipped garbage); ``seen``, the bytes examined (read again only when
     the file grows past it); ``done``, the end of the last block whose records were added
     (reading the file again up to there gives the same points); ``head``, its first bytes;

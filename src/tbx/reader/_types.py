@@ -22,6 +22,8 @@ __all__ = [
     "Problem",
     "Changes",
     "Corruption",
+    "FileEntry",
+    "Listing",
 ]
 
 #: Data class names used in :attr:`TagInfo.data_class`.
@@ -175,3 +177,27 @@ class Changes:
                     or self.corruptions or self.appended_series or self.purged_series
                     or self.new_series or self.reset_series or self.removed_series
                     or self.removed_runs or self.problems)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One event file as listed: ``path`` (as the store names it), ``size`` in bytes,
+    ``ident`` (what says "the same file": ``(st_dev, st_ino)`` locally, ``()`` when the store
+    has none) and ``stamp`` (changes whenever the content may have changed: size and mtime, or
+    the store's version fields)."""
+
+    path: str
+    size: int
+    ident: tuple
+    stamp: tuple
+
+
+@dataclass
+class Listing:
+    """``runs``: run name -> its event files in name order; ``problems``: what was skipped;
+    ``changed``: the runs that were listed again (the others are as in the previous listing),
+    or ``None`` when every run was."""
+
+    runs: dict[str, list[FileEntry]]
+    problems: list[Problem]
+    changed: set[str] | None = None

@@ -26,7 +26,9 @@ import os
 import threading
 import time
 
-from tbx.reader._fs import Listing, LocalLogdir, display_name
+from tbx.reader._fs import LocalLogdir
+from tbx.reader._names import display_name
+from tbx.reader._types import Listing
 
 __all__ = ["Lister", "RESCAN", "POLL_MIN", "POLL_MAX", "NETWORK_FS"]
 
@@ -104,10 +106,11 @@ class _Watcher:
 
 
 class Lister:
-    """Lists ``store`` (a :class:`~tbx.reader._fs.LocalLogdir` or ``FsspecLogdir``) for each
-    refresh. ``watch=False``: a whole listing every time. ``watch=True``: see the module
-    docstring. ``only``: run names; a listing (unless watched) lists only their folders.
-    :meth:`listing` returns ``None`` when nothing needs listing."""
+    """Lists ``store`` (a :class:`~tbx.reader._fs.LocalLogdir` or
+    :class:`~tbx.reader._store.FsspecLogdir`) for each refresh. ``watch=False``: a whole
+    listing every time. ``watch=True``: see the module docstring. ``only``: run names; a
+    listing (unless watched) lists only their folders. :meth:`listing` returns ``None`` when
+    nothing needs listing."""
 
     def __init__(self, store, watch: bool = False, only: frozenset[str] | None = None):
         self.store = store

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tbx.reader._fs import is_url
+from tbx.reader._names import is_url
 from tbx.summary import embedding as fmt
 
 from .columns import Column, encode_columns
