@@ -417,7 +417,7 @@ def test_viewer_failure_is_reported(tmp_path):
 
 
 def test_without_torch_the_graph_is_skipped(monkeypatch):
-    from tbx.demo.run import _torch_graph_factory
+    from tbx.demo.train import _torch_graph_factory
 
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
     said: list[str] = []
