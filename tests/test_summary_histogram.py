@@ -11,6 +11,7 @@ import pytest
 from kinds_helpers import accumulator, assert_kept_after_error, values
 
 import tbx
+from tbx.summary import _histogram_grid as G
 from tbx.summary import histogram as H
 
 # Every test runs with the C kernel's one-pass histogram and with the numpy fallback.
@@ -137,7 +138,7 @@ def test_default_bins_match_tensorboardx(tmp_path, name):
 def test_fast_path_equals_binary_search(dtype):
     """The table lookup used for large inputs gives the same bins as a binary search over the
     continued grid (numpy.histogram's rule), values on and beside every edge included."""
-    g = H._get_grid()
+    g = G.get_grid()
     with np.errstate(over="ignore"):
         edges = g.edges[1:-1].astype(dtype)
     finite = np.isfinite(edges)
@@ -151,14 +152,14 @@ def test_fast_path_equals_binary_search(dtype):
         -np.zeros(10, dtype),
     ]
     data = data[np.isfinite(data)]
-    got, vmin, vmax, total, squares = H._default_fast(g, data)
+    got, vmin, vmax, total, squares = G.default_fast(g, data)
     want, _ = np.histogram(data.astype(np.float64), bins=g.edges)
     np.testing.assert_array_equal(got, want)
     d = data.astype(np.float64)
     assert (vmin, vmax) == (d.min(), d.max())
     # the stats, on well-conditioned data (the edges above cancel catastrophically)
     normal = rng.standard_normal(100_000).astype(dtype) * dtype(3)
-    _, vmin, vmax, total, squares = H._default_fast(g, normal)
+    _, vmin, vmax, total, squares = G.default_fast(g, normal)
     d = normal.astype(np.float64)
     assert (vmin, vmax) == (d.min(), d.max())
     assert total == pytest.approx(d.sum(), rel=1e-9)
@@ -166,12 +167,12 @@ def test_fast_path_equals_binary_search(dtype):
 
 
 def test_fast_path_stops_at_non_finite():
-    g = H._get_grid()
+    g = G.get_grid()
     data = rng.standard_normal(100_000)
     data[77_777] = np.nan
-    assert H._default_fast(g, data) is None
+    assert G.default_fast(g, data) is None
     data[77_777] = -np.inf
-    assert H._default_fast(g, data) is None
+    assert G.default_fast(g, data) is None
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # TensorBoard's
