@@ -22,7 +22,8 @@ file systems; ``open_logdir`` picks local or store), ``_watch`` (when to list ag
 first bytes), ``_scan`` (record scanning, block by block), ``_series`` (series storage and
 decoding), ``_tracking`` (what changed since the last refresh), ``_ingest`` (scanned rows into
 series, purges), ``_core`` (one refresh; queries), ``provider`` (the public contract), then
-``frames`` and the tbparse layer (``_tbparse_*``, ``tbparse_compat``) over it.
+``frames`` (its pandas construction in ``_frame_build``) and the tbparse layer (``_tbparse_*``,
+``tbparse_compat``) over it.
 """
 
 from tbx.reader.provider import (

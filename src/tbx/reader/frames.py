@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from tbx.reader._frame_build import STR, empty_frame, long_frame, pandas_module, rows_frame
 from tbx.reader.provider import BLOB, SCALAR, TENSOR, Changes, LogdirProvider, TagInfo
 
 __all__ = ["read", "Logdir", "DECODERS"]
@@ -51,14 +52,6 @@ def decoder(plugin: str):
         return getattr(importlib.import_module(name), "decode", None)
     except ImportError:
         return None
-
-
-def _pandas():
-    try:
-        import pandas as pd
-    except ImportError as exc:
-        raise ImportError("DataFrames need pandas: pip install 'tbx[pandas]'") from exc
-    return pd
 
 
 def read(
@@ -205,11 +198,11 @@ class Logdir:
         return self._frame("scalars", self._build_scalars)
 
     def _build_scalars(self):
-        pd = _pandas()
+        pd = pandas_module()
         items = [(r, t, plugin, info.count) for r, t, plugin, info
                  in self._tags_where(lambda i: i.data_class == SCALAR)]
-        return _long_frame(pd, items,
-                           lambda r, t, plugin: self.provider.scalars(r, t, plugin=plugin))
+        return long_frame(pd, items,
+                          lambda r, t, plugin: self.provider.scalars(r, t, plugin=plugin))
 
     def _points(self, data_class: str, pred):
         """``[(run, tag, info, step, wall, serialized Values)]`` for series matching
@@ -244,23 +237,6 @@ class Logdir:
                     rows.append({"run": r, "tag": t, "step": s, "wall_time": w, **extra})
         return rows
 
-    def _rows_frame(self, rows, columns: dict):
-        """The frame of ``rows`` with ``run, tag, step, wall_time`` then ``columns`` (name ->
-        dtype: a numpy dtype, ``STR`` for strings, ``None`` for Python objects): numeric columns
-        get their dtype and an empty frame gets every column's dtype, as a frame with rows."""
-        pd = _pandas()
-        names = ["run", "tag", "step", "wall_time", *columns]
-        if not rows:
-            return _empty_frame(pd, {"step": np.int64, "wall_time": np.float64, **columns},
-                                names)
-        df = pd.DataFrame(rows, columns=names)
-        for c, dtype in {"step": np.int64, "wall_time": np.float64, **columns}.items():
-            if dtype is not None and dtype is not STR:
-                df[c] = df[c].astype(dtype)
-        for c in ("run", "tag"):
-            df[c] = df[c].astype("category")
-        return df
-
     @property
     def histograms(self):
         """DataFrame ``run, tag, step, wall_time, min, max, num, sum, sum_squares,
@@ -285,7 +261,7 @@ class Logdir:
             return [dict(min=h.min, max=h.max, num=h.num, sum=h.sum, sum_squares=h.sum_squares,
                          bucket_limits=h.bucket_limits, bucket_counts=h.bucket_counts)]
 
-        return self._frame("histograms", lambda: self._rows_frame(self._decoded_rows(
+        return self._frame("histograms", lambda: rows_frame(self._decoded_rows(
             TENSOR, lambda i: i.plugin_name == "histograms", convert), cols))
 
     @property
@@ -307,8 +283,8 @@ class Logdir:
                         rows.append({"run": r, "tag": t, "step": st, "wall_time": w,
                                      "index": k, "width": width, "height": height,
                                      "image": bytes(img)})
-            return self._rows_frame(rows, {"index": np.int64, "width": np.int64,
-                                           "height": np.int64, "image": None})
+            return rows_frame(rows, {"index": np.int64, "width": np.int64,
+                                     "height": np.int64, "image": None})
 
         return self._frame("images", build)
 
@@ -328,7 +304,7 @@ class Logdir:
                         rows.append({"run": r, "tag": t, "step": st, "wall_time": w,
                                      "index": k // 2, "audio": bytes(blobs[k]),
                                      "label": label.decode("utf-8", errors="replace")})
-            return self._rows_frame(rows, {"index": np.int64, "audio": None, "label": STR})
+            return rows_frame(rows, {"index": np.int64, "audio": None, "label": STR})
 
         return self._frame("audio", build)
 
@@ -342,7 +318,7 @@ class Logdir:
                 decoded = strings[0] if len(strings) == 1 else strings
             return [{"text": decoded}]
 
-        return self._frame("text", lambda: self._rows_frame(self._decoded_rows(
+        return self._frame("text", lambda: rows_frame(self._decoded_rows(
             TENSOR, lambda i: i.plugin_name == "text", convert), {"text": STR}))
 
     @property
@@ -359,7 +335,7 @@ class Logdir:
                                     strict=True):
                     rows.append({"run": r, "tag": t, "step": st, "wall_time": w,
                                  "plugin": info.plugin_name, "value": v})
-            return self._rows_frame(rows, {"plugin": STR, "value": None})
+            return rows_frame(rows, {"plugin": STR, "value": None})
 
         return self._frame("tensors", build)
 
@@ -386,7 +362,7 @@ class Logdir:
             return [row]
 
         cols = dict.fromkeys(["thresholds", "precision", "recall", *names[:4]])
-        return self._frame("pr_curves", lambda: self._rows_frame(self._decoded_rows(
+        return self._frame("pr_curves", lambda: rows_frame(self._decoded_rows(
             TENSOR, lambda i: i.plugin_name == "pr_curves", convert), cols))
 
     @property
@@ -398,7 +374,7 @@ class Logdir:
         return self._frame("hparams", self._build_hparams)
 
     def _build_hparams(self):
-        pd = _pandas()
+        pd = pandas_module()
         from tbx.proto.plugin_hparams_pb2 import HParamsPluginData
 
         records = []
@@ -439,7 +415,7 @@ class Logdir:
                     row[m] = np.nan
             records.append(row)
         if not records:
-            return _empty_frame(pd, {"run": STR}, ["run"])
+            return empty_frame(pd, {"run": STR}, ["run"])
         return pd.DataFrame(records)
 
     def corruptions(self):
@@ -455,76 +431,3 @@ def _int(b: bytes) -> int:
         return int(b)
     except (TypeError, ValueError):
         return 0
-
-
-#: Marks a column of strings: the dtype pandas gives a column of ``str`` (``str`` from pandas 3,
-#: ``object`` before), so that an empty frame has the dtype of one with rows.
-STR = object()
-
-
-def _str_dtype(pd):
-    return pd.Series(["x"]).dtype
-
-
-def _empty_frame(pd, dtypes: dict, names: list[str]):
-    """A frame with no rows and the columns ``names``: ``run`` and ``tag`` categorical over
-    string categories, the others of ``dtypes`` (see :meth:`Logdir._rows_frame`)."""
-    text = _str_dtype(pd)
-    data = {}
-    for c in names:
-        if c in ("run", "tag") and c not in dtypes:
-            data[c] = pd.Categorical([], categories=pd.Index([], dtype=text))
-        else:
-            dtype = dtypes.get(c)
-            data[c] = pd.Series([], dtype=text if dtype is STR else dtype or object)
-    return pd.DataFrame(data, columns=names)
-
-
-def _code_dtype(categories) -> type:
-    """The integer type pandas keeps the codes of a Categorical of ``categories`` in."""
-    n = len(categories)
-    return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32
-
-
-def _long_frame(pd, items, get):
-    """The long scalar frame of ``items`` (``[(run, tag, plugin, count)]``), each series
-    fetched by ``get(run, tag, plugin)`` and copied into preallocated columns one at a time, so
-    that memory holds the frame and one series at most on top of the reader's own."""
-    counts = np.array([c for *_, c in items], dtype=np.int64)
-    total = int(counts.sum())
-    runs = sorted({k[0] for k in items})
-    tags = list(dict.fromkeys(k[1] for k in items))
-    run_code = {r: i for i, r in enumerate(runs)}
-    tag_code = {t: i for i, t in enumerate(tags)}
-    step = np.empty(total, np.int64)
-    wall = np.empty(total, np.float64)
-    value = np.empty(total, np.float64)
-    lengths = []
-    o = 0
-    for (r, t, plugin, _count) in items:
-        s = get(r, t, plugin)
-        n = len(s)
-        if o + n > total:  # grew since it was listed: make room
-            extra = o + n - total
-            step, wall, value = (np.concatenate([a, np.empty(extra, a.dtype)])
-                                 for a in (step, wall, value))
-            total += extra
-        step[o : o + n] = s.step
-        wall[o : o + n] = s.wall_time
-        value[o : o + n] = s.value
-        lengths.append(n)
-        o += n
-        del s
-    step, wall, value = step[:o], wall[:o], value[:o]
-    lengths = np.asarray(lengths, np.int64)
-    rc = np.repeat(np.array([run_code[k[0]] for k in items], _code_dtype(runs)), lengths)
-    tc = np.repeat(np.array([tag_code[k[1]] for k in items], _code_dtype(tags)), lengths)
-    text = _str_dtype(pd)
-    data = {
-        "run": pd.Categorical.from_codes(rc, categories=pd.Index(runs, dtype=text)),
-        "tag": pd.Categorical.from_codes(tc, categories=pd.Index(tags, dtype=text)),
-        "step": step,
-        "wall_time": wall,
-        "value": value,
-    }
-    return pd.DataFrame(data, copy=False)
