@@ -193,8 +193,8 @@ def test_runs_that_do_not_exist_are_named_in_one_warning(logdir):
     with pytest.warns(UserWarning) as caught:
         data = tbx.read(logdir, runs=["a", "typo"])
     assert [str(w.message) for w in caught] == [
-        f"tbx.read: no run named 'typo' in {logdir} (it has 2 runs; see "
-        "tbx.read(logdir).runs); read the others"]
+        f"tbx.read: no run named 'typo' in {logdir} (runs= names run folders relative to "
+        "the logdir; tbx.read(logdir).runs lists them); read the others"]
     assert caught[0].filename == __file__
     assert data.runs == ["a"] and len(data.scalars) == 20
     with pytest.warns(UserWarning) as caught:

@@ -289,9 +289,12 @@ def test_runs_list_and_open_only_the_named_runs(tmp_path, reads, monkeypatch, im
         return original(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # any problem or corruption would warn
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # any problem or corruption would warn too
         lg = tbx.read(tmp_path, runs=["b", "b/sub", "missing", "../etc", ""])
+    assert [str(w.message) for w in caught] == [
+        f"tbx.read: no runs named '', '../etc', 'missing' in {tmp_path} (runs= names run "
+        "folders relative to the logdir; tbx.read(logdir).runs lists them); read the others"]
     assert lg.runs == ["b", "b/sub"]
     df = lg.scalars
     assert df.query("run == 'b'").value.tolist() == [i + 1.0 for i in range(5)]

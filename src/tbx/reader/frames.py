@@ -109,21 +109,21 @@ def read(
 
 def _warn_missing_runs(provider) -> None:
     """One ``UserWarning`` naming the names of ``runs=`` that are no run of the logdir (the
-    first 5, then how many more) and how many runs it has; nothing when every name is one."""
+    first 5, then how many more); nothing when every name is one. The rest of the logdir is
+    not listed to say what is there (with 10,000 runs on an object store that would cost
+    what ``runs=`` saves)."""
     reader = provider._reader
     listed = provider.all_names()
     missing = sorted(n for n in reader._run_names if n not in listed)
     if not missing:
         return
-    # only the asked runs' folders were listed: list the whole logdir to say what is there
-    there = len(reader._fs.list_runs().runs)
     shown = ", ".join(repr(n) for n in missing[:5])
     if len(missing) > 5:
         shown += f" and {len(missing) - 5} more"
     noun = "run" if len(missing) == 1 else "runs"
-    has = f"{there} run" + ("" if there == 1 else "s")
-    warnings.warn(f"tbx.read: no {noun} named {shown} in {provider.logdir} (it has {has}; "
-                  "see tbx.read(logdir).runs); read the others", UserWarning, stacklevel=3)
+    warnings.warn(f"tbx.read: no {noun} named {shown} in {provider.logdir} (runs= names run "
+                  "folders relative to the logdir; tbx.read(logdir).runs lists them); read the "
+                  "others", UserWarning, stacklevel=3)
 
 
 class Logdir:
