@@ -174,7 +174,9 @@ def check_output(path: str, name: str = "-o", *, folder: str | None = None,
             raise UsageError(f"{name} {path!r}: the folder {parent!r} does not exist")
     elif os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"{name} {path!r} is a file; {folder} writes a folder")
-    elif not os.path.exists(path) and os.path.splitext(path)[1].lower() in FILE_SUFFIXES:
+    elif (not os.path.exists(path) and os.path.splitext(path)[1].lower() in FILE_SUFFIXES
+          and not (folder.startswith("--partition-by") and path.lower().endswith(".parquet"))):
+        # (a partitioned Parquet dataset is a folder often named like x.parquet, as Spark does)
         raise UsageError(f"{name} {path!r} looks like a file name; {folder} writes a folder "
                          f"(name one without the suffix)")
 
