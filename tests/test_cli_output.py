@@ -9,21 +9,12 @@ import glob
 import os
 
 import pytest
+from test_cli_errors import run  # (exit status, stdout, stderr) of tbx argv
 
 import tbx
-from tbx.cli import main
 
 WALL = 1_700_000_000.0
 
-
-def run(argv, capsys) -> tuple[int, str, str]:
-    """``(exit status, stdout, stderr)`` of ``tbx argv`` run in this process."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse's own errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

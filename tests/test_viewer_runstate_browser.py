@@ -12,11 +12,10 @@ import contextlib
 import json
 import re
 import shutil
-import threading
-import time
 
 import pytest
 from browser_helpers import browser, page_at  # noqa: F401 (fixture)
+from viewer_fakes import running
 
 from tbx.viewer.plugins.runs import demo_data as D
 
@@ -27,26 +26,12 @@ STEPS = 10
 @contextlib.contextmanager
 def serve(logdir, port: int = 0):
     """The real app over ``logdir`` on ``port`` (0: a free one); yields ``(url, port)``."""
-    import uvicorn
-
     from tbx.reader.provider import LogdirProvider
     from tbx.viewer.app import create_app
 
-    app = create_app(LogdirProvider(str(logdir)), reload_interval=2.0)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical",
-                                        timeout_graceful_shutdown=1))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.monotonic() + 60
-    while not srv.started and th.is_alive() and time.monotonic() < deadline:
-        th.join(0.02)  # poll the condition
-    assert srv.started, "the server did not start"
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/", port
-    finally:
-        srv.should_exit = True
-        th.join(timeout=10)
+    with running(create_app(LogdirProvider(str(logdir)), reload_interval=2.0),
+                 port=port) as url:
+        yield url, int(url.rstrip("/").rsplit(":", 1)[1])
 
 
 @pytest.fixture(scope="module")

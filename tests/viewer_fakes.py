@@ -179,14 +179,14 @@ class FakeProvider:
 
 
 @contextlib.contextmanager
-def running(app, host: str = "127.0.0.1"):
-    """``app`` served by uvicorn in a thread on a free port of ``host``: yields its base URL
-    ``http://host:port/``; the server is stopped on exit."""
+def running(app, host: str = "127.0.0.1", port: int = 0):
+    """``app`` served by uvicorn in a thread on ``port`` of ``host`` (0: a free one): yields
+    its base URL ``http://host:port/``; the server is stopped on exit."""
     import threading
 
     import uvicorn
 
-    srv = uvicorn.Server(uvicorn.Config(app, host=host, port=0, log_level="critical",
+    srv = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="critical",
                                         timeout_graceful_shutdown=1))
     th = threading.Thread(target=srv.run, daemon=True)
     th.start()
