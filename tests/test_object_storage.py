@@ -55,6 +55,21 @@ def s3(s3_endpoint, monkeypatch):
     return fs, bucket
 
 
+try:
+    import obstore
+except ImportError:  # the s3fs engine only
+    obstore = None
+ENGINES = ["obstore", "s3fs"] if obstore is not None else ["s3fs"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, monkeypatch):
+    """The engine of an s3:// logdir's GETs: obstore (when installed) or s3fs
+    (``TBX_S3_ENGINE=s3fs``); listing is s3fs's either way."""
+    monkeypatch.setenv("TBX_S3_ENGINE", request.param)
+    return request.param
+
+
 def read_stream(fs, prefix) -> list[Event]:
     """Every Event of the segments under prefix, files in name order, CRC-checked."""
     fs.invalidate_cache()
@@ -159,11 +174,11 @@ def test_missing_store_package_names_the_extra():
 
 
 def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, monkeypatch,
-                                                                            caplog):
-    """A refresh of a logdir on S3: one listing, and every new object fetched by one
-    ``cat_ranges`` call (s3fs runs its requests concurrently), one request per object; the
-    counts are logged at DEBUG; an idle provider with ``watch=True`` lists again only when its
-    back-off says so."""
+                                                                            caplog, engine):
+    """A refresh of a logdir on S3: one listing, and every new object fetched at once, one
+    request per object (obstore's GETs, concurrent; or one ``cat_ranges`` call, s3fs running its
+    requests concurrently); the counts are logged at DEBUG; an idle provider with
+    ``watch=True`` lists again only when its back-off says so."""
     from tbx.proto.event_pb2 import Event
     from tbx.reader import LogdirProvider, _watch
     from tbx.record import frame_records
@@ -188,11 +203,24 @@ def test_reading_many_objects_fetches_them_at_once_and_idles_with_back_off(s3, m
         return original(paths, *a, **kw)
 
     monkeypatch.setattr(store, "cat_ranges", spy)
+    gets = []
+    if obstore is not None:
+        original_get = obstore.get_range_async
+
+        def get_spy(where, path, **kw):
+            gets.append((path, kw["start"], kw["end"]))
+            return original_get(where, path, **kw)
+
+        monkeypatch.setattr(obstore, "get_range_async", get_spy)
     with caplog.at_level(logging.DEBUG, logger="tbx.reader"):
         p.refresh()
-    assert calls == [30]
-    assert req["reads"] == 30 and req["listings"] == 2  # info at start, one find
     size = len(head) + sum(len(enc.encode("loss", 0.0, i, 10.0 + i)) + 16 for i in range(5))
+    if engine == "obstore":
+        assert calls == [] and sorted(gets) == [(f"logs/r{r:02d}/events.out.tfevents.1.h.1.0",
+                                                 0, size) for r in range(30)]
+    else:
+        assert calls == [30] and gets == []
+    assert req["reads"] == 30 and req["listings"] == 2  # info at start, one find
     assert req["bytes"] == 30 * size
     assert [r.getMessage() for r in caplog.records if r.name == "tbx.reader"] == [
         f"tbx: s3://{bucket}/logs: 30 runs listed again, 30 read; requests so far: "
@@ -240,14 +268,16 @@ from tbx.reader import LogdirProvider
 p = LogdirProvider(sys.argv[1])
 p.refresh()
 print(json.dumps({run: p.scalars(run, "loss").value.tolist() for run in p.runs()}))
+print(json.dumps(bool(p._reader._fs._get)))  # obstore's GETs (else s3fs)
 """
 
 
-@pytest.mark.parametrize("how", ["fsspec-env", "aws-env-profile", "none"])
-def test_documented_credentials_and_endpoint_options(s3, s3_endpoint, tmp_path, how):
+@pytest.mark.parametrize("how", ["fsspec-env", "aws-env-profile", "anon", "none"])
+def test_documented_credentials_and_endpoint_options(s3, s3_endpoint, tmp_path, how, engine):
     """README's options, each in a fresh process with nothing else set: the endpoint from
     ``FSSPEC_S3_ENDPOINT_URL`` or ``AWS_ENDPOINT_URL``, credentials from ``AWS_*`` variables or
-    a profile of a shared credentials file (``AWS_PROFILE``). The bucket is private: with no
+    a profile of a shared credentials file (``AWS_PROFILE``), objects fetched by obstore when
+    installed (with s3fs's credentials and endpoint) or s3fs. The bucket is private: with no
     credentials at all the server is never asked anonymously and the error says so."""
     import os
     import subprocess
@@ -268,6 +298,10 @@ def test_documented_credentials_and_endpoint_options(s3, s3_endpoint, tmp_path, 
         creds.write_text("[tbx]\naws_access_key_id = testing\naws_secret_access_key = t\n")
         env.update(AWS_ENDPOINT_URL=s3_endpoint, AWS_SHARED_CREDENTIALS_FILE=str(creds),
                    AWS_PROFILE="tbx")
+    elif how == "anon":  # a public object of a bucket that lists to anyone (as moto's do)
+        for path in fs.find(f"{bucket}/opts"):
+            fs.chmod(path, "public-read")
+        env.update(FSSPEC_S3_ENDPOINT_URL=s3_endpoint, FSSPEC_S3_ANON="true")
     else:
         env.update(FSSPEC_S3_ENDPOINT_URL=s3_endpoint)
     proc = subprocess.run([sys.executable, "-c", READ_IN_A_FRESH_PROCESS,
@@ -286,7 +320,57 @@ def test_documented_credentials_and_endpoint_options(s3, s3_endpoint, tmp_path, 
             "locate credentials")
     else:
         assert proc.returncode == 0, proc.stderr[-2000:]
-        assert json.loads(proc.stdout) == {"run1": [0.0, 0.5, 1.0]}
+        values, used_obstore = (json.loads(line) for line in proc.stdout.splitlines())
+        assert values == {"run1": [0.0, 0.5, 1.0]}
+        assert used_obstore == (engine == "obstore")
+
+
+@pytest.mark.skipif(obstore is None, reason="obstore is not installed")
+def test_obstore_is_used_only_where_it_sends_what_s3fs_sends(s3, monkeypatch):
+    """Options obstore would not send alike (requester-pays, version-aware, extra request
+    arguments, an ``AWS_*`` variable only one of the two reads, ``TBX_S3_ENGINE=s3fs``) keep
+    s3fs; a GET obstore fails is asked again of s3fs, so the bytes are the same either way."""
+    import s3fs
+
+    from tbx.reader._obstore import s3_getter
+    from tbx.reader._store import FsspecLogdir
+
+    fs, bucket = s3
+    fs.pipe({f"{bucket}/d/a": b"0123456789", f"{bucket}/d/b": b"abc"})
+    endpoint = fsspec.config.conf["s3"]["endpoint_url"]
+    root = f"{bucket}/d"
+    assert s3_getter(s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True), root)
+    for odd in ({"requester_pays": True}, {"version_aware": True},
+                {"s3_additional_kwargs": {"SSECustomerAlgorithm": "AES256"}},
+                {"client_kwargs": {"verify": False}}):
+        assert s3_getter(s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True,
+                                           **odd), root) is None, odd
+    monkeypatch.setenv("AWS_REQUESTER_PAYS", "true")  # obstore reads it, botocore does not
+    assert s3_getter(s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True),
+                     root) is None
+    monkeypatch.delenv("AWS_REQUESTER_PAYS")
+    monkeypatch.setenv("TBX_S3_ENGINE", "s3fs")
+    assert FsspecLogdir(f"s3://{root}").fetch([(f"{root}/a", 0, 4)]) == (
+        {(f"{root}/a", 0): b"0123"}, 1)
+    monkeypatch.delenv("TBX_S3_ENGINE")
+
+    logdir = FsspecLogdir(f"s3://{root}")
+    ranges = [(f"{root}/a", 2, 7), (f"{root}/b", 0, 3), (f"{root}/gone", 0, 3)]
+    assert logdir.fetch(ranges) == ({(f"{root}/a", 2): b"23456", (f"{root}/b", 0): b"abc"}, 4)
+    assert logdir._get  # the missing object was asked of both; obstore stays
+    calls = []
+    original = obstore.get_range_async
+
+    async def failing(where, path, **kw):
+        calls.append(path)
+        if path == "d/b":
+            raise OSError("refused")
+        return await original(where, path, **kw)
+
+    monkeypatch.setattr(obstore, "get_range_async", failing)
+    assert logdir.fetch(ranges[:2]) == ({(f"{root}/a", 2): b"23456", (f"{root}/b", 0): b"abc"},
+                                        3)
+    assert sorted(calls) == ["d/a", "d/b"] and logdir._get
 
 
 def test_logdir_on_s3_that_is_missing_or_an_object(s3):

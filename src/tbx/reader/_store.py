@@ -6,6 +6,7 @@ concurrent ranged requests. Runs and files are named as for a local logdir
 from __future__ import annotations
 
 from tbx.reader._names import display_name, file_order, is_event_file
+from tbx.reader._obstore import s3_getter
 from tbx.reader._types import FileEntry, Listing
 
 __all__ = ["FsspecLogdir", "FETCH_CONCURRENCY"]
@@ -55,6 +56,7 @@ class FsspecLogdir:
         self._async = isinstance(self.fs, fsspec.asyn.AsyncFileSystem)
         self.root = self.root.rstrip("/")
         self.requests = {"listings": 0, "reads": 0, "bytes": 0}
+        self._get = None if url.startswith(("s3://", "s3a://")) else False  # None: not yet known
         self._ready: dict[tuple[str, int], bytes] = {}
 
     #: Selected runs listed one folder each, up to this many (more: one recursive listing).
@@ -124,15 +126,34 @@ class FsspecLogdir:
         nothing: :meth:`serve` does)."""
         if not ranges:
             return {}, 0
+        if self._get is None:
+            self._get = s3_getter(self.fs, self.root) or False
+        done: dict[tuple[str, int], bytes] = {}
+        made = 0
+        if self._get:
+            try:
+                got = self._get(ranges, self.concurrency)
+            except Exception:  # noqa: BLE001 - s3fs below asks again, raising nothing
+                got = [None] * len(ranges)
+            made = len(ranges)
+            done = {(path, start): data for (path, start, _end), data in zip(ranges, got,
+                                                                              strict=True)
+                    if isinstance(data, bytes)}
+            ranges = [r for r in ranges if (r[0], r[1]) not in done]
+            if not ranges:
+                return done, made
         paths, starts, ends = (list(x) for x in zip(*ranges, strict=True))
         extra = {"batch_size": self.concurrency} if self._async else {}
         try:
             got = self.fs.cat_ranges(paths, starts, ends, on_error="return", **extra)
         except Exception:  # noqa: BLE001 - e.g. a store without cat_ranges: one by one
-            return {}, 0
-        return {(path, start): data for (path, start, _end), data in zip(ranges, got,
-                                                                          strict=True)
-                if isinstance(data, bytes)}, len(ranges)
+            return done, made
+        fallback = {(path, start): data for (path, start, _end), data in zip(ranges, got,
+                                                                              strict=True)
+                    if isinstance(data, bytes)}
+        if made and fallback and not done:
+            self._get = False  # obstore failed where s3fs did not (e.g. a bucket's region)
+        return done | fallback, made + len(ranges)
 
     def serve(self, fetched: tuple[dict[tuple[str, int], bytes], int]) -> None:
         """Keep what :meth:`fetch` returned for the :meth:`read` calls that ask for exactly
