@@ -25,7 +25,8 @@ Usage::
 * ``s3``: N run objects on a moto S3 server (127.0.0.1, its own process, counting the HTTP
   requests it answers; ``--latency-ms`` adds a round trip to each request, as a remote store
   has). Time for a first ``LogdirProvider.refresh()`` to read them all (this tree, and
-  ``--baseline-src``'s; ``--repeat`` times each, alternating), requests, the CPU seconds of
+  ``--baseline-src``'s; with obstore installed, this tree also with ``TBX_S3_ENGINE=s3fs``;
+  ``--repeat`` times each, alternating), requests, the CPU seconds of
   the reading process and of the moto server (``/proc/<pid>/stat``) over each; then an idle
   provider (``watch=True``) refreshed every second for ``--idle`` seconds: listings made.
   ``--wait-load`` waits (``--wait-max`` seconds at most) for a quieter machine first.
@@ -43,6 +44,7 @@ The load average is printed beside each figure: the machine is shared.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -375,16 +377,18 @@ def bench_s3(objects: int, idle: float, baseline: str | None, tb_timeout: float,
         fs.pipe(data)  # concurrent uploads
         print(f"uploaded {objects} objects in {time.perf_counter() - t:.1f} s", file=sys.stderr)
         url = "s3://bench/logs"
-        trees = [("tbx", SRC)] + ([("tbx (baseline)", baseline)] if baseline else [])
+        trees = [("tbx", SRC, {})] + ([("tbx (baseline)", baseline, {})] if baseline else [])
+        if importlib.util.find_spec("obstore") is not None:  # tbx's GETs through obstore or s3fs
+            trees.insert(1, ("tbx (TBX_S3_ENGINE=s3fs)", SRC, {"TBX_S3_ENGINE": "s3fs"}))
         wait_for_load(wait_load, wait_max)
         for i in range(repeat):
-            for name, src in trees if i % 2 == 0 else trees[::-1]:
+            for name, src, extra in trees if i % 2 == 0 else trees[::-1]:
                 before, moto_cpu = count(), cpu_seconds(moto.pid)
                 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
                 load0 = os.getloadavg()[0]
                 proc = subprocess.run([sys.executable, "-c", S3_READ, url, "0"],
                                       capture_output=True, text=True,
-                                      env=dict(env, PYTHONPATH=src), timeout=3600)
+                                      env=dict(env, PYTHONPATH=src, **extra), timeout=3600)
                 r = json.loads(proc.stdout.splitlines()[0]) if proc.returncode == 0 else {
                     "error": proc.stderr[-2000:]}
                 after, moto_cpu = count(), cpu_seconds(moto.pid) - moto_cpu
