@@ -372,6 +372,14 @@ def test_obstore_is_used_only_where_it_sends_what_s3fs_sends(s3, monkeypatch):
                                         3)
     assert sorted(calls) == ["d/a", "d/b"] and logdir._get
 
+    async def in_a_coroutine():  # a thread with a running event loop: obstore still answers
+        return logdir.fetch(ranges[:1])
+
+    import asyncio
+
+    assert asyncio.run(in_a_coroutine()) == ({(f"{root}/a", 2): b"23456"}, 1)
+    assert sorted(calls) == ["d/a", "d/a", "d/b"]
+
 
 def test_logdir_on_s3_that_is_missing_or_an_object(s3):
     """The check at start (one ``info``: a HEAD and a one-key listing) names the logdir."""

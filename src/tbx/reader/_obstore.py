@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 __all__ = ["s3_getter"]
@@ -81,7 +82,12 @@ def s3_getter(fs, root: str) -> Getter | None:
         if any(not p.startswith(prefix) or e <= s for p, s, e in ranges):
             raise ValueError("ranges: each must be (path in the logdir's bucket, start, end > "
                              "start)")
-        return asyncio.run(every())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: no event loop on this thread
+            return asyncio.run(every())
+        with ThreadPoolExecutor(1, thread_name_prefix="tbx-obstore") as pool:
+            return pool.submit(asyncio.run, every()).result()
 
     return get
 
