@@ -15,8 +15,9 @@ built, pure Python otherwise (see :mod:`tbx.record`).
 
 Modules, lowest first (each imports only those before it; ``tests/test_import.py`` holds the
 full order): ``_types`` (the values handed out, and the listing's file entries), ``_names``
-(which files are event files, URLs, file order, names shown), ``_store`` (an fsspec logdir:
-one recursive listing, concurrent ranged reads), ``_fs`` (local file discovery: links, pseudo
+(which files are event files, URLs, file order, names shown), ``_obstore`` (``s3://`` GETs
+through obstore, configured from s3fs's client), ``_store`` (an fsspec logdir: one recursive
+listing, concurrent ranged reads), ``_fs`` (local file discovery: links, pseudo
 file systems; ``open_logdir`` picks local or store), ``_watch`` (when to list again),
 ``_events_py`` (the pure-Python Event scan), ``_prefix`` (the tag of a long record from its
 first bytes), ``_scan`` (record scanning, block by block), ``_series`` (series storage and
