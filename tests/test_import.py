@@ -58,8 +58,8 @@ def test_reader_modules_import_one_way():
     import tbx.reader
 
     order = ["_types", "_names", "_obstore", "_store", "_fs", "_watch", "_events_py", "_prefix",
-             "_scan", "_budget", "_decode", "_series", "_run", "_tracking", "_ingest", "_replay", "_queries",
-             "_core", "provider", "_progress", "_frame_build", "frames", "_tbparse_raw",
+             "_scan", "_budget", "_decode", "_series", "_run", "_tracking", "_ingest", "_replay",
+             "_queries", "_core", "provider", "_progress", "_frame_build", "frames", "_tbparse_raw",
              "_tbparse_source", "_tbparse_frames", "tbparse_compat"]
     folder = pathlib.Path(tbx.reader.__file__).parent
     assert sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__") == sorted(order)
