@@ -16,12 +16,11 @@ Rules checked:
 from __future__ import annotations
 
 import math
-import threading
-import time
 
 import numpy as np
 import pytest
 from browser_helpers import browser, page_at  # noqa: F401 (fixture)
+from viewer_fakes import running
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402
@@ -62,26 +61,13 @@ _HARNESS = """() => {
 
 @pytest.fixture(scope="module")
 def pg(browser, tmp_path_factory):  # noqa: F811 (browser is the shared fixture)
-    import uvicorn
-
     from tbx.reader.provider import LogdirProvider
     from tbx.viewer.app import create_app
 
     app = create_app(LogdirProvider(str(tmp_path_factory.mktemp("empty"))), reload_interval=5)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                        timeout_graceful_shutdown=1))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    with page_at(browser, f"http://127.0.0.1:{port}/") as page:
+    with running(app) as url, page_at(browser, url) as page:
         page.evaluate(_HARNESS)
         yield page
-    srv.should_exit = True
-    th.join(timeout=10)
 
 
 def _num(s: str) -> float:

@@ -8,11 +8,9 @@ Skipped, with the reason, when playwright or /usr/bin/chromium is missing.
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 from browser_helpers import browser, page_at  # noqa: F401 (fixture)
+from viewer_fakes import running
 
 import tbx
 
@@ -44,26 +42,13 @@ def _write(root, run, steps):
 
 @pytest.fixture
 def server(tmp_path):
-    import uvicorn
-
     from tbx.reader.provider import LogdirProvider
     from tbx.viewer.app import create_app
 
     for run in ("a", "c"):
         _write(tmp_path, run, range(20))
-    app = create_app(LogdirProvider(str(tmp_path)), reload_interval=0.2)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                        timeout_graceful_shutdown=1))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    yield {"url": f"http://127.0.0.1:{port}/", "root": tmp_path}
-    srv.should_exit = True
-    th.join(timeout=10)
+    with running(create_app(LogdirProvider(str(tmp_path)), reload_interval=0.2)) as url:
+        yield {"url": url, "root": tmp_path}
 
 
 def _wait_runs(pg, runs):

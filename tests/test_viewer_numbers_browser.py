@@ -9,12 +9,10 @@ both).
 
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pytest
 from browser_helpers import browser, page_at, screenshot  # noqa: F401 (fixture)
+from viewer_fakes import running
 
 import tbx
 
@@ -61,33 +59,15 @@ def _write_logdir(root) -> None:
     nd.close()
 
 
-def _serve(root, reload_interval=0.2):
-    import uvicorn
-
-    from tbx.reader.provider import LogdirProvider
-    from tbx.viewer.app import create_app
-
-    app = create_app(LogdirProvider(str(root)), reload_interval=reload_interval)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                        timeout_graceful_shutdown=1))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = srv.servers[0].sockets[0].getsockname()[1]
-    return srv, th, f"http://127.0.0.1:{port}/"
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("numbers")
     _write_logdir(root)
-    srv, th, url = _serve(root)
-    yield url
-    srv.should_exit = True
-    th.join(timeout=10)
+    from tbx.reader.provider import LogdirProvider
+    from tbx.viewer.app import create_app
+
+    with running(create_app(LogdirProvider(str(root)), reload_interval=0.2)) as url:
+        yield url
 
 
 @pytest.fixture
