@@ -5,3 +5,7 @@
   built-in plugins in :mod:`tbx.viewer.plugins`, others through the ``tbx.plugins`` entry points;
 * :func:`tbx.viewer.server.serve` — run it on uvicorn (what ``tbx serve`` calls).
 """
+
+#: The longest pause between the viewer's refreshes, in seconds (one day): a longer wait
+#: overflows the clock. Checked by the hub and by ``tbx serve --reload-interval``.
+MAX_RELOAD_INTERVAL = 86400.0

@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 
+from tbx.viewer import MAX_RELOAD_INTERVAL
 from tbx.viewer import views as V
 from tbx.viewer.runinfo import RunInfo
 from tbx.viewer.selection import RunSets
@@ -105,9 +106,9 @@ class Hub:
     def __init__(self, provider, interval: float = 1.0):
         self.provider = provider
         self.interval = float(interval)
-        if not 0 < self.interval <= 86400:  # a longer wait overflows the clock (OverflowError)
-            raise ValueError(f"reload_interval must be a number of seconds in (0, 86400], "
-                             f"got {interval!r}")
+        if not 0 < self.interval <= MAX_RELOAD_INTERVAL:
+            raise ValueError(f"reload_interval must be a number of seconds in "
+                             f"(0, {MAX_RELOAD_INTERVAL:g}], got {interval!r}")
         self.loaded = threading.Event()
         self.version = 0
         self._subs: set[Subscriber] = set()

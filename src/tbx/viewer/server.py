@@ -29,12 +29,12 @@ import socket
 import sys
 import warnings
 
+from tbx.viewer import MAX_RELOAD_INTERVAL
+
 __all__ = ["add_serve_parser", "serve", "serve_main", "is_loopback", "security", "list_plugins",
            "listen", "urls"]
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-# The longest pause between reads of new data (one day); longer waits overflow the clock.
-MAX_RELOAD_INTERVAL = 86400.0
 #: Points held in memory by ``tbx serve`` unless ``--memory-budget`` says otherwise.
 DEFAULT_MEMORY_BUDGET = "1G"
 
